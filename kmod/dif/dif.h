@@ -1,0 +1,120 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The DIF validator and interpreter: portable C.
+ *
+ * Nothing here includes a kernel header except the uapi contract
+ * <linux/dtrace.h> (which needs only <linux/types.h>), so the same files
+ * build into the module and into a host library for tests and fuzzing.
+ * Everything that touches the machine (memory, built-in variables, time)
+ * goes through the environment: the dif_env_*() functions below, which the
+ * module implements in kmod/dif_env.c and the host build in
+ * libdtrace/host/dif_env_host.c.  They are plain functions, not pointers,
+ * so the probe path makes no indirect calls.
+ *
+ * Life of a DIFO: the module copies the tables out of the program, calls
+ * dif_validate() once (which may rewrite nothing today, but is allowed to
+ * rewrite opcodes, e.g. ld* -> rld*), and from then on calls dif_emulate()
+ * in probe context without re-checking anything validation proved.
+ */
+#ifndef _DTRACE_DIF_H
+#define _DTRACE_DIF_H
+
+#include <linux/types.h>
+#include <linux/dtrace.h>
+
+#ifdef __KERNEL__
+#include "dif_kernel.h"		/* DIF_NOTRACE: notrace + kept off kprobes */
+#else
+#define DIF_NOTRACE
+#define NOKPROBE_SYMBOL(f)
+#endif
+
+/* A DIFO as the interpreter sees it; the tables are owned by the caller. */
+struct dif_object {
+	const __u32 *text;		/* len instructions */
+	__u32 len;
+	const __u64 *inttab;		/* intlen entries */
+	__u32 intlen;
+	const char *strtab;		/* strlen bytes, last one NUL */
+	__u32 strlen;
+	const struct dtrace_difv *vartab;	/* varlen entries */
+	__u32 varlen;
+	struct dtrace_diftype rtype;
+	__u32 destructive;		/* set by dif_validate() */
+};
+
+/* Fault flags (per firing). */
+#define DIF_F_BADADDR	0x0004
+#define DIF_F_BADALIGN	0x0008
+#define DIF_F_DIVZERO	0x0010
+#define DIF_F_ILLOP	0x0020
+#define DIF_F_NOSCRATCH	0x0040
+#define DIF_F_KPRIV	0x0080
+#define DIF_F_UPRIV	0x0100
+#define DIF_F_TUPOFLOW	0x0200
+#define DIF_F_BADSTACK	0x1000
+#define DIF_F_FAULT	(DIF_F_BADADDR | DIF_F_BADALIGN | DIF_F_DIVZERO | \
+			 DIF_F_ILLOP | DIF_F_NOSCRATCH | DIF_F_KPRIV | \
+			 DIF_F_UPRIV | DIF_F_TUPOFLOW | DIF_F_BADSTACK)
+#define DIF_F_DROP	0x0002		/* drop the ECB silently */
+
+/*
+ * Per-firing machine state.  The caller fills the inputs; dif_emulate()
+ * reports faults in flags/illval/fltoffs.  env is the environment's own
+ * context (the kernel passes its probe-context state).
+ */
+struct dif_mstate {
+	void *env;			/* for dif_env_*() */
+	__u64 args[10];			/* arg0..arg9 */
+	__u32 strsize;			/* string size bound (strsize option) */
+	__u16 flags;			/* DIF_F_* set by faults */
+	__u16 pad;
+	__u64 illval;			/* faulting address or value */
+	__u32 fltoffs;			/* byte offset of the faulting instruction */
+	__u32 pad2;
+	/* scratch space for allocs/string results: [scratch_base, +size) */
+	__u64 scratch_base;
+	__u64 scratch_size;
+	__u64 scratch_used;
+};
+
+/* Why a DIFO was refused: DTRACE_EPROG_* and the offending pc. */
+struct dif_verr {
+	__u32 err;			/* DTRACE_EPROG_* */
+	__u32 pc;			/* instruction index, or DTRACE_NONE */
+};
+
+/*
+ * Validate a DIFO (rules: dtrace-internals.md 2.3, plus: every variable
+ * used by an instruction is in the variable table with the matching scope).
+ * nregs is DIF_DIR_NREGS.  Returns 0, or -1 with *err filled.
+ */
+int dif_validate(struct dif_object *dp, struct dif_verr *err);
+
+/*
+ * Run a validated DIFO.  Returns the value of the ret register (an address
+ * for by-reference results), or 0 with mstate->flags set on a fault.
+ */
+__u64 dif_emulate(const struct dif_object *dp, struct dif_mstate *ms);
+
+/* Map fault flags to a DTRACEFLT_* code, in DTrace's priority order. */
+__u32 dif_fault_code(__u16 flags);
+
+/*
+ * ---------------------------------------------------------------------------
+ * The environment (implemented outside kmod/dif/)
+ * ---------------------------------------------------------------------------
+ */
+
+/* Read size (1, 2, 4, 8 or any for strings) bytes of kernel memory without
+ * faulting.  Returns 0, or -1 when the address cannot be read. */
+int dif_env_kload(void *env, void *dst, __u64 addr, __u32 size);
+
+/* The same for user memory of the current process. */
+int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size);
+
+/* Value of built-in scalar variable id (DIF_VAR_OTHER_MIN .. UBASE-1).
+ * Unknown ids: set DIF_F_ILLOP in ms->flags and return 0. */
+__u64 dif_env_builtin(struct dif_mstate *ms, __u32 id);
+
+#endif /* _DTRACE_DIF_H */

@@ -1,0 +1,3 @@
+"""pydtrace: DTrace for stock Linux kernels."""
+
+__version__ = "0.1.0"

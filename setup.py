@@ -1,0 +1,33 @@
+"""Build the compiled parts: the cffi modules and the Cython consumer."""
+
+from pathlib import Path
+
+from setuptools import setup
+
+ROOT = Path(__file__).resolve().parent
+
+
+def _cython_extensions() -> list:
+    pyx = sorted(ROOT.glob("pydtrace/**/*.pyx"))
+    if not pyx:
+        return []
+    from Cython.Build import cythonize
+
+    return cythonize(
+        [str(p.relative_to(ROOT)) for p in pyx],
+        compiler_directives={"language_level": "3"},
+        quiet=True,
+    )
+
+
+def _cffi_modules() -> list[str]:
+    mods = ["libdtrace/build_cffi.py:ffibuilder"]
+    if (ROOT / "libdtrace/host/build_difhost.py").exists():
+        mods.append("libdtrace/host/build_difhost.py:ffibuilder")
+    return mods
+
+
+setup(
+    cffi_modules=_cffi_modules(),
+    ext_modules=_cython_extensions(),
+)
