@@ -76,6 +76,15 @@ struct dif_mstate {
 	__u64 scratch_base;
 	__u64 scratch_size;
 	__u64 scratch_used;
+	/*
+	 * By-value user variables, indexed by id - DIF_VAR_OTHER_UBASE: the
+	 * global scalars of the consumer and this CPU's clause-locals.  An
+	 * id outside [0, n) (or a NULL table) is an ILLOP fault.
+	 */
+	__u64 *globals;
+	__u64 *locals;
+	__u32 nglobals;
+	__u32 nlocals;
 };
 
 /* Why a DIFO was refused: DTRACE_EPROG_* and the offending pc. */
@@ -106,15 +115,19 @@ __u32 dif_fault_code(__u16 flags);
  * ---------------------------------------------------------------------------
  */
 
-/* Read size (1, 2, 4, 8 or any for strings) bytes of kernel memory without
- * faulting.  Returns 0, or -1 when the address cannot be read. */
+/*
+ * Read size (1, 2, 4, 8 or any for strings) bytes of kernel memory without
+ * faulting.  Returns 0, or -1 when the address cannot be read.
+ */
 int dif_env_kload(void *env, void *dst, __u64 addr, __u32 size);
 
 /* The same for user memory of the current process. */
 int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size);
 
-/* Value of built-in scalar variable id (DIF_VAR_OTHER_MIN .. UBASE-1).
- * Unknown ids: set DIF_F_ILLOP in ms->flags and return 0. */
+/*
+ * Value of built-in scalar variable id (DIF_VAR_OTHER_MIN .. UBASE-1).
+ * Unknown ids: set DIF_F_ILLOP in ms->flags and return 0.
+ */
 __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id);
 
 #endif /* _DTRACE_DIF_H */

@@ -563,8 +563,7 @@ struct dtrace_enable {
 	__u32 de_err;		/* out: DTRACE_EPROG_* */
 	__u32 de_ecb;		/* out: ECB index, or DTRACE_NONE */
 	__u32 de_difo;		/* out: DIFO index, or DTRACE_NONE */
-	__u32 de_offset;	/* out: byte offset in the DIF text, or
-				 * DTRACE_NONE */
+	__u32 de_offset;	/* out: DIF byte offset, or DTRACE_NONE */
 	__u32 de_reserved[4];	/* must be zero */
 };
 

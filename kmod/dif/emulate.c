@@ -1,0 +1,664 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DIF interpreter (dtrace-internals.md 1.3 and 2.6).
+ *
+ * Runs a DIFO that dif_validate() accepted: every register field of every
+ * instruction is < DIF_DIR_NREGS, every branch goes forward, every setx/sets
+ * index is in range, so each instruction runs at most once.  Register
+ * numbers are still masked with DIF_DIR_NREGS - 1 as a last line of
+ * defence; nothing else is re-checked.
+ *
+ * D semantics chosen where C leaves things undefined:
+ *   - arithmetic is done on __u64 and wraps;
+ *   - x / 0 and x % 0 raise DIVZERO with result 0; INT64_MIN / -1 is
+ *     INT64_MIN and INT64_MIN % -1 is 0 (no trap);
+ *   - shift counts are masked with 63, as the x86 shift instructions do
+ *     (illumos inherits the CPU's behaviour), so x << 64 == x;
+ *   - cmp computes the signed and unsigned relations directly (not from a
+ *     wrapped difference), so INT64_MIN < 1 holds.
+ *
+ * Memory is read only through dif_env_kload()/dif_env_uload(); memory is
+ * written only inside the allocated part of scratch space
+ * [scratch_base, scratch_base + scratch_used).  Probe-context safe: no
+ * allocation, no locks, no recursion, every loop bounded.
+ *
+ * Not implemented here (ILLOP fault): thread-local variables, associative
+ * arrays, ldta, built-in arrays other than args[], and every subroutine
+ * except rand, strlen, alloca, bcopy, getmajor, getminor and the byte-order
+ * ones.
+ */
+#include "dif_impl.h"
+
+#define DIF_REGMASK	(DIF_DIR_NREGS - 1)
+
+struct dif_tuple {
+	__u64 val;
+	__u64 size;
+};
+
+/* A string being read in aligned chunks through dif_env_kload(). */
+struct dif_strcur {
+	__u64 addr;		/* start of the string */
+	__u64 base;		/* address of buf[0] */
+	__u32 n;		/* valid bytes in buf */
+	int nullok;		/* a NULL string reads as "" */
+	__u8 buf[DIF_STRCHUNK];
+};
+
+static inline DIF_NOTRACE void dif_fault(struct dif_mstate *ms, __u16 flag,
+					 __u64 illval)
+{
+	ms->flags |= flag;
+	ms->illval = illval;
+}
+
+static inline DIF_NOTRACE __u64 dif_strsize(const struct dif_mstate *ms)
+{
+	return ms->strsize ? ms->strsize : DIF_STRSIZE_DEFAULT;
+}
+
+static inline DIF_NOTRACE void dif_strcur_init(struct dif_strcur *sc,
+					       __u64 addr, int nullok)
+{
+	sc->addr = addr;
+	sc->base = 0;
+	sc->n = 0;
+	sc->nullok = nullok;
+}
+
+/*
+ * Byte i of a string.  Chunks are aligned to DIF_STRCHUNK so they never
+ * cross a page; if a chunk cannot be read, the byte alone is tried, so a
+ * string that ends just before unreadable memory still reads correctly.
+ */
+static DIF_NOTRACE int dif_str_byte(struct dif_mstate *ms,
+				    struct dif_strcur *sc, __u64 i, __u8 *c)
+{
+	__u64 a = sc->addr + i;
+	__u32 n;
+
+	if (!sc->addr && sc->nullok) {
+		*c = 0;
+		return 0;
+	}
+	if (a < sc->addr) {
+		dif_fault(ms, DIF_F_BADADDR, a);
+		return -1;
+	}
+	if (a < sc->base || a - sc->base >= sc->n) {
+		n = DIF_STRCHUNK - (__u32)(a & (DIF_STRCHUNK - 1));
+		if (dif_env_kload(ms->env, sc->buf, a, n)) {
+			n = 1;
+			if (dif_env_kload(ms->env, sc->buf, a, n)) {
+				sc->n = 0;
+				dif_fault(ms, DIF_F_BADADDR, a);
+				return -1;
+			}
+		}
+		sc->base = a;
+		sc->n = n;
+	}
+	*c = sc->buf[a - sc->base];
+	return 0;
+}
+
+/* strlen(addr) bounded by lim; -1 (BADADDR) on an unreadable byte. */
+static DIF_NOTRACE int dif_strlen(struct dif_mstate *ms, __u64 addr,
+				  __u64 lim, __u64 *len)
+{
+	struct dif_strcur sc;
+	__u64 i;
+	__u8 c;
+
+	dif_strcur_init(&sc, addr, 0);
+	for (i = 0; i < lim; i++) {
+		if (dif_str_byte(ms, &sc, i, &c))
+			return -1;
+		if (!c)
+			break;
+	}
+	*len = i;
+	return 0;
+}
+
+/* Compare two strings bounded by strsize; NULL compares as "". */
+static DIF_NOTRACE int dif_scmp(struct dif_mstate *ms, __u64 s1, __u64 s2,
+				int *res)
+{
+	struct dif_strcur c1, c2;
+	__u64 lim = dif_strsize(ms);
+	__u64 i;
+	__u8 b1, b2;
+
+	dif_strcur_init(&c1, s1, 1);
+	dif_strcur_init(&c2, s2, 1);
+	*res = 0;
+	for (i = 0; i < lim; i++) {
+		if (dif_str_byte(ms, &c1, i, &b1) ||
+		    dif_str_byte(ms, &c2, i, &b2))
+			return -1;
+		if (b1 != b2) {
+			*res = (int)b1 - (int)b2;
+			break;
+		}
+		if (!b1)
+			break;
+	}
+	return 0;
+}
+
+/* Does [addr, addr + size) lie in the allocated part of scratch? */
+static inline DIF_NOTRACE int dif_in_scratch(const struct dif_mstate *ms,
+					     __u64 addr, __u64 size)
+{
+	__u64 end = ms->scratch_base + ms->scratch_used;
+
+	return addr >= ms->scratch_base && addr <= end &&
+	       size <= end - addr;
+}
+
+/* Bump-allocate n zeroed, 8-aligned bytes of scratch; 0 + NOSCRATCH. */
+static DIF_NOTRACE __u64 dif_alloc(struct dif_mstate *ms, __u64 n)
+{
+	__u64 cur = ms->scratch_base + ms->scratch_used;
+	__u64 ptr = (cur + 7) & ~(__u64)7;
+	__u64 need = ptr - cur + n;
+
+	if (!ms->scratch_base || ptr < cur || need < n ||
+	    ms->scratch_used > ms->scratch_size ||
+	    need > ms->scratch_size - ms->scratch_used) {
+		dif_fault(ms, DIF_F_NOSCRATCH, 0);
+		return 0;
+	}
+	__builtin_memset((void *)(unsigned long)cur, 0, need);
+	ms->scratch_used += need;
+	return ptr;
+}
+
+/* copy size bytes from src (any readable memory) to dst (scratch). */
+static DIF_NOTRACE void dif_copy(struct dif_mstate *ms, __u64 dst, __u64 src,
+				 __u64 size)
+{
+	if (!dif_in_scratch(ms, dst, size) || size > 0xffffffffULL) {
+		dif_fault(ms, DIF_F_BADADDR, dst);
+		return;
+	}
+	if (size && dif_env_kload(ms->env, (void *)(unsigned long)dst, src,
+				  (__u32)size))
+		dif_fault(ms, DIF_F_BADADDR, src);
+}
+
+/* stb/sth/stw/stx: only into scratch, naturally aligned. */
+static DIF_NOTRACE void dif_store(struct dif_mstate *ms, __u64 addr,
+				  __u64 val, __u32 size)
+{
+	void *p = (void *)(unsigned long)addr;
+	__u8 b = (__u8)val;
+	__u16 h = (__u16)val;
+	__u32 w = (__u32)val;
+
+	if (!dif_in_scratch(ms, addr, size)) {
+		dif_fault(ms, DIF_F_BADADDR, addr);
+		return;
+	}
+	if (addr & (size - 1)) {
+		dif_fault(ms, DIF_F_BADALIGN, addr);
+		return;
+	}
+	switch (size) {
+	case 1:
+		__builtin_memcpy(p, &b, 1);
+		break;
+	case 2:
+		__builtin_memcpy(p, &h, 2);
+		break;
+	case 4:
+		__builtin_memcpy(p, &w, 4);
+		break;
+	default:
+		__builtin_memcpy(p, &val, 8);
+		break;
+	}
+}
+
+/*
+ * ld*, uld*, rld*.  rld* is treated as ld*: every consumer is root, so the
+ * validator never rewrites loads into restricted ones.
+ */
+static DIF_NOTRACE __u64 dif_load(struct dif_mstate *ms, __u32 op, __u64 addr)
+{
+	static const __u8 sizes[7] = { 1, 2, 4, 1, 2, 4, 8 };
+	union {
+		__u8 b;
+		__u16 h;
+		__u32 w;
+		__u64 x;
+	} v;
+	__u32 kind;
+	int rc;
+
+	if (op >= DIF_OP_RLDSB)
+		kind = op - DIF_OP_RLDSB;
+	else if (op >= DIF_OP_ULDSB)
+		kind = op - DIF_OP_ULDSB;
+	else
+		kind = op - DIF_OP_LDSB;
+	v.x = 0;
+	if (op >= DIF_OP_ULDSB && op <= DIF_OP_ULDX)
+		rc = dif_env_uload(ms->env, &v, addr, sizes[kind]);
+	else
+		rc = dif_env_kload(ms->env, &v, addr, sizes[kind]);
+	if (rc) {
+		dif_fault(ms, DIF_F_BADADDR, addr);
+		return 0;
+	}
+	switch (kind) {
+	case 0:
+		return (__u64)(__s64)(__s8)v.b;
+	case 1:
+		return (__u64)(__s64)(__s16)v.h;
+	case 2:
+		return (__u64)(__s64)(__s32)v.w;
+	case 3:
+		return v.b;
+	case 4:
+		return v.h;
+	case 5:
+		return v.w;
+	default:
+		return v.x;
+	}
+}
+
+static inline DIF_NOTRACE __u64 dif_bswap16(__u64 x)
+{
+	return ((x & 0xff) << 8) | ((x >> 8) & 0xff);
+}
+
+static inline DIF_NOTRACE __u64 dif_bswap32(__u64 x)
+{
+	return (dif_bswap16(x) << 16) | dif_bswap16(x >> 16);
+}
+
+static inline DIF_NOTRACE __u64 dif_bswap64(__u64 x)
+{
+	return (dif_bswap32(x) << 32) | dif_bswap32(x >> 32);
+}
+
+/* Number of tuple arguments each implemented subroutine needs. */
+static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
+{
+	switch (subr) {
+	case DIF_SUBR_RAND:
+		return 0;
+	case DIF_SUBR_STRLEN:
+	case DIF_SUBR_ALLOCA:
+	case DIF_SUBR_GETMAJOR:
+	case DIF_SUBR_GETMINOR:
+	case DIF_SUBR_HTONS:
+	case DIF_SUBR_HTONL:
+	case DIF_SUBR_HTONLL:
+	case DIF_SUBR_NTOHS:
+	case DIF_SUBR_NTOHL:
+	case DIF_SUBR_NTOHLL:
+		return 1;
+	case DIF_SUBR_BCOPY:
+		return 3;
+	default:
+		return -1;	/* not implemented */
+	}
+}
+
+/* call subr: the arguments are tup[0 .. nt). */
+static DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
+				  const struct dif_tuple *tup, __u32 nt)
+{
+	int need = dif_subr_nargs(subr);
+	__u64 v = nt ? tup[0].val : 0;
+	__u64 len;
+
+	if (need < 0 || nt < (__u32)need) {
+		dif_fault(ms, DIF_F_ILLOP, subr);
+		return 0;
+	}
+	switch (subr) {
+	case DIF_SUBR_RAND:
+		v = dif_env_builtin(ms, DIF_VAR_TIMESTAMP);
+		return (v * 2416 + 374441) % 1771875;
+	case DIF_SUBR_STRLEN:
+		if (dif_strlen(ms, v, dif_strsize(ms), &len))
+			return 0;
+		return len;
+	case DIF_SUBR_ALLOCA:
+		return dif_alloc(ms, v);
+	case DIF_SUBR_BCOPY:
+		/* bcopy(src, dst, size) */
+		dif_copy(ms, tup[1].val, v, tup[2].val);
+		return 0;
+	case DIF_SUBR_GETMAJOR:
+		return v >> 20;		/* Linux kernel dev_t: 12:20 */
+	case DIF_SUBR_GETMINOR:
+		return v & 0xfffff;
+	case DIF_SUBR_HTONS:
+	case DIF_SUBR_NTOHS:
+		return dif_bswap16(v);
+	case DIF_SUBR_HTONL:
+	case DIF_SUBR_NTOHL:
+		return dif_bswap32(v);
+	default:
+		return dif_bswap64(v);
+	}
+}
+
+/* A user variable slot in table t of n entries, or NULL (ILLOP). */
+static inline DIF_NOTRACE __u64 *dif_uvar(struct dif_mstate *ms, __u64 *t,
+					  __u32 n, __u32 id)
+{
+	__u32 i = id - DIF_VAR_OTHER_UBASE;
+
+	if (!t || id < DIF_VAR_OTHER_UBASE || i >= n) {
+		dif_fault(ms, DIF_F_ILLOP, id);
+		return NULL;
+	}
+	return &t[i];
+}
+
+static DIF_NOTRACE __u64 dif_ldgs(struct dif_mstate *ms, __u32 id)
+{
+	__u64 *slot;
+
+	if (id >= DIF_VAR_ARG0 && id <= DIF_VAR_ARG9)
+		return ms->args[id - DIF_VAR_ARG0];
+	if (id < DIF_VAR_OTHER_UBASE)
+		return dif_env_builtin(ms, id);
+	slot = dif_uvar(ms, ms->globals, ms->nglobals, id);
+	return slot ? *slot : 0;
+}
+
+static DIF_NOTRACE __u64 dif_pushtr_size(struct dif_mstate *ms, __u32 type,
+					 __u64 addr, __u64 size)
+{
+	__u64 lim, cap, len;
+
+	if (type != DIF_TYPE_STRING)
+		return size;
+	lim = size ? size : DIF_STRSIZE_DEFAULT;
+	cap = dif_strsize(ms);
+	if (cap < DIF_STRSIZE_DEFAULT)
+		cap = DIF_STRSIZE_DEFAULT;
+	if (lim > cap)
+		lim = cap;
+	if (dif_strlen(ms, addr, lim, &len))
+		return 0;
+	return len + 1;
+}
+
+/*
+ * Signed divide or remainder with D semantics: x / 0 faults (result 0);
+ * INT64_MIN / -1 = INT64_MIN and INT64_MIN % -1 = 0 instead of a trap.
+ */
+static DIF_NOTRACE __u64 dif_sdiv(struct dif_mstate *ms, __u64 a, __u64 b,
+				  int rem)
+{
+	if (!b) {
+		dif_fault(ms, DIF_F_DIVZERO, 0);
+		return 0;
+	}
+	if ((__s64)a == DIF_INT64_MIN && (__s64)b == -1)
+		return rem ? 0 : a;
+	if (rem)
+		return (__u64)((__s64)a % (__s64)b);
+	return (__u64)((__s64)a / (__s64)b);
+}
+
+DIF_NOTRACE __u64 dif_emulate(const struct dif_object *dp,
+			      struct dif_mstate *ms)
+{
+	__u64 regs[DIF_DIR_NREGS];
+	struct dif_tuple tup[DIF_DTR_NREGS];
+	__u32 ttop = 0, pc = 0, opc = 0;
+	int cc_n = 0, cc_z = 0, cc_c = 0;
+	__u64 *slot;
+	int res;
+
+	if (ms->flags & DIF_F_FAULT)
+		return 0;
+	__builtin_memset(regs, 0, sizeof(regs));
+
+	while (pc < dp->len) {
+		__u32 instr = dp->text[pc];
+		__u32 op = DIF_INSTR_OP(instr);
+		__u32 r1 = DIF_INSTR_R1(instr) & DIF_REGMASK;
+		__u32 r2 = DIF_INSTR_R2(instr) & DIF_REGMASK;
+		__u32 rd = DIF_INSTR_RD(instr) & DIF_REGMASK;
+		__u32 id = DIF_INSTR_VAR(instr);
+		__u64 a = regs[r1], b = regs[r2];
+		int taken = 0;
+
+		opc = pc++;
+		switch (op) {
+		case DIF_OP_OR:
+			regs[rd] = a | b;
+			break;
+		case DIF_OP_XOR:
+			regs[rd] = a ^ b;
+			break;
+		case DIF_OP_AND:
+			regs[rd] = a & b;
+			break;
+		case DIF_OP_SLL:
+			regs[rd] = a << (b & 63);
+			break;
+		case DIF_OP_SRL:
+			regs[rd] = a >> (b & 63);
+			break;
+		case DIF_OP_SRA:
+			regs[rd] = (__u64)((__s64)a >> (b & 63));
+			break;
+		case DIF_OP_SUB:
+			regs[rd] = a - b;
+			break;
+		case DIF_OP_ADD:
+			regs[rd] = a + b;
+			break;
+		case DIF_OP_MUL:
+			regs[rd] = a * b;
+			break;
+		case DIF_OP_SDIV:
+		case DIF_OP_SREM:
+			regs[rd] = dif_sdiv(ms, a, b, op == DIF_OP_SREM);
+			break;
+		case DIF_OP_UDIV:
+		case DIF_OP_UREM:
+			if (!b) {
+				regs[rd] = 0;
+				dif_fault(ms, DIF_F_DIVZERO, 0);
+			} else {
+				regs[rd] = op == DIF_OP_UDIV ? a / b : a % b;
+			}
+			break;
+		case DIF_OP_NOT:
+			regs[rd] = ~a;
+			break;
+		case DIF_OP_MOV:
+			regs[rd] = a;
+			break;
+		case DIF_OP_CMP:
+			cc_n = (__s64)a < (__s64)b;
+			cc_z = a == b;
+			cc_c = a < b;
+			break;
+		case DIF_OP_TST:
+			cc_n = 0;
+			cc_z = a == 0;
+			cc_c = 0;
+			break;
+		case DIF_OP_SCMP:
+			if (dif_scmp(ms, a, b, &res))
+				break;
+			cc_n = res < 0;
+			cc_z = res == 0;
+			cc_c = 0;
+			break;
+		case DIF_OP_BA:
+			taken = 1;
+			break;
+		case DIF_OP_BE:
+			taken = cc_z;
+			break;
+		case DIF_OP_BNE:
+			taken = !cc_z;
+			break;
+		case DIF_OP_BG:
+			taken = !(cc_z | cc_n);
+			break;
+		case DIF_OP_BGU:
+			taken = !(cc_c | cc_z);
+			break;
+		case DIF_OP_BGE:
+			taken = !cc_n;
+			break;
+		case DIF_OP_BGEU:
+			taken = !cc_c;
+			break;
+		case DIF_OP_BL:
+			taken = cc_n;
+			break;
+		case DIF_OP_BLU:
+			taken = cc_c;
+			break;
+		case DIF_OP_BLE:
+			taken = cc_z | cc_n;
+			break;
+		case DIF_OP_BLEU:
+			taken = cc_c | cc_z;
+			break;
+		case DIF_OP_LDSB ... DIF_OP_LDX:
+		case DIF_OP_ULDSB ... DIF_OP_ULDX:
+		case DIF_OP_RLDSB ... DIF_OP_RLDX:
+			regs[rd] = dif_load(ms, op, a);
+			break;
+		case DIF_OP_RET:
+			return regs[rd];
+		case DIF_OP_NOP:
+			break;
+		case DIF_OP_SETX:
+			regs[rd] = dp->inttab[DIF_INSTR_INTEGER(instr)];
+			break;
+		case DIF_OP_SETS:
+			regs[rd] = (__u64)(unsigned long)
+				(dp->strtab + DIF_INSTR_STRING(instr));
+			break;
+		case DIF_OP_LDGA:
+			/* r1 is the array id, r2 the index register */
+			if (DIF_INSTR_R1(instr) == DIF_VAR_ARGS &&
+			    b < DIF_NARGS)
+				regs[rd] = ms->args[b];
+			else
+				dif_fault(ms, DIF_F_ILLOP, b);
+			break;
+		case DIF_OP_LDGS:
+			regs[rd] = dif_ldgs(ms, id);
+			break;
+		case DIF_OP_STGS:
+			slot = dif_uvar(ms, ms->globals, ms->nglobals, id);
+			if (slot)
+				*slot = regs[rd];
+			break;
+		case DIF_OP_LDLS:
+			regs[rd] = 0;
+			if (id < DIF_VAR_OTHER_UBASE)
+				break;
+			slot = dif_uvar(ms, ms->locals, ms->nlocals, id);
+			if (slot)
+				regs[rd] = *slot;
+			break;
+		case DIF_OP_STLS:
+			slot = dif_uvar(ms, ms->locals, ms->nlocals, id);
+			if (slot)
+				*slot = regs[rd];
+			break;
+		case DIF_OP_CALL:
+			regs[rd] = dif_subr(ms, DIF_INSTR_SUBR(instr), tup,
+					    ttop);
+			break;
+		case DIF_OP_PUSHTR:
+		case DIF_OP_PUSHTV:
+			if (ttop == DIF_DTR_NREGS) {
+				dif_fault(ms, DIF_F_TUPOFLOW, 0);
+				break;
+			}
+			tup[ttop].val = regs[rd];
+			tup[ttop].size = op == DIF_OP_PUSHTV ? 0 :
+				dif_pushtr_size(ms, DIF_INSTR_TYPE(instr),
+						regs[rd], b);
+			ttop++;
+			break;
+		case DIF_OP_POPTS:
+			if (ttop)
+				ttop--;
+			break;
+		case DIF_OP_FLUSHTS:
+			ttop = 0;
+			break;
+		case DIF_OP_ALLOCS:
+			regs[rd] = dif_alloc(ms, a);
+			break;
+		case DIF_OP_COPYS:
+			/* copys r1 (src), r2 (size), rd (dst) */
+			dif_copy(ms, regs[rd], a, b);
+			break;
+		case DIF_OP_STB:
+			dif_store(ms, regs[rd], a, 1);
+			break;
+		case DIF_OP_STH:
+			dif_store(ms, regs[rd], a, 2);
+			break;
+		case DIF_OP_STW:
+			dif_store(ms, regs[rd], a, 4);
+			break;
+		case DIF_OP_STX:
+			dif_store(ms, regs[rd], a, 8);
+			break;
+		default:
+			/*
+			 * ldta, ldts/stts, ld?aa/st?aa (need the dynamic
+			 * variable space) and anything the validator refuses.
+			 */
+			dif_fault(ms, DIF_F_ILLOP, op);
+			break;
+		}
+		if (ms->flags & DIF_F_FAULT) {
+			ms->fltoffs = opc * (__u32)sizeof(__u32);
+			return 0;
+		}
+		if (taken)
+			pc = DIF_INSTR_LABEL(instr);
+	}
+	return 0;
+}
+NOKPROBE_SYMBOL(dif_emulate);
+
+DIF_NOTRACE __u32 dif_fault_code(__u16 flags)
+{
+	if (flags & DIF_F_BADADDR)
+		return DTRACEFLT_BADADDR;
+	if (flags & DIF_F_ILLOP)
+		return DTRACEFLT_ILLOP;
+	if (flags & DIF_F_DIVZERO)
+		return DTRACEFLT_DIVZERO;
+	if (flags & DIF_F_KPRIV)
+		return DTRACEFLT_KPRIV;
+	if (flags & DIF_F_UPRIV)
+		return DTRACEFLT_UPRIV;
+	if (flags & DIF_F_TUPOFLOW)
+		return DTRACEFLT_TUPOFLOW;
+	if (flags & DIF_F_BADALIGN)
+		return DTRACEFLT_BADALIGN;
+	if (flags & DIF_F_NOSCRATCH)
+		return DTRACEFLT_NOSCRATCH;
+	if (flags & DIF_F_BADSTACK)
+		return DTRACEFLT_BADSTACK;
+	return DTRACEFLT_UNKNOWN;
+}
+NOKPROBE_SYMBOL(dif_fault_code);

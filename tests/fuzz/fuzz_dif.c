@@ -1,0 +1,201 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Fuzz the DIF validator and interpreter: random DIFOs go through
+ * dif_validate(), and the accepted ones through dif_emulate().  Nothing
+ * may crash, hang or touch memory outside the arena the host environment
+ * is told is valid (under ASan/UBSan any such access aborts).
+ *
+ * libFuzzer:
+ *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
+ *     -I kmod/include/uapi -I kmod/dif tests/fuzz/fuzz_dif.c \
+ *     kmod/dif/validate.c kmod/dif/emulate.c libdtrace/host/dif_env_host.c \
+ *     -o fuzz_dif && ./fuzz_dif -max_total_time=60
+ * Without clang, a standalone random driver:
+ *   gcc -g -O1 -fsanitize=address,undefined -DFUZZ_STANDALONE ... \
+ *     -o fuzz_dif && ./fuzz_dif 200000
+ *
+ * Input layout: byte 0 = number of integers (low 4 bits), byte 1 = number
+ * of variables (low 3 bits), byte 2 = string table length (low 5 bits),
+ * then the integers (8 bytes each; a set top bit turns one into an
+ * address inside the arena), the variables (4 bytes: id low byte, scope,
+ * kind, flags), the string table, and the rest is DIF text.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "dif.h"
+
+void dif_host_set_valid_range(__u64 lo, __u64 hi);
+void dif_host_reset(void);
+int dif_host_set_builtin(__u32 id, __u64 value);
+
+#define ARENA_SIZE	4096
+#define SCRATCH_OFF	1024
+#define SCRATCH_SIZE	1024
+#define MAXTEXT		256
+
+static __u64 arena[ARENA_SIZE / 8];
+static unsigned long fuzz_accepted, fuzz_faulted;
+
+static __u64 take(const uint8_t **p, size_t *n, size_t k)
+{
+	__u64 v = 0;
+	size_t i;
+
+	for (i = 0; i < k && *n; i++, (*p)++, (*n)--)
+		v |= (__u64)**p << (8 * i);
+	return v;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	__u32 text[MAXTEXT];
+	__u64 ints[16], globals[4] = { 0 }, locals[4] = { 0 };
+	struct dtrace_difv vars[8];
+	char *strs = (char *)arena + 2048;
+	struct dif_object dp;
+	struct dif_verr err;
+	struct dif_mstate ms;
+	__u32 nint, nvar, nstr, i, op;
+	__u64 a = (__u64)(unsigned long)arena;
+
+	if (size < 3)
+		return 0;
+	nint = data[0] & 15;
+	nvar = data[1] & 7;
+	nstr = data[2] & 31;
+	data += 3;
+	size -= 3;
+	memset(&dp, 0, sizeof(dp));
+	memset(vars, 0, sizeof(vars));
+	for (i = 0; i < nint; i++) {
+		ints[i] = take(&data, &size, 8);
+		if (ints[i] >> 63)
+			ints[i] = a + (ints[i] & (ARENA_SIZE - 1));
+	}
+	for (i = 0; i < nvar; i++) {
+		vars[i].dtdv_id = DIF_VAR_OTHER_UBASE +
+				  take(&data, &size, 1) % 8;
+		vars[i].dtdv_scope = take(&data, &size, 1) % 4;
+		vars[i].dtdv_kind = take(&data, &size, 1) % 3;
+		vars[i].dtdv_type.dtdt_flags = take(&data, &size, 1) & 1;
+		vars[i].dtdv_type.dtdt_size = 8;
+	}
+	for (i = 0; i < nstr; i++)
+		strs[i] = (char)take(&data, &size, 1);
+	if (nstr)
+		strs[nstr - 1] = '\0';
+	for (i = 0; i < MAXTEXT && size >= 4; i++)
+		text[i] = (__u32)take(&data, &size, 4);
+
+	dp.text = text;
+	dp.len = i;
+	dp.inttab = ints;
+	dp.intlen = nint;
+	dp.strtab = strs;
+	dp.strlen = nstr;
+	dp.vartab = vars;
+	dp.varlen = nvar;
+	dp.rtype.dtdt_size = 8;
+	/*
+	 * Validate the input as it is; then, so that the interpreter sees
+	 * more programs, replace each refused instruction with a nop (a ret
+	 * when it is the last one) and validate again.
+	 */
+	for (i = 0; dif_validate(&dp, &err); i++) {
+		if (err.err == DTRACE_EPROG_VARTAB && dp.varlen) {
+			dp.varlen = 0;
+			continue;
+		}
+		if (err.pc >= dp.len || i > MAXTEXT + 1)
+			return 0;
+		op = err.pc == dp.len - 1 ? DIF_OP_RET : DIF_OP_NOP;
+		text[err.pc] = op << 24;
+	}
+	fuzz_accepted++;
+
+	dif_host_reset();
+	dif_host_set_valid_range(a, a + ARENA_SIZE);
+	dif_host_set_builtin(DIF_VAR_TIMESTAMP, 12345);
+	memset(&ms, 0, sizeof(ms));
+	for (i = 0; i < 10; i++)
+		ms.args[i] = a + 8 * i;
+	ms.strsize = 64;
+	ms.scratch_base = a + SCRATCH_OFF;
+	ms.scratch_size = SCRATCH_SIZE;
+	ms.globals = globals;
+	ms.nglobals = 4;
+	ms.locals = locals;
+	ms.nlocals = 4;
+	(void)dif_emulate(&dp, &ms);
+	if (ms.flags & DIF_F_FAULT)
+		fuzz_faulted++;
+	if (ms.scratch_used > ms.scratch_size)
+		abort();
+	return 0;
+}
+
+#ifdef FUZZ_STANDALONE
+/*
+ * Random programs biased towards valid ones: the header is fixed at the
+ * largest tables (15 integers, 7 variables, 31 string bytes), opcodes are
+ * 1..DIF_OP_MAX, register fields 0..7, branches go 1..4 forward, some
+ * variable ids are user ids, and the last word is a ret.
+ */
+#define HDR	(3 + 15 * 8 + 7 * 4 + 31)
+#define NWORDS	16
+
+int main(int argc, char **argv)
+{
+	unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 0) : 100000;
+	uint8_t buf[HDR + 4 * NWORDS];
+	__u64 x = 88172645463325252ULL;
+	unsigned long it;
+	size_t i, pc, len;
+
+	for (it = 0; it < iters; it++) {
+		for (i = 0; i < sizeof(buf); i++) {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			buf[i] = (uint8_t)x;
+		}
+		buf[0] = 15;
+		buf[1] = 7;
+		buf[2] = 31;
+		len = 1 + x % NWORDS;
+		for (pc = 0; pc < len; pc++) {
+			uint8_t *b = &buf[HDR + 4 * pc];
+			__u32 op = 1 + b[3] % DIF_OP_MAX;
+			__u32 w = ((__u32)b[0] | (__u32)b[1] << 8 |
+				   (__u32)b[2] << 16) & 0x070707;
+
+			if (b[2] & 0x80)	/* many forms want r2 == 0 */
+				w &= ~(__u32)0xff00;
+			if (b[2] & 0x40)	/* ... or r1 == 0 */
+				w &= ~(__u32)0xff0000;
+			if (b[2] & 0x38)	/* rd != 0 is usually wanted */
+				w = (w & ~(__u32)0xff) | (1 + b[1] % 7);
+			if (b[0] & 0x80)	/* a user variable id */
+				w = (w & 0xff) | (__u32)(DIF_VAR_OTHER_UBASE +
+							 b[1] % 8) << 8;
+			if (b[0] & 0x40)	/* a table index */
+				w = (w & 0xff) | (__u32)(b[1] % 16) << 8;
+			if (op >= DIF_OP_BA && op <= DIF_OP_BLEU)
+				w = (__u32)(pc + 1 + b[0] % 4);
+			if (pc == len - 1) {
+				op = DIF_OP_RET;
+				w &= 0xff;
+			}
+			w |= op << 24;
+			memcpy(b, &w, 4);
+		}
+		LLVMFuzzerTestOneInput(buf, HDR + 4 * len);
+	}
+	printf("%lu programs, %lu accepted, %lu faulted\n", iters,
+	       fuzz_accepted, fuzz_faulted);
+	return 0;
+}
+#endif
