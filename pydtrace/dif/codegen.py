@@ -1,0 +1,313 @@
+"""Code generation: checked AST expressions -> DIF IR (dtrace-internals.md 1.12).
+
+One DIFO per predicate and per action expression.  Registers %r1..%r7 come
+from a free list; running out is libdtrace's "Insufficient registers"
+error, never a miscompile.  Every branch is forward.
+"""
+
+from __future__ import annotations
+
+from pydtrace.abi import lib
+from pydtrace.dif.ir import DifoIR, DifType, Instr, Label, VarRef
+from pydtrace.errors import library_error
+from pydtrace.lang import ast
+from pydtrace.sema import types as T
+from pydtrace.sema.check import Var
+
+CTF_K_INTEGER = 1
+
+_ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor",
+          "<<": "sll"}
+_BRANCH = {"==": ("be", "be"), "!=": ("bne", "bne"), "<": ("bl", "blu"),
+           "<=": ("ble", "bleu"), ">": ("bg", "bgu"), ">=": ("bge", "bgeu")}
+_SCOPE = {"builtin": lib.DIFV_SCOPE_GLOBAL, "global": lib.DIFV_SCOPE_GLOBAL,
+          "local": lib.DIFV_SCOPE_LOCAL}
+
+
+def diftype(t: T.DType, strsize: int) -> DifType:
+    if t.is_string:
+        return DifType(lib.DIF_TYPE_KIND_STRING, 0, lib.DIF_TF_BYREF, strsize)
+    if t.is_int:
+        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_INTEGER, 0, t.size)
+    return DifType(lib.DIF_TYPE_KIND_CTF, 0, 0, 0)
+
+
+VOID_RTYPE = DifType(lib.DIF_TYPE_KIND_CTF, 0, 0, 0)
+
+
+class Regs:
+    def __init__(self) -> None:
+        self.free = list(range(1, lib.DIF_DIR_NREGS))
+
+    def alloc(self) -> int:
+        if not self.free:
+            raise library_error("EDT_NOREG")
+        return self.free.pop(0)
+
+    def release(self, r: int) -> None:
+        self.free.append(r)
+        self.free.sort()
+
+
+class DifoGen:
+    """Generates one DIFO."""
+
+    def __init__(self, strsize: int) -> None:
+        self.strsize = strsize
+        self.ir = DifoIR()
+        self.regs = Regs()
+        self.vars: dict[tuple[int, int], VarRef] = {}
+
+    def emit(self, op: str, *args: object) -> None:
+        self.ir.instrs.append(Instr(op, args))
+
+    def place(self, label: Label) -> None:
+        self.emit("label", label)
+
+    def use_var(self, var: Var, flag: int) -> None:
+        scope = _SCOPE[var.scope]
+        key = (scope, var.id)
+        ref = self.vars.get(key)
+        if ref is None:
+            ref = VarRef(var.name, var.id, lib.DIFV_KIND_SCALAR, scope, 0,
+                         diftype(var.type, self.strsize))
+            self.vars[key] = ref
+            self.ir.vars.append(ref)
+        ref.flags |= flag
+
+    def finish(self, reg: int, rtype: DifType) -> DifoIR:
+        self.emit("ret", reg)
+        self.ir.rtype = rtype
+        return self.ir
+
+    # -- expressions ------------------------------------------------------------
+
+    def expr(self, e: ast.Expr) -> int:
+        return getattr(self, "g_" + type(e).__name__)(e)  # type: ignore[no-any-return]
+
+    def g_IntLit(self, e: ast.IntLit) -> int:
+        r = self.regs.alloc()
+        self.emit("setx", e.value, r)
+        return r
+
+    def g_StrLit(self, e: ast.StrLit) -> int:
+        r = self.regs.alloc()
+        self.emit("sets", e.value, r)
+        return r
+
+    def _load(self, var: Var) -> int:
+        r = self.regs.alloc()
+        self.use_var(var, lib.DIFV_F_REF)
+        self.emit("ldls" if var.scope == "local" else "ldgs", var.id, r)
+        return r
+
+    def _store(self, var: Var, r: int) -> None:
+        self.use_var(var, lib.DIFV_F_MOD)
+        self.emit("stls" if var.scope == "local" else "stgs", var.id, r)
+
+    def g_Ident(self, e: ast.Ident) -> int:
+        return self._load(e.var)  # type: ignore[attr-defined]
+
+    def g_ScopedVar(self, e: ast.ScopedVar) -> int:
+        return self._load(e.var)  # type: ignore[attr-defined]
+
+    def g_Unary(self, e: ast.Unary) -> int:
+        r = self.expr(e.operand)
+        if e.op == "-":
+            self.emit("sub", 0, r, r)
+        elif e.op == "~":
+            self.emit("not", r, r)
+        elif e.op == "!":
+            self._bool(r, negate=True)
+        return r
+
+    def _bool(self, r: int, negate: bool = False) -> None:
+        """r = (r != 0), or (r == 0) when negate."""
+        if not negate:
+            skip = Label()
+            self.emit("tst", r)
+            self.emit("be", skip)
+            self.emit("setx", 1, r)
+            self.place(skip)
+            return
+        true, post = Label(), Label()
+        self.emit("tst", r)
+        self.emit("be", true)
+        self.emit("mov", 0, r)
+        self.emit("ba", post)
+        self.place(true)
+        self.emit("setx", 1, r)
+        self.place(post)
+
+    def _cond_to_value(self, branch: str, r: int) -> None:
+        true, post = Label(), Label()
+        self.emit(branch, true)
+        self.emit("mov", 0, r)
+        self.emit("ba", post)
+        self.place(true)
+        self.emit("setx", 1, r)
+        self.place(post)
+
+    def g_Binary(self, e: ast.Binary) -> int:
+        op = e.op
+        if op in ("&&", "||"):
+            return self._logical(e)
+        a = self.expr(e.left)
+        b = self.expr(e.right)
+        lt: T.DType = e.left.type
+        rt: T.DType = e.right.type
+        if op in _BRANCH:
+            if lt.is_string:
+                self.emit("scmp", a, b)
+                signed = True
+            else:
+                self.emit("cmp", a, b)
+                signed = T.promote(lt, rt).signed
+            self.regs.release(b)
+            self._cond_to_value(_BRANCH[op][0 if signed else 1], a)
+            return a
+        if op == "^^":
+            self._bool(a)
+            self._bool(b)
+            self.emit("xor", a, b, a)
+        elif op in _ARITH:
+            self.emit(_ARITH[op], a, b, a)
+        elif op == ">>":
+            self.emit("sra" if lt.signed else "srl", a, b, a)
+        elif op == "/":
+            self.emit("sdiv" if e.type.signed else "udiv", a, b, a)
+        elif op == "%":
+            self.emit("srem" if e.type.signed else "urem", a, b, a)
+        else:
+            raise AssertionError(op)
+        self.regs.release(b)
+        return a
+
+    def _logical(self, e: ast.Binary) -> int:
+        a = self.expr(e.left)
+        post = Label()
+        if e.op == "&&":
+            false = Label()
+            self.emit("tst", a)
+            self.emit("be", false)
+            b = self.expr(e.right)
+            self.emit("tst", b)
+            self.regs.release(b)
+            self.emit("be", false)
+            self.emit("setx", 1, a)
+            self.emit("ba", post)
+            self.place(false)
+            self.emit("mov", 0, a)
+        else:
+            true = Label()
+            self.emit("tst", a)
+            self.emit("bne", true)
+            b = self.expr(e.right)
+            self.emit("tst", b)
+            self.regs.release(b)
+            self.emit("bne", true)
+            self.emit("mov", 0, a)
+            self.emit("ba", post)
+            self.place(true)
+            self.emit("setx", 1, a)
+        self.place(post)
+        return a
+
+    def g_Ternary(self, e: ast.Ternary) -> int:
+        c = self.expr(e.cond)
+        false, post = Label(), Label()
+        self.emit("tst", c)
+        self.emit("be", false)
+        a = self.expr(e.then)
+        self.emit("mov", a, c)
+        self.regs.release(a)
+        self.emit("ba", post)
+        self.place(false)
+        b = self.expr(e.other)
+        self.emit("mov", b, c)
+        self.regs.release(b)
+        self.place(post)
+        return c
+
+    def g_Cast(self, e: ast.Cast) -> int:
+        r = self.expr(e.operand)
+        self.convert(r, e.operand.type, e.type)
+        return r
+
+    def convert(self, r: int, src: T.DType, dst: T.DType) -> None:
+        """Give r, a value of type src, the value C's conversion to dst gives.
+
+        Registers may hold untruncated 64-bit results, so a narrowing (or
+        same-size) cast truncates to dst and re-extends by dst's sign; a
+        widening cast first extends from src by src's sign.  This is C's
+        rule, not the older libdtrace quirk that sign-extended
+        (long)(unsigned int)x.
+        """
+        if not (src.is_int and dst.is_int):
+            return
+        if dst.size <= src.size:
+            if dst.size < 8:
+                self._extend(r, dst.size, dst.signed)
+            return
+        self._extend(r, src.size, src.signed)
+        if src.signed and not dst.signed and dst.size < 8:
+            self._extend(r, dst.size, False)
+
+    def _extend(self, r: int, size: int, signed: bool) -> None:
+        """Keep the low size bytes of r, sign- or zero-extended."""
+        t = self.regs.alloc()
+        self.emit("setx", 64 - 8 * size, t)
+        self.emit("sll", r, t, r)
+        self.emit("sra" if signed else "srl", r, t, r)
+        self.regs.release(t)
+
+    def g_Assign(self, e: ast.Assign) -> int:
+        target = e.target
+        var: Var = target.var  # type: ignore[attr-defined]
+        if e.op == "=":
+            assert e.value is not None
+            r = self.expr(e.value)
+            self._store(var, r)
+            return r
+        r = self._load(var)
+        if e.op in ("++", "--"):
+            t = self.regs.alloc()
+            self.emit("setx", 1, t)
+            op = "add" if e.op == "++" else "sub"
+            if e.prefix:
+                self.emit(op, r, t, r)
+                self._store(var, r)
+            else:
+                self.emit(op, r, t, t)
+                self._store(var, t)
+            self.regs.release(t)
+            return r
+        assert e.value is not None
+        v = self.expr(e.value)
+        binop = e.op[:-1]
+        vt: T.DType = e.value.type
+        signed = T.promote(var.type, vt).signed
+        if binop in _ARITH:
+            self.emit(_ARITH[binop], r, v, r)
+        elif binop == ">>":
+            self.emit("sra" if var.type.signed else "srl", r, v, r)
+        elif binop == "/":
+            self.emit("sdiv" if signed else "udiv", r, v, r)
+        elif binop == "%":
+            self.emit("srem" if signed else "urem", r, v, r)
+        self.regs.release(v)
+        self._store(var, r)
+        return r
+
+
+def expr_difo(e: ast.Expr, strsize: int, rtype: DifType | None = None) -> DifoIR:
+    """A DIFO computing e; rtype defaults to e's own type."""
+    gen = DifoGen(strsize)
+    r = gen.expr(e)
+    return gen.finish(r, rtype if rtype is not None else diftype(e.type, strsize))
+
+
+def zero_difo() -> DifoIR:
+    """`ret %r0` with a void result (argument-less printf)."""
+    gen = DifoGen(0)
+    return gen.finish(0, VOID_RTYPE)

@@ -1,0 +1,313 @@
+"""The D lexer (ply).
+
+States, as in libdtrace's dt_lex.l:
+  INITIAL  program level: probe descriptions, ',' '{' '/' and #pragma lines
+  pred     a predicate expression; a '/' whose next non-blank character is
+           end of input, ';', '{' or '/' closes it (EPRED), else it divides
+  clause   a clause body, up to '}'
+The lexer never imports the parser or the checker: type names are
+recognised through the is_typename callback (pycparser's pattern).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import ply.lex as lex
+
+from pydtrace.errors import DError
+
+KEYWORDS_TYPE = ("char", "short", "int", "long", "signed", "unsigned", "void",
+                 "string", "float", "double")
+# D keywords the grammar does not use yet: they lex as KEYWORD so that using
+# one is a syntax error near it rather than an undefined identifier.
+KEYWORDS_OTHER = ("auto", "break", "case", "const", "continue", "counter",
+                  "default", "do", "else", "enum", "extern", "for", "goto",
+                  "if", "import", "inline", "offsetof", "probe", "provider",
+                  "register", "restrict", "return", "sizeof", "static",
+                  "stringof", "struct", "switch", "translator", "typedef",
+                  "union", "userland", "volatile", "while", "xlate")
+
+tokens = (
+    "PSPEC", "PRAGMA", "COMMA", "LBRACE", "RBRACE", "SLASH", "EPRED", "SEMI",
+    "INT", "CHAR", "STRING", "IDENT", "TNAME", "TYPEKW", "KEYWORD", "THIS", "SELF",
+    "PLUS", "MINUS", "TIMES", "DIVIDE", "MOD", "AND", "OR", "XOR", "LSHIFT",
+    "RSHIFT", "NOT", "LNOT", "LT", "GT", "LE", "GE", "EQ", "NE", "LAND", "LOR",
+    "LXOR", "QUESTION", "COLON", "ASSIGN", "ADD_EQ", "SUB_EQ", "MUL_EQ",
+    "DIV_EQ", "MOD_EQ", "AND_EQ", "OR_EQ", "XOR_EQ", "LSH_EQ", "RSH_EQ", "INC",
+    "DEC", "ARROW", "LPAREN", "RPAREN", "LBRACKET", "RBRACKET", "DOT", "AT",
+)
+
+states = (("pred", "exclusive"), ("clause", "exclusive"))
+
+
+@dataclass(frozen=True)
+class Lit:
+    """A literal token's value: raw text (for messages) and decoded value."""
+
+    raw: str
+    value: object
+    decimal: bool = True
+    suffix: str = ""
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'",
+            "a": "\a", "b": "\b", "f": "\f", "v": "\v", "?": "?"}
+
+
+def decode_escapes(body: str) -> str:
+    """Decode D (C) escapes: \\n \\t ... octal \\ooo and hex \\xhh."""
+    out: list[str] = []
+    i = 0
+    while i < len(body):
+        c = body[i]
+        if c != "\\" or i + 1 >= len(body):
+            out.append(c)
+            i += 1
+            continue
+        e = body[i + 1]
+        if e in "01234567":
+            j = i + 1
+            while j < len(body) and j < i + 4 and body[j] in "01234567":
+                j += 1
+            out.append(chr(int(body[i + 1:j], 8) & 0xff))
+            i = j
+        elif e == "x":
+            j = i + 2
+            while j < len(body) and body[j] in "0123456789abcdefABCDEF":
+                j += 1
+            out.append(chr(int(body[i + 2:j], 16) & 0xff) if j > i + 2 else "x")
+            i = j
+        else:
+            out.append(_ESCAPES.get(e, e))
+            i += 2
+    return "".join(out)
+
+
+def _err(t: lex.LexToken, tag: str, msg: str) -> DError:
+    return DError(tag, msg, t.lexer.lineno)
+
+
+# --- everywhere ------------------------------------------------------------
+
+def t_ANY_comment(t: lex.LexToken) -> None:
+    r"/\*(.|\n)*?\*/|//[^\n]*"
+    t.lexer.lineno += t.value.count("\n")
+
+
+def t_ANY_unterminated_comment(t: lex.LexToken) -> None:
+    r"/\*"
+    raise _err(t, "D_SYNTAX", "end-of-file encountered before matching */")
+
+
+def t_ANY_PRAGMA(t: lex.LexToken) -> lex.LexToken | None:
+    r"\#[^\n]*"
+    text = t.value[1:].strip()
+    if text.startswith("!") or not text:
+        return None                     # #! interpreter line, null directive
+    return t
+
+
+def t_ANY_newline(t: lex.LexToken) -> None:
+    r"\n+"
+    t.lexer.lineno += len(t.value)
+
+
+t_ANY_ignore = " \t\r\f\v"
+
+
+def t_ANY_error(t: lex.LexToken) -> None:
+    raise _err(t, "D_SYNTAX", f"invalid character (0x{ord(t.value[0]):02x})")
+
+
+# --- program level ----------------------------------------------------------
+
+def t_PSPEC(t: lex.LexToken) -> lex.LexToken:
+    r"[-$:0-9a-zA-Z_.?*\\\[\]!`]+"
+    return t
+
+
+def t_LBRACE(t: lex.LexToken) -> lex.LexToken:
+    r"\{"
+    t.lexer.begin("clause")
+    return t
+
+
+def t_SLASH(t: lex.LexToken) -> lex.LexToken:
+    r"/"
+    t.lexer.begin("pred")
+    return t
+
+
+t_COMMA = r","
+
+
+# --- expressions (predicate and clause) --------------------------------------
+
+def t_pred_clause_STRING(t: lex.LexToken) -> lex.LexToken:
+    r'"(\\.|[^\\"\n])*"'
+    t.value = Lit(t.value, decode_escapes(t.value[1:-1]))
+    return t
+
+
+def t_pred_clause_bad_string(t: lex.LexToken) -> None:
+    r'"'
+    raise _err(t, "D_STR_NL", "newline encountered in string literal")
+
+
+def t_pred_clause_CHAR(t: lex.LexToken) -> lex.LexToken:
+    r"'(\\.|[^\\'\n])*'"
+    chars = decode_escapes(t.value[1:-1])
+    if not chars:
+        raise _err(t, "D_CHR_NULL", "empty character constant")
+    if len(chars) > 4:
+        raise _err(t, "D_CHR_OFLOW", "character constant is too long")
+    value = 0
+    for ch in chars:
+        value = (value << 8) | (ord(ch) & 0xff)
+    t.value = Lit(t.value, value)
+    return t
+
+
+def t_pred_clause_bad_char(t: lex.LexToken) -> None:
+    r"'"
+    raise _err(t, "D_CHR_NL", "newline encountered in character constant")
+
+
+def t_pred_clause_INT(t: lex.LexToken) -> lex.LexToken:
+    r"(0[xX][0-9a-zA-Z]*|[0-9][0-9a-zA-Z]*)"
+    raw = t.value
+    body = raw.rstrip("uUlL")
+    suffix = raw[len(body):]
+    s = suffix.lower()
+    if s not in ("", "u", "l", "ul", "lu", "ll", "ull", "llu"):
+        raise _err(t, "D_INT_DIGIT", f"invalid digit in constant: {raw}")
+    try:
+        if body[:2].lower() == "0x":
+            value, decimal = int(body[2:], 16), False
+        elif body.startswith("0") and len(body) > 1:
+            value, decimal = int(body[1:], 8), False
+        else:
+            value, decimal = int(body, 10), True
+    except ValueError:
+        kind = "octal " if body.startswith("0") and body[:2].lower() != "0x" else ""
+        raise _err(t, "D_INT_DIGIT", f"invalid digit in {kind}constant: {raw}") from None
+    if value >= 1 << 64:
+        raise _err(t, "D_INT_OFLOW", f"integer constant overflow: {raw}")
+    t.value = Lit(raw, value, decimal, suffix)
+    return t
+
+
+_RESERVED = {"this": "THIS", "self": "SELF"}
+_RESERVED.update({k: "TYPEKW" for k in KEYWORDS_TYPE})
+_RESERVED.update({k: "KEYWORD" for k in KEYWORDS_OTHER})
+
+
+def t_pred_clause_IDENT(t: lex.LexToken) -> lex.LexToken:
+    r"[a-zA-Z_][a-zA-Z_0-9]*"
+    kind = _RESERVED.get(t.value)
+    if kind is not None:
+        t.type = kind
+    elif t.lexer.is_typename(t.value):
+        t.type = "TNAME"
+    return t
+
+
+def t_clause_RBRACE(t: lex.LexToken) -> lex.LexToken:
+    r"\}"
+    t.lexer.begin("INITIAL")
+    return t
+
+
+def t_clause_LBRACE(t: lex.LexToken) -> lex.LexToken:
+    r"\{"
+    return t
+
+
+def t_pred_DIVIDE(t: lex.LexToken) -> lex.LexToken:
+    r"/(?!=)"
+    data = t.lexer.lexdata
+    i = t.lexer.lexpos
+    while i < len(data) and data[i] in " \t\r\n\f\v":
+        i += 1
+    if i >= len(data) or data[i] in ";{/":
+        t.type = "EPRED"
+        t.lexer.begin("INITIAL")
+    return t
+
+
+t_clause_DIVIDE = r"/"
+t_pred_clause_LSH_EQ = r"<<="
+t_pred_clause_RSH_EQ = r">>="
+t_pred_clause_ARROW = r"->"
+t_pred_clause_INC = r"\+\+"
+t_pred_clause_DEC = r"--"
+t_pred_clause_LSHIFT = r"<<"
+t_pred_clause_RSHIFT = r">>"
+t_pred_clause_LE = r"<="
+t_pred_clause_GE = r">="
+t_pred_clause_EQ = r"=="
+t_pred_clause_NE = r"!="
+t_pred_clause_LAND = r"&&"
+t_pred_clause_LOR = r"\|\|"
+t_pred_clause_LXOR = r"\^\^"
+t_pred_clause_ADD_EQ = r"\+="
+t_pred_clause_SUB_EQ = r"-="
+t_pred_clause_MUL_EQ = r"\*="
+t_pred_clause_DIV_EQ = r"/="
+t_pred_clause_MOD_EQ = r"%="
+t_pred_clause_AND_EQ = r"&="
+t_pred_clause_OR_EQ = r"\|="
+t_pred_clause_XOR_EQ = r"\^="
+t_pred_clause_PLUS = r"\+"
+t_pred_clause_MINUS = r"-"
+t_pred_clause_TIMES = r"\*"
+t_pred_clause_MOD = r"%"
+t_pred_clause_AND = r"&"
+t_pred_clause_OR = r"\|"
+t_pred_clause_XOR = r"\^"
+t_pred_clause_NOT = r"~"
+t_pred_clause_LNOT = r"!"
+t_pred_clause_LT = r"<"
+t_pred_clause_GT = r">"
+t_pred_clause_QUESTION = r"\?"
+t_pred_clause_COLON = r":"
+t_pred_clause_ASSIGN = r"="
+t_pred_clause_LPAREN = r"\("
+t_pred_clause_RPAREN = r"\)"
+t_pred_clause_LBRACKET = r"\["
+t_pred_clause_RBRACKET = r"\]"
+t_pred_clause_DOT = r"\."
+t_pred_clause_AT = r"@"
+t_pred_clause_SEMI = r";"
+t_pred_clause_COMMA = r","
+
+_MASTER: lex.Lexer | None = None
+
+
+def make_lexer(is_typename: Callable[[str], bool] | None = None) -> lex.Lexer:
+    """A fresh lexer (cloned from one built on first use; nothing is written)."""
+    global _MASTER
+    if _MASTER is None:
+        import sys
+        _MASTER = lex.lex(module=sys.modules[__name__], optimize=False,
+                          errorlog=lex.NullLogger())
+    lx = _MASTER.clone()
+    lx.begin("INITIAL")
+    lx.lineno = 1
+    lx.is_typename = is_typename or (lambda name: False)
+    return lx
+
+
+def raw_text(tok: lex.LexToken) -> str:
+    """The token as written (libdtrace's yytext)."""
+    v = tok.value
+    return v.raw if isinstance(v, Lit) else str(v)
+
+
+def tokenize(text: str, is_typename: Callable[[str], bool] | None = None) -> list[tuple[str, str]]:
+    """(type, raw text) of every token; for tests and debugging."""
+    lx = make_lexer(is_typename)
+    lx.input(text)
+    return [(t.type, raw_text(t)) for t in iter(lx.token, None)]

@@ -1,0 +1,134 @@
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pydtrace.compiler import Compiler
+from pydtrace.errors import TAGS, DError, render_compile_error
+
+
+def compile_error(src: str) -> DError:
+    with pytest.raises(DError) as ei:
+        Compiler().compile(src, kind="probe", label=src)
+    return ei.value
+
+
+def render(err: DError, kind: str, label: str, errtags: bool = False) -> str:
+    return render_compile_error(err, progname="dtrace", kind=kind, label=label,
+                                errtags=errtags)
+
+
+def test_registry() -> None:
+    assert TAGS[:3] == ("D_UNKNOWN", "D_SYNTAX", "D_EMPTY")
+    assert len(set(TAGS)) == len(TAGS)
+    with pytest.raises(ValueError):
+        DError("D_NO_SUCH_TAG", "x")
+
+
+def test_syntax_error_rendering() -> None:
+    err = compile_error("BEGIN { x = ; }")
+    assert render(err, "probe", "BEGIN { x = ; }") == \
+        'dtrace: invalid probe specifier BEGIN { x = ; }: syntax error near ";"'
+    assert render(err, "probe", "BEGIN { x = ; }", errtags=True) == \
+        'dtrace: invalid probe specifier BEGIN { x = ; }: [D_SYNTAX] syntax error near ";"'
+
+
+def test_script_errors_carry_the_line() -> None:
+    err = compile_error("BEGIN\n{\n x = ;\n}")
+    assert render(err, "script", "x.d") == \
+        'dtrace: failed to compile script x.d: line 3: syntax error near ";"'
+    assert render(err, "script", "x.d", errtags=True) == \
+        'dtrace: failed to compile script x.d: [D_SYNTAX] line 3: syntax error near ";"'
+
+
+def test_semantic_errors_name_the_region_for_probe_specifiers() -> None:
+    err = compile_error("BEGIN { trace(y); }")
+    assert render(err, "probe", "BEGIN { trace(y); }") == (
+        "dtrace: invalid probe specifier BEGIN { trace(y); }: in action list: "
+        "failed to resolve y: Unknown variable name")
+    err = compile_error('BEGIN /"s"/ { }')
+    assert err.tag == "D_PRED_SCALAR"
+    assert render(err, "probe", "P").endswith(": in predicate: "
+                                              "predicate result must be of scalar type")
+
+
+def test_library_errors_have_no_tag() -> None:
+    deep = "1"
+    for i in range(2, 12):
+        deep = f"({i} + {deep})"
+    err = compile_error(f"BEGIN {{ trace({deep}); }}")
+    assert render(err, "probe", "P", errtags=True) == \
+        "dtrace: invalid probe specifier P: Insufficient registers to generate code"
+
+
+@pytest.mark.parametrize("src,tag,message", [
+    ("BEGIN { trace(y); }", "D_IDENT_UNDEF", "failed to resolve y: Unknown variable name"),
+    ("BEGIN { trace(this->z); }", "D_VAR_UNDEF",
+     "this->z has not yet been declared or assigned"),
+    ('BEGIN { trace("a" + 1); }', "D_OP_ARITH",
+     "operator + requires operands of arithmetic type"),
+    ('BEGIN { trace("a" % 1); }', "D_OP_INT",
+     "operator % requires operands of integral type"),
+    ('BEGIN { trace("a" == 1); }', "D_OP_INCOMPAT",
+     'operands have incompatible types: "string" == "int"'),
+    ("BEGIN { trace(1 / 0); }", "D_DIV_ZERO", "expression contains division by zero"),
+    ("BEGIN { pid = 1; }", "D_OP_WRITE",
+     "operator = can only be applied to a writable variable"),
+    ("BEGIN { trace(1, 2); }", "D_PROTO_LEN",
+     "trace( ) prototype mismatch: 2 args passed, 1 expected"),
+    ("BEGIN { exit(); }", "D_PROTO_LEN",
+     "exit( ) prototype mismatch: 0 args passed, 1 expected"),
+    ("BEGIN { x = trace(1); }", "D_CG_EXPR",
+     "trace( ) may not be called from a D expression (D program context required)"),
+    ('BEGIN { printf("%d %d", 1); }', "D_PRINTF_ARG_PROTO",
+     "printf( ) prototype mismatch: conversion #2 (%d) is missing a corresponding "
+     "value argument"),
+    ('BEGIN { printf("%d", 1, 2); }', "D_PRINTF_ARG_EXTRA",
+     "printf( ) prototype mismatch: only 1 arguments required by this format string"),
+    ('BEGIN { printf("%s", 1); }', "D_PRINTF_ARG_TYPE",
+     "printf( ) argument #2 is incompatible with conversion #1 prototype:\n"
+     "\tconversion: %s\n\t prototype: char [] or string (or use stringof)\n"
+     "\t  argument: int"),
+    ('BEGIN { printf("%%%ld", 1); }', "D_PRINTF_ARG_TYPE",
+     "printf( ) argument #2 is incompatible with conversion #2 prototype:\n"
+     "\tconversion: %ld\n\t prototype: long\n\t  argument: int"),
+    ('BEGIN { printf("%q"); }', "D_SYNTAX", "format conversion #1 is undefined: %q"),
+    ('BEGIN { printf(""); }', "D_PRINTF_FMT_EMPTY", "printf( ) format string is empty"),
+    ("BEGIN { trace(99999999999999999999); }", "D_INT_OFLOW", None),
+    ("BEGIN { trace(9223372036854775808); }", "D_INT_OFLOW",
+     "integer constant 0x8000000000000000 cannot be represented in any built-in "
+     "integral type"),
+    ("#pragma D option nosuch\nBEGIN", "D_PRAGMA_OPTSET",
+     "failed to set option 'nosuch': Invalid option name"),
+    ("#pragma D option bufsize=zz\nBEGIN", "D_PRAGMA_OPTSET",
+     "failed to set option 'bufsize': Invalid value for specified option"),
+    ("", "D_EMPTY", "empty D program translation unit"),
+])
+def test_semantic_errors(src: str, tag: str, message: str | None) -> None:
+    err = compile_error(src)
+    assert err.tag == tag
+    if message is not None:
+        assert err.message == message
+
+
+def test_failed_compile_leaves_consumer_state_alone() -> None:
+    c = Compiler()
+    with pytest.raises(DError):
+        c.compile("BEGIN { x = 1; trace(nope); }", kind="probe", label="p")
+    assert c.globals == {} and c.formats == []
+    with pytest.raises(DError):
+        c.compile("END { trace(x); }", kind="probe", label="p")
+
+
+ALPHABET = st.sampled_from(["BEGIN", "{", "}", "/", ";", "x", "y", "=", "+", "(", ")",
+                            "trace(", "printf(", "exit(", '"%d"', '"%s\\n"', ",", "1",
+                            "this->a", "?", ":", "(int)", "&&", "!", "\n", " ", "==",
+                            "pid", "execname", '"s"', "#pragma D option quiet\n"])
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(ALPHABET, max_size=30).map("".join))
+def test_compiler_raises_derror_only(src: str) -> None:
+    try:
+        Compiler().compile(src, kind="probe", label="p")
+    except DError:
+        pass
