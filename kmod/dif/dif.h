@@ -85,6 +85,14 @@ struct dif_mstate {
 	__u64 *locals;
 	__u32 nglobals;
 	__u32 nlocals;
+	/*
+	 * strtok() state, kept across the calls of one firing: where a
+	 * strtok(NULL, ...) call resumes and where the strsize bound of
+	 * that string ends; 0 when there is no string.  The caller zeroes
+	 * both (with the rest of the struct) before each firing.
+	 */
+	__u64 strtok;
+	__u64 strtok_limit;
 };
 
 /* Why a DIFO was refused: DTRACE_EPROG_* and the offending pc. */

@@ -23,59 +23,27 @@
  * allocation, no locks, no recursion, every loop bounded.
  *
  * Not implemented here (ILLOP fault): thread-local variables, associative
- * arrays, ldta, built-in arrays other than args[], and every subroutine
- * except rand, strlen, alloca, bcopy, getmajor, getminor and the byte-order
- * ones.
+ * arrays, ldta and built-in arrays other than args[].  The subroutines of
+ * call are in subr.c (which lists the ones that still fault ILLOP).
  */
 #include "dif_impl.h"
 
 #define DIF_REGMASK	(DIF_DIR_NREGS - 1)
 
-struct dif_tuple {
-	__u64 val;
-	__u64 size;
-};
-
-/* A string being read in aligned chunks through dif_env_kload(). */
-struct dif_strcur {
-	__u64 addr;		/* start of the string */
-	__u64 base;		/* address of buf[0] */
-	__u32 n;		/* valid bytes in buf */
-	int nullok;		/* a NULL string reads as "" */
-	__u8 buf[DIF_STRCHUNK];
-};
-
-static inline DIF_NOTRACE void dif_fault(struct dif_mstate *ms, __u16 flag,
-					 __u64 illval)
-{
-	ms->flags |= flag;
-	ms->illval = illval;
-}
-
-static inline DIF_NOTRACE __u64 dif_strsize(const struct dif_mstate *ms)
-{
-	return ms->strsize ? ms->strsize : DIF_STRSIZE_DEFAULT;
-}
-
-static inline DIF_NOTRACE void dif_strcur_init(struct dif_strcur *sc,
-					       __u64 addr, int nullok)
-{
-	sc->addr = addr;
-	sc->base = 0;
-	sc->n = 0;
-	sc->nullok = nullok;
-}
-
 /*
  * Byte i of a string.  Chunks are aligned to DIF_STRCHUNK so they never
- * cross a page; if a chunk cannot be read, the byte alone is tried, so a
- * string that ends just before unreadable memory still reads correctly.
+ * cross a page; a chunk holds the aligned block around the byte (not
+ * before the start of the string), so scans in either direction hit the
+ * cache.  If a chunk cannot be read, the byte alone is tried, so a string
+ * that ends just before unreadable memory still reads correctly.
  */
-static DIF_NOTRACE int dif_str_byte(struct dif_mstate *ms,
-				    struct dif_strcur *sc, __u64 i, __u8 *c)
+DIF_NOTRACE int dif_str_byte(struct dif_mstate *ms, struct dif_strcur *sc,
+			     __u64 i, __u8 *c)
 {
 	__u64 a = sc->addr + i;
+	__u64 lo;
 	__u32 n;
+	int rc;
 
 	if (!sc->addr && sc->nullok) {
 		*c = 0;
@@ -86,25 +54,38 @@ static DIF_NOTRACE int dif_str_byte(struct dif_mstate *ms,
 		return -1;
 	}
 	if (a < sc->base || a - sc->base >= sc->n) {
-		n = DIF_STRCHUNK - (__u32)(a & (DIF_STRCHUNK - 1));
-		if (dif_env_kload(ms->env, sc->buf, a, n)) {
+		lo = a & ~(__u64)(DIF_STRCHUNK - 1);
+		if (lo < sc->addr)
+			lo = sc->addr;
+		n = DIF_STRCHUNK - (__u32)(lo & (DIF_STRCHUNK - 1));
+		if (sc->user)
+			rc = dif_env_uload(ms->env, sc->buf, lo, n);
+		else
+			rc = dif_env_kload(ms->env, sc->buf, lo, n);
+		if (rc) {
+			lo = a;
 			n = 1;
-			if (dif_env_kload(ms->env, sc->buf, a, n)) {
-				sc->n = 0;
-				dif_fault(ms, DIF_F_BADADDR, a);
-				return -1;
-			}
+			if (sc->user)
+				rc = dif_env_uload(ms->env, sc->buf, lo, n);
+			else
+				rc = dif_env_kload(ms->env, sc->buf, lo, n);
 		}
-		sc->base = a;
+		if (rc) {
+			sc->n = 0;
+			dif_fault(ms, DIF_F_BADADDR, a);
+			return -1;
+		}
+		sc->base = lo;
 		sc->n = n;
 	}
 	*c = sc->buf[a - sc->base];
 	return 0;
 }
+NOKPROBE_SYMBOL(dif_str_byte);
 
 /* strlen(addr) bounded by lim; -1 (BADADDR) on an unreadable byte. */
-static DIF_NOTRACE int dif_strlen(struct dif_mstate *ms, __u64 addr,
-				  __u64 lim, __u64 *len)
+DIF_NOTRACE int dif_strlen(struct dif_mstate *ms, __u64 addr, __u64 lim,
+			   __u64 *len)
 {
 	struct dif_strcur sc;
 	__u64 i;
@@ -120,6 +101,7 @@ static DIF_NOTRACE int dif_strlen(struct dif_mstate *ms, __u64 addr,
 	*len = i;
 	return 0;
 }
+NOKPROBE_SYMBOL(dif_strlen);
 
 /* Compare two strings bounded by strsize; NULL compares as "". */
 static DIF_NOTRACE int dif_scmp(struct dif_mstate *ms, __u64 s1, __u64 s2,
@@ -147,18 +129,8 @@ static DIF_NOTRACE int dif_scmp(struct dif_mstate *ms, __u64 s1, __u64 s2,
 	return 0;
 }
 
-/* Does [addr, addr + size) lie in the allocated part of scratch? */
-static inline DIF_NOTRACE int dif_in_scratch(const struct dif_mstate *ms,
-					     __u64 addr, __u64 size)
-{
-	__u64 end = ms->scratch_base + ms->scratch_used;
-
-	return addr >= ms->scratch_base && addr <= end &&
-	       size <= end - addr;
-}
-
 /* Bump-allocate n zeroed, 8-aligned bytes of scratch; 0 + NOSCRATCH. */
-static DIF_NOTRACE __u64 dif_alloc(struct dif_mstate *ms, __u64 n)
+DIF_NOTRACE __u64 dif_alloc(struct dif_mstate *ms, __u64 n)
 {
 	__u64 cur = ms->scratch_base + ms->scratch_used;
 	__u64 ptr = (cur + 7) & ~(__u64)7;
@@ -174,10 +146,11 @@ static DIF_NOTRACE __u64 dif_alloc(struct dif_mstate *ms, __u64 n)
 	ms->scratch_used += need;
 	return ptr;
 }
+NOKPROBE_SYMBOL(dif_alloc);
 
 /* copy size bytes from src (any readable memory) to dst (scratch). */
-static DIF_NOTRACE void dif_copy(struct dif_mstate *ms, __u64 dst, __u64 src,
-				 __u64 size)
+DIF_NOTRACE void dif_copy(struct dif_mstate *ms, __u64 dst, __u64 src,
+			  __u64 size)
 {
 	if (!dif_in_scratch(ms, dst, size) || size > 0xffffffffULL) {
 		dif_fault(ms, DIF_F_BADADDR, dst);
@@ -187,6 +160,7 @@ static DIF_NOTRACE void dif_copy(struct dif_mstate *ms, __u64 dst, __u64 src,
 				  (__u32)size))
 		dif_fault(ms, DIF_F_BADADDR, src);
 }
+NOKPROBE_SYMBOL(dif_copy);
 
 /* stb/sth/stw/stx: only into scratch, naturally aligned. */
 static DIF_NOTRACE void dif_store(struct dif_mstate *ms, __u64 addr,
@@ -267,86 +241,6 @@ static DIF_NOTRACE __u64 dif_load(struct dif_mstate *ms, __u32 op, __u64 addr)
 		return v.w;
 	default:
 		return v.x;
-	}
-}
-
-static inline DIF_NOTRACE __u64 dif_bswap16(__u64 x)
-{
-	return ((x & 0xff) << 8) | ((x >> 8) & 0xff);
-}
-
-static inline DIF_NOTRACE __u64 dif_bswap32(__u64 x)
-{
-	return (dif_bswap16(x) << 16) | dif_bswap16(x >> 16);
-}
-
-static inline DIF_NOTRACE __u64 dif_bswap64(__u64 x)
-{
-	return (dif_bswap32(x) << 32) | dif_bswap32(x >> 32);
-}
-
-/* Number of tuple arguments each implemented subroutine needs. */
-static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
-{
-	switch (subr) {
-	case DIF_SUBR_RAND:
-		return 0;
-	case DIF_SUBR_STRLEN:
-	case DIF_SUBR_ALLOCA:
-	case DIF_SUBR_GETMAJOR:
-	case DIF_SUBR_GETMINOR:
-	case DIF_SUBR_HTONS:
-	case DIF_SUBR_HTONL:
-	case DIF_SUBR_HTONLL:
-	case DIF_SUBR_NTOHS:
-	case DIF_SUBR_NTOHL:
-	case DIF_SUBR_NTOHLL:
-		return 1;
-	case DIF_SUBR_BCOPY:
-		return 3;
-	default:
-		return -1;	/* not implemented */
-	}
-}
-
-/* call subr: the arguments are tup[0 .. nt). */
-static DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
-				  const struct dif_tuple *tup, __u32 nt)
-{
-	int need = dif_subr_nargs(subr);
-	__u64 v = nt ? tup[0].val : 0;
-	__u64 len;
-
-	if (need < 0 || nt < (__u32)need) {
-		dif_fault(ms, DIF_F_ILLOP, subr);
-		return 0;
-	}
-	switch (subr) {
-	case DIF_SUBR_RAND:
-		v = dif_env_builtin(ms, DIF_VAR_TIMESTAMP);
-		return (v * 2416 + 374441) % 1771875;
-	case DIF_SUBR_STRLEN:
-		if (dif_strlen(ms, v, dif_strsize(ms), &len))
-			return 0;
-		return len;
-	case DIF_SUBR_ALLOCA:
-		return dif_alloc(ms, v);
-	case DIF_SUBR_BCOPY:
-		/* bcopy(src, dst, size) */
-		dif_copy(ms, tup[1].val, v, tup[2].val);
-		return 0;
-	case DIF_SUBR_GETMAJOR:
-		return v >> 20;		/* Linux kernel dev_t: 12:20 */
-	case DIF_SUBR_GETMINOR:
-		return v & 0xfffff;
-	case DIF_SUBR_HTONS:
-	case DIF_SUBR_NTOHS:
-		return dif_bswap16(v);
-	case DIF_SUBR_HTONL:
-	case DIF_SUBR_NTOHL:
-		return dif_bswap32(v);
-	default:
-		return dif_bswap64(v);
 	}
 }
 

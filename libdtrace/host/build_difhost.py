@@ -1,6 +1,7 @@
 """cffi builder of ``pydtrace._difhost``: the DIF validator and interpreter
-(``kmod/dif/validate.c``, ``kmod/dif/emulate.c``) built for the host with the
-host environment ``libdtrace/host/dif_env_host.c``, for tests and fuzzing.
+(``kmod/dif/validate.c``, ``kmod/dif/emulate.c``, ``kmod/dif/subr.c``) built
+for the host with the host environment ``libdtrace/host/dif_env_host.c``, for
+tests and fuzzing.
 
 Every constant and struct of the uapi header comes from the same generated
 cdef as ``pydtrace._libdtrace`` (``libdtrace/build_cffi.py``), so tests take
@@ -29,6 +30,7 @@ DIF_DIR = ROOT / "kmod" / "dif"
 SOURCES = [
     DIF_DIR / "validate.c",
     DIF_DIR / "emulate.c",
+    DIF_DIR / "subr.c",
     HERE / "dif_env_host.c",
 ]
 

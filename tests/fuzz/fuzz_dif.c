@@ -8,8 +8,9 @@
  * libFuzzer:
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined \
  *     -I kmod/include/uapi -I kmod/dif tests/fuzz/fuzz_dif.c \
- *     kmod/dif/validate.c kmod/dif/emulate.c libdtrace/host/dif_env_host.c \
- *     -o fuzz_dif && ./fuzz_dif -max_total_time=60
+ *     kmod/dif/validate.c kmod/dif/emulate.c kmod/dif/subr.c \
+ *     libdtrace/host/dif_env_host.c -o fuzz_dif && \
+ *     ./fuzz_dif -max_total_time=60
  * Without clang, a standalone random driver:
  *   gcc -g -O1 -fsanitize=address,undefined -DFUZZ_STANDALONE ... \
  *     -o fuzz_dif && ./fuzz_dif 200000
@@ -19,6 +20,11 @@
  * then the integers (8 bytes each; a set top bit turns one into an
  * address inside the arena), the variables (4 bytes: id low byte, scope,
  * kind, flags), the string table, and the rest is DIF text.
+ *
+ * The first DATA_SIZE bytes of the arena are filled from the input with
+ * path-like characters and NULs, so that string subroutines see strings;
+ * after each run every arena byte outside scratch space must be as it was
+ * (the interpreter writes nowhere else).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -32,11 +38,13 @@ void dif_host_reset(void);
 int dif_host_set_builtin(__u32 id, __u64 value);
 
 #define ARENA_SIZE	4096
+#define DATA_SIZE	1024
 #define SCRATCH_OFF	1024
 #define SCRATCH_SIZE	1024
 #define MAXTEXT		256
 
 static __u64 arena[ARENA_SIZE / 8];
+static __u8 before[ARENA_SIZE];
 static unsigned long fuzz_accepted, fuzz_faulted;
 
 static __u64 take(const uint8_t **p, size_t *n, size_t k)
@@ -60,9 +68,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct dif_mstate ms;
 	__u32 nint, nvar, nstr, i, op;
 	__u64 a = (__u64)(unsigned long)arena;
+	static const char alpha[8] = "ab/.\0,:1";
+	__u8 *bytes = (__u8 *)arena;
 
 	if (size < 3)
 		return 0;
+	for (i = 0; i < DATA_SIZE; i++)
+		bytes[i] = (__u8)alpha[data[i % size] & 7];
+	memset(bytes + SCRATCH_OFF, 0xa5, SCRATCH_SIZE);
 	nint = data[0] & 15;
 	nvar = data[1] & 7;
 	nstr = data[2] & 31;
@@ -129,10 +142,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ms.nglobals = 4;
 	ms.locals = locals;
 	ms.nlocals = 4;
+	memcpy(before, arena, ARENA_SIZE);
 	(void)dif_emulate(&dp, &ms);
 	if (ms.flags & DIF_F_FAULT)
 		fuzz_faulted++;
 	if (ms.scratch_used > ms.scratch_size)
+		abort();
+	if (memcmp(before, arena, SCRATCH_OFF) ||
+	    memcmp(before + SCRATCH_OFF + SCRATCH_SIZE,
+		   bytes + SCRATCH_OFF + SCRATCH_SIZE,
+		   ARENA_SIZE - SCRATCH_OFF - SCRATCH_SIZE))
 		abort();
 	return 0;
 }
@@ -142,10 +161,77 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
  * Random programs biased towards valid ones: the header is fixed at the
  * largest tables (15 integers, 7 variables, 31 string bytes), opcodes are
  * 1..DIF_OP_MAX, register fields 0..7, branches go 1..4 forward, some
- * variable ids are user ids, and the last word is a ret.
+ * variable ids are user ids, and the last word is a ret.  A quarter of
+ * the instructions build and make subroutine calls (setx, sets, pushtv,
+ * pushtr, flushts, call with any subroutine number).
  */
+static const __u8 callops[] = {
+	DIF_OP_SETX, DIF_OP_SETS, DIF_OP_PUSHTV, DIF_OP_PUSHTR,
+	DIF_OP_PUSHTR, DIF_OP_FLUSHTS, DIF_OP_CALL, DIF_OP_CALL,
+};
+
 #define HDR	(3 + 15 * 8 + 7 * 4 + 31)
 #define NWORDS	16
+
+static __u64 xorshift(__u64 *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+static __u32 word(__u32 op, __u32 rest)
+{
+	return op << 24 | rest;
+}
+
+/*
+ * A subroutine call program: integers 0..2 are arena addresses (mostly in
+ * the path-like data) or small numbers; r1..r3 = those; push 0..3 of them
+ * (strings by reference or values); r4 = call of any subroutine; then a
+ * second call with r4 (or NULL) as first argument; ret r4 or r5.
+ */
+static size_t call_prog(uint8_t *buf, __u64 *x)
+{
+	__u32 text[NWORDS], n = 0, k, nargs, sub;
+	__u64 v;
+	int second;
+
+	for (k = 0; k < 3; k++) {
+		v = xorshift(x);
+		if (v & 3)
+			v = 1ULL << 63 | (v >> 8) % 1100;
+		else
+			v = (v >> 8) % 300;
+		memcpy(buf + 3 + 8 * k, &v, 8);
+	}
+	for (second = 0; second < 2; second++) {
+		v = xorshift(x);
+		if (!second) {
+			for (k = 0; k < 3; k++)
+				text[n++] = word(DIF_OP_SETX, k << 8 | (k + 1));
+		}
+		text[n++] = word(DIF_OP_FLUSHTS, 0);
+		sub = (__u32)(v % (DIF_SUBR_MAX + 1));
+		nargs = (__u32)((v >> 8) % 4);
+		for (k = 0; k < nargs; k++) {
+			__u32 rs = k + 1;
+
+			if (second && !k)
+				rs = (v >> 16) & 1 ? 4 : 0;
+			if ((v >> (20 + k)) & 1)
+				text[n++] = word(DIF_OP_PUSHTR,
+						 DIF_TYPE_STRING << 16 | rs);
+			else
+				text[n++] = word(DIF_OP_PUSHTV, rs);
+		}
+		text[n++] = word(DIF_OP_CALL, sub << 8 | (4 + second));
+	}
+	text[n++] = word(DIF_OP_RET, (xorshift(x) & 1) ? 4 : 5);
+	memcpy(buf + HDR, text, 4 * n);
+	return n;
+}
 
 int main(int argc, char **argv)
 {
@@ -165,6 +251,11 @@ int main(int argc, char **argv)
 		buf[0] = 15;
 		buf[1] = 7;
 		buf[2] = 31;
+		if (it & 1) {
+			len = call_prog(buf, &x);
+			LLVMFuzzerTestOneInput(buf, HDR + 4 * len);
+			continue;
+		}
 		len = 1 + x % NWORDS;
 		for (pc = 0; pc < len; pc++) {
 			uint8_t *b = &buf[HDR + 4 * pc];
@@ -183,6 +274,15 @@ int main(int argc, char **argv)
 							 b[1] % 8) << 8;
 			if (b[0] & 0x40)	/* a table index */
 				w = (w & 0xff) | (__u32)(b[1] % 16) << 8;
+			if ((b[3] & 0xc0) == 0xc0)
+				op = callops[b[3] & 7];
+			if (op == DIF_OP_CALL)
+				w = (w & 0xff) |
+				    (__u32)(b[1] % (DIF_SUBR_MAX + 1)) << 8;
+			if (op == DIF_OP_PUSHTV)
+				w &= 0xffff;
+			if (op == DIF_OP_PUSHTR)
+				w = (w & 0xffff) | (__u32)(b[0] & 1) << 16;
 			if (op >= DIF_OP_BA && op <= DIF_OP_BLEU)
 				w = (__u32)(pc + 1 + b[0] % 4);
 			if (pc == len - 1) {
