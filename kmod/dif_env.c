@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The DIF environment (kmod/dif/dif.h) in the kernel: nofault memory
+ * access and the built-in variables.  Runs in probe context only.
+ */
+#include <linux/kernel.h>
+#include <linux/percpu.h>
+#include <linux/sched.h>
+#include <linux/cred.h>
+#include <linux/uaccess.h>
+#include <linux/smp.h>
+#include <linux/string.h>
+#include <linux/ktime.h>
+#include <linux/kprobes.h>
+
+#include "dtrace_impl.h"
+
+/*
+ * execname is a by-reference string: its value is the address of this
+ * CPU's copy of current->comm, taken when the variable is read.
+ */
+struct dtrace_execname {
+	char comm[32];
+};
+
+static DEFINE_PER_CPU(struct dtrace_execname, dtrace_execname);
+
+notrace int dif_env_kload(void *env, void *dst, __u64 addr, __u32 size)
+{
+	return copy_from_kernel_nofault(dst, (const void *)(uintptr_t)addr,
+					size) ? -1 : 0;
+}
+NOKPROBE_SYMBOL(dif_env_kload);
+
+notrace int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size)
+{
+	return copy_from_user_nofault(dst,
+				      (const void __user *)(uintptr_t)addr,
+				      size) ? -1 : 0;
+}
+NOKPROBE_SYMBOL(dif_env_uload);
+
+static notrace u64 dtrace_env_execname(void)
+{
+	struct dtrace_execname *e = this_cpu_ptr(&dtrace_execname);
+	const char *comm = current->comm;
+	size_t i;
+
+	/* comm may change under us; copy byte by byte, always terminated. */
+	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++)
+		e->comm[i] = READ_ONCE(comm[i]);
+	for (; i < sizeof(e->comm); i++)
+		e->comm[i] = '\0';
+	return (uintptr_t)e->comm;
+}
+NOKPROBE_SYMBOL(dtrace_env_execname);
+
+notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
+{
+	struct dtrace_mctx *mc = ms->env;
+	struct task_struct *parent;
+
+	switch (id) {
+	case DIF_VAR_CURTHREAD:
+		return (uintptr_t)current;
+	case DIF_VAR_TIMESTAMP:
+		return mc->now;
+	case DIF_VAR_WALLTIMESTAMP:
+		if (!mc->walltime)
+			mc->walltime = ktime_get_real_fast_ns();
+		return mc->walltime;
+	case DIF_VAR_EPID:
+		return mc->ecb ? mc->ecb->epid : 0;
+	case DIF_VAR_ID:
+		return mc->probe->id;
+	case DIF_VAR_PROBEPROV:
+		return (uintptr_t)mc->probe->prov->name;
+	case DIF_VAR_PROBEMOD:
+		return (uintptr_t)mc->probe->mod;
+	case DIF_VAR_PROBEFUNC:
+		return (uintptr_t)mc->probe->func;
+	case DIF_VAR_PROBENAME:
+		return (uintptr_t)mc->probe->name;
+	case DIF_VAR_PID:
+		return current->tgid;
+	case DIF_VAR_TID:
+		return current->pid;
+	case DIF_VAR_PPID:
+		/* Tasks are freed after an RCU grace period; irqs are off. */
+		parent = READ_ONCE(current->real_parent);
+		return parent ? READ_ONCE(parent->tgid) : 0;
+	case DIF_VAR_UID:
+		return __kuid_val(current_cred()->uid);
+	case DIF_VAR_GID:
+		return __kgid_val(current_cred()->gid);
+	case DIF_VAR_EXECNAME:
+		return dtrace_env_execname();
+	case DIF_VAR_CPU:
+		return mc->cpu;
+	case DIF_VAR_ARG0 ... DIF_VAR_ARG9:
+		return ms->args[id - DIF_VAR_ARG0];
+	default:
+		ms->flags |= DIF_F_ILLOP;
+		return 0;
+	}
+}
+NOKPROBE_SYMBOL(dif_env_builtin);

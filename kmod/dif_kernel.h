@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What kmod/dif/dif.h needs from the kernel when it is built into the
+ * module: code reachable from probe context must be invisible to ftrace
+ * (notrace) and to kprobes (NOKPROBE_SYMBOL), or tracing the tracer would
+ * recurse.
+ */
+#ifndef _DTRACE_DIF_KERNEL_H
+#define _DTRACE_DIF_KERNEL_H
+
+#include <linux/compiler.h>
+#include <linux/kprobes.h>
+
+#define DIF_NOTRACE	notrace
+
+#endif /* _DTRACE_DIF_KERNEL_H */

@@ -1,0 +1,49 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * dtrace: DTrace for Linux as a loadable module.  Init and exit only; each
+ * step is undone in reverse order.
+ */
+#include <linux/module.h>
+#include <linux/init.h>
+
+#include "dtrace_impl.h"
+
+static int __init dtrace_init(void)
+{
+	int err;
+
+	err = dtrace_probes_init();
+	if (err)
+		goto err_probes;
+	err = dtrace_prov_dtrace_init();
+	if (err)
+		goto err_prov_dtrace;
+	err = dtrace_dev_init();
+	if (err)
+		goto err_dev;
+	return 0;
+
+err_dev:
+	dtrace_prov_dtrace_exit();
+err_prov_dtrace:
+	dtrace_probes_exit();
+err_probes:
+	WARN_ON_ONCE(atomic_long_read(&dtrace_nallocs));
+	return err;
+}
+
+static void __exit dtrace_exit(void)
+{
+	dtrace_dev_exit();
+	dtrace_prov_dtrace_exit();
+	dtrace_probes_exit();
+	/* Every allocation of the module must have come back. */
+	WARN_ON_ONCE(atomic_long_read(&dtrace_nallocs));
+}
+
+module_init(dtrace_init);
+module_exit(dtrace_exit);
+
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("DTrace: dynamic tracing with D programs");
+MODULE_AUTHOR("pydtrace developers");

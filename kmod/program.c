@@ -1,0 +1,572 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * DTRACEIOC_ENABLE: the only reader of program bytes from user space.
+ *
+ * The program is copied in once; every count, offset, alignment, pad and
+ * string table is checked against that copy before anything is built, the
+ * DIFOs are validated, and only then are ECBs created.  A program is
+ * all-or-nothing: on any refusal nothing of it stays, and de_err, de_ecb,
+ * de_difo and de_offset say why and where.
+ */
+#include <linux/kernel.h>
+#include <linux/string.h>
+#include <linux/uaccess.h>
+#include <linux/overflow.h>
+
+#include "dtrace_impl.h"
+
+/* The largest ECB reservation we accept (bytes). */
+#define DTRACE_ECB_MAXNEEDED	(1U << 30)
+
+struct dtrace_progctx {
+	struct dtrace_enable *de;
+	const char *base;		/* the kernel copy */
+	u32 size;
+	const struct dtrace_prog *hdr;
+	const struct dtrace_ecbdesc *ecbds;
+	const struct dtrace_actdesc *actds;
+	const struct dtrace_difodesc *difods;
+	const struct dtrace_optdesc *optds;
+};
+
+static int dtrace_prog_refuse(struct dtrace_enable *de, u32 err, u32 ecb,
+			      u32 difo, u32 offset)
+{
+	de->de_err = err;
+	de->de_ecb = ecb;
+	de->de_difo = difo;
+	de->de_offset = offset;
+	return -EINVAL;
+}
+
+/* A table of n entries of esize bytes at off: 0, or DTRACE_EPROG_*. */
+static u32 dtrace_prog_table(const struct dtrace_progctx *pc, u32 off, u32 n,
+			     size_t esize, u32 align)
+{
+	if (!n)
+		return DTRACE_EPROG_NONE;
+	if (off < sizeof(struct dtrace_prog) ||
+	    (u64)off + (u64)n * esize > pc->size)
+		return DTRACE_EPROG_BOUNDS;
+	if (off % align)
+		return DTRACE_EPROG_ALIGN;
+	return DTRACE_EPROG_NONE;
+}
+
+static int dtrace_prog_header(struct dtrace_progctx *pc)
+{
+	const struct dtrace_prog *hdr = pc->hdr;
+	struct dtrace_enable *de = pc->de;
+	u32 err, i;
+
+	if (hdr->dp_magic != DTRACE_PROG_MAGIC ||
+	    hdr->dp_version != DTRACE_PROG_VERSION ||
+	    hdr->dp_size != pc->size || hdr->dp_flags)
+		return dtrace_prog_refuse(de, DTRACE_EPROG_HEADER, DTRACE_NONE,
+					  DTRACE_NONE, DTRACE_NONE);
+	for (i = 0; i < ARRAY_SIZE(hdr->dp_reserved); i++) {
+		if (hdr->dp_reserved[i])
+			return dtrace_prog_refuse(de, DTRACE_EPROG_RESERVED,
+						  DTRACE_NONE, DTRACE_NONE,
+						  DTRACE_NONE);
+	}
+	if (hdr->dp_necbs > DTRACE_PROG_MAXECBS ||
+	    hdr->dp_nacts > DTRACE_PROG_MAXACTS)
+		return dtrace_prog_refuse(de, DTRACE_EPROG_BOUNDS, DTRACE_NONE,
+					  DTRACE_NONE, DTRACE_NONE);
+
+	err = dtrace_prog_table(pc, hdr->dp_ecboff, hdr->dp_necbs,
+				sizeof(struct dtrace_ecbdesc), 8);
+	if (!err)
+		err = dtrace_prog_table(pc, hdr->dp_actoff, hdr->dp_nacts,
+					sizeof(struct dtrace_actdesc), 8);
+	if (!err)
+		err = dtrace_prog_table(pc, hdr->dp_difooff, hdr->dp_ndifos,
+					sizeof(struct dtrace_difodesc), 4);
+	if (!err)
+		err = dtrace_prog_table(pc, hdr->dp_optoff, hdr->dp_nopts,
+					sizeof(struct dtrace_optdesc), 8);
+	if (err)
+		return dtrace_prog_refuse(de, err, DTRACE_NONE, DTRACE_NONE,
+					  DTRACE_NONE);
+
+	pc->ecbds = (const void *)(pc->base + hdr->dp_ecboff);
+	pc->actds = (const void *)(pc->base + hdr->dp_actoff);
+	pc->difods = (const void *)(pc->base + hdr->dp_difooff);
+	pc->optds = (const void *)(pc->base + hdr->dp_optoff);
+	return 0;
+}
+
+static int dtrace_prog_options(struct dtrace_progctx *pc)
+{
+	const struct dtrace_optdesc *od;
+	u32 i;
+
+	for (i = 0; i < pc->hdr->dp_nopts; i++) {
+		od = &pc->optds[i];
+		if (od->do_pad)
+			return dtrace_prog_refuse(pc->de, DTRACE_EPROG_RESERVED,
+						  DTRACE_NONE, DTRACE_NONE,
+						  DTRACE_NONE);
+		if (od->do_option >= DTRACEOPT_MAX ||
+		    (od->do_value < 0 && od->do_value != DTRACEOPT_UNSET &&
+		     od->do_option != DTRACEOPT_CPU))
+			return dtrace_prog_refuse(pc->de, DTRACE_EPROG_OPTION,
+						  DTRACE_NONE, DTRACE_NONE,
+						  DTRACE_NONE);
+	}
+	return 0;
+}
+
+/* Check DIFO description i and build en->difos[i] from it, validated. */
+static int dtrace_prog_difo(struct dtrace_progctx *pc,
+			    struct dtrace_enabling *en, u32 i)
+{
+	const struct dtrace_difodesc *dd = &pc->difods[i];
+	struct dif_object *dp = &en->difos[i];
+	struct dif_verr verr = { DTRACE_EPROG_NONE, DTRACE_NONE };
+	u32 err;
+
+	if (dd->dd_rtype.dtdt_pad)
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_RESERVED,
+					  DTRACE_NONE, i, DTRACE_NONE);
+	if (dd->dd_rtype.dtdt_kind > DIF_TYPE_KIND_STRING ||
+	    (dd->dd_rtype.dtdt_flags & ~(DIF_TF_BYREF | DIF_TF_BYUREF)) ||
+	    dd->dd_textlen == 0 || dd->dd_textlen > DTRACE_DIFO_MAXLEN)
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_DIFO,
+					  DTRACE_NONE, i, DTRACE_NONE);
+
+	err = dtrace_prog_table(pc, dd->dd_textoff, dd->dd_textlen,
+				sizeof(u32), sizeof(u32));
+	if (!err)
+		err = dtrace_prog_table(pc, dd->dd_intoff, dd->dd_intlen,
+					sizeof(u64), sizeof(u64));
+	if (!err)
+		err = dtrace_prog_table(pc, dd->dd_stroff, dd->dd_strlen, 1, 1);
+	if (!err)
+		err = dtrace_prog_table(pc, dd->dd_varoff, dd->dd_varlen,
+					sizeof(struct dtrace_difv), 4);
+	if (err)
+		return dtrace_prog_refuse(pc->de, err, DTRACE_NONE, i,
+					  DTRACE_NONE);
+	if (dd->dd_strlen && pc->base[dd->dd_stroff + dd->dd_strlen - 1])
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_STRTAB,
+					  DTRACE_NONE, i, DTRACE_NONE);
+
+	dp->text = (const u32 *)(pc->base + dd->dd_textoff);
+	dp->len = dd->dd_textlen;
+	dp->inttab = dd->dd_intlen ?
+		(const u64 *)(pc->base + dd->dd_intoff) : NULL;
+	dp->intlen = dd->dd_intlen;
+	dp->strtab = dd->dd_strlen ? pc->base + dd->dd_stroff : NULL;
+	dp->strlen = dd->dd_strlen;
+	dp->vartab = dd->dd_varlen ?
+		(const struct dtrace_difv *)(pc->base + dd->dd_varoff) : NULL;
+	dp->varlen = dd->dd_varlen;
+	dp->rtype = dd->dd_rtype;
+
+	if (dif_validate(dp, &verr)) {
+		err = verr.err;
+		if (err == DTRACE_EPROG_NONE || err > DTRACE_EPROG_MAX)
+			err = DTRACE_EPROG_DIFO;
+		return dtrace_prog_refuse(pc->de, err, DTRACE_NONE, i,
+					  verr.pc == DTRACE_NONE ?
+					  DTRACE_NONE : verr.pc * 4);
+	}
+	return 0;
+}
+
+/* Record alignment: the largest of 8, 4, 2, 1 that divides the size. */
+static u16 dtrace_rec_align(u32 size)
+{
+	if (!size)
+		return 1;
+	if (!(size % 8))
+		return 8;
+	if (!(size % 4))
+		return 4;
+	if (!(size % 2))
+		return 2;
+	return 1;
+}
+
+/* Check action description i; fill *act from it (offset still unset). */
+static int dtrace_prog_action(struct dtrace_progctx *pc,
+			      struct dtrace_enabling *en, u32 i,
+			      struct dtrace_action *act)
+{
+	const struct dtrace_actdesc *ad = &pc->actds[i];
+	const struct dtrace_diftype *rt;
+	struct dif_object *dp = NULL;
+	u32 size;
+
+	if (ad->ad_pad)
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_RESERVED,
+					  DTRACE_NONE, DTRACE_NONE,
+					  DTRACE_NONE);
+	if (ad->ad_difo != DTRACE_NONE) {
+		if (ad->ad_difo >= pc->hdr->dp_ndifos)
+			goto bad;
+		dp = &en->difos[ad->ad_difo];
+	}
+	if (ad->ad_format > U16_MAX)
+		goto bad;
+
+	memset(act, 0, sizeof(*act));
+	act->kind = ad->ad_kind;
+	act->difo = dp;
+	switch (ad->ad_kind) {
+	case DTRACEACT_DIFEXPR:
+	case DTRACEACT_PRINTF:
+	case DTRACEACT_LIBACT:
+		if (!dp) {
+			size = 0;
+			break;
+		}
+		rt = &dp->rtype;
+		size = rt->dtdt_size;
+		act->string = rt->dtdt_kind == DIF_TYPE_KIND_STRING;
+		act->byref = act->string ||
+			     (rt->dtdt_flags & (DIF_TF_BYREF | DIF_TF_BYUREF));
+		act->user = rt->dtdt_flags & DIF_TF_BYUREF;
+		if (act->byref ? size == 0 || size > DTRACE_ECB_MAXNEEDED :
+		    size != 0 && size != 1 && size != 2 && size != 4 &&
+		    size != 8)
+			goto bad;
+		break;
+	case DTRACEACT_EXIT:
+		/* exit(n) records n as an int. */
+		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
+		    (dp->rtype.dtdt_flags & (DIF_TF_BYREF | DIF_TF_BYUREF)))
+			goto bad;
+		size = sizeof(u32);
+		break;
+	default:
+		goto bad;	/* not (yet) supported by this module */
+	}
+	act->rec.dtrd_action = ad->ad_kind;
+	act->rec.dtrd_size = size;
+	act->rec.dtrd_alignment = dtrace_rec_align(size);
+	act->rec.dtrd_format = ad->ad_format;
+	act->rec.dtrd_arg = ad->ad_arg;
+	act->rec.dtrd_uarg = ad->ad_uarg;
+	return 0;
+bad:
+	return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ACTION, DTRACE_NONE,
+				  DTRACE_NONE, DTRACE_NONE);
+}
+
+/*
+ * The record layout of a clause (dtrace-internals.md 3.3): records after
+ * the EPID, each aligned to its own alignment; an ECB whose actions record
+ * nothing records nothing at all, not even its EPID.
+ */
+static int dtrace_clause_layout(struct dtrace_clause *cl)
+{
+	u64 offs = sizeof(u32), size = sizeof(u32), needed = sizeof(u32);
+	u32 maxalign = sizeof(u32), i;
+	struct dtrace_recdesc *rec;
+
+	for (i = 0; i < cl->nacts; i++) {
+		rec = &cl->acts[i].rec;
+		maxalign = max_t(u32, maxalign, rec->dtrd_alignment);
+		if (rec->dtrd_size)
+			offs = ALIGN(offs, rec->dtrd_alignment);
+		rec->dtrd_offset = offs;
+		needed = max(needed, offs + rec->dtrd_size);
+		size = offs + rec->dtrd_size;
+		offs += rec->dtrd_size;
+		if (needed > DTRACE_ECB_MAXNEEDED)
+			return -E2BIG;
+	}
+	if (cl->nacts && size == sizeof(u32)) {
+		size = 0;
+		if (needed == sizeof(u32))
+			needed = 0;
+	}
+	cl->size = ALIGN(size, sizeof(u32));
+	cl->needed = ALIGN(needed, sizeof(u32));
+	cl->align = maxalign;
+	return 0;
+}
+
+/* Check ECB description i and build clause i from it. */
+static int dtrace_prog_clause(struct dtrace_progctx *pc,
+			      struct dtrace_enabling *en, u32 i,
+			      struct dtrace_action **next)
+{
+	const struct dtrace_ecbdesc *ed = &pc->ecbds[i];
+	const struct dtrace_probedesc *pd = &ed->ed_probe;
+	struct dtrace_clause *cl = &en->clauses[i];
+	u32 j;
+	int err;
+
+	if (ed->ed_pad || ed->ed_pad2 || pd->dtpd_id)
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_RESERVED, i,
+					  DTRACE_NONE, DTRACE_NONE);
+	if ((ed->ed_pred != DTRACE_NONE &&
+	     ed->ed_pred >= pc->hdr->dp_ndifos) ||
+	    (u64)ed->ed_act + ed->ed_nacts > pc->hdr->dp_nacts ||
+	    !memchr(pd->dtpd_provider, 0, sizeof(pd->dtpd_provider)) ||
+	    !memchr(pd->dtpd_mod, 0, sizeof(pd->dtpd_mod)) ||
+	    !memchr(pd->dtpd_func, 0, sizeof(pd->dtpd_func)) ||
+	    !memchr(pd->dtpd_name, 0, sizeof(pd->dtpd_name)))
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, i,
+					  DTRACE_NONE, DTRACE_NONE);
+
+	cl->pred = ed->ed_pred == DTRACE_NONE ? NULL : &en->difos[ed->ed_pred];
+	cl->pdesc = pd;
+	cl->uarg = ed->ed_uarg;
+	cl->acts = *next;
+	cl->nacts = ed->ed_nacts;
+	*next += ed->ed_nacts;
+	for (j = 0; j < cl->nacts; j++) {
+		err = dtrace_prog_action(pc, en, ed->ed_act + j, &cl->acts[j]);
+		if (err) {
+			pc->de->de_ecb = i;
+			return err;
+		}
+	}
+	if (dtrace_clause_layout(cl))
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, i,
+					  DTRACE_NONE, DTRACE_NONE);
+	return 0;
+}
+
+void dtrace_enabling_destroy(struct dtrace_enabling *en)
+{
+	dtrace_free(en->clauses);
+	dtrace_free(en->acts);
+	dtrace_free(en->difos);
+	dtrace_free(en->prog);
+	dtrace_free(en);
+}
+
+/* Build the enabling from the program copy: everything but the ECBs. */
+static int dtrace_prog_build(struct dtrace_progctx *pc,
+			     struct dtrace_enabling *en)
+{
+	const struct dtrace_prog *hdr = pc->hdr;
+	struct dtrace_action *next;
+	u64 total = 0;
+	u32 i;
+	int err;
+
+	err = dtrace_prog_header(pc);
+	if (err)
+		return err;
+	err = dtrace_prog_options(pc);
+	if (err)
+		return err;
+
+	for (i = 0; i < hdr->dp_necbs; i++)
+		total += pc->ecbds[i].ed_nacts;
+	if (total > DTRACE_PROG_MAXACTS)
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, DTRACE_NONE,
+					  DTRACE_NONE, DTRACE_NONE);
+
+	en->ndifos = hdr->dp_ndifos;
+	en->nclauses = hdr->dp_necbs;
+	en->difos = dtrace_zalloc_nowarn(array_size(en->ndifos,
+						    sizeof(*en->difos)));
+	en->acts = dtrace_zalloc_nowarn(array_size(total, sizeof(*en->acts)));
+	en->clauses = dtrace_zalloc_nowarn(array_size(en->nclauses,
+						      sizeof(*en->clauses)));
+	if ((en->ndifos && !en->difos) || (total && !en->acts) ||
+	    (en->nclauses && !en->clauses)) {
+		pc->de->de_err = DTRACE_EPROG_NOMEM;
+		return -ENOMEM;
+	}
+
+	for (i = 0; i < en->ndifos; i++) {
+		err = dtrace_prog_difo(pc, en, i);
+		if (err)
+			return err;
+	}
+	/* Every action, also one no ECB uses, must be well formed. */
+	for (i = 0; i < hdr->dp_nacts; i++) {
+		struct dtrace_action scratch;
+
+		err = dtrace_prog_action(pc, en, i, &scratch);
+		if (err)
+			return err;
+	}
+	next = en->acts;
+	for (i = 0; i < en->nclauses; i++) {
+		err = dtrace_prog_clause(pc, en, i, &next);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Make room for n more ECBs in the state's EPID table. */
+static int dtrace_state_reserve_ecbs(struct dtrace_state *state, u32 n)
+{
+	struct dtrace_ecb **tab;
+	u64 cap;
+
+	if ((u64)state->necbs + n <= state->ecbs_cap)
+		return 0;
+	cap = max_t(u64, (u64)state->necbs + n, 2ULL * state->ecbs_cap);
+	if (cap > U32_MAX / 2)
+		return -ENOMEM;
+	tab = dtrace_zalloc_nowarn(array_size(cap, sizeof(*tab)));
+	if (!tab)
+		return -ENOMEM;
+	if (state->necbs)
+		memcpy(tab, state->ecbs, state->necbs * sizeof(*tab));
+	dtrace_free(state->ecbs);
+	state->ecbs = tab;
+	state->ecbs_cap = cap;
+	return 0;
+}
+
+/*
+ * Create and link one ECB per (clause, matching probe), EPIDs in that
+ * order.  All or nothing.
+ */
+static int dtrace_prog_ecbs(struct dtrace_state *state,
+			    struct dtrace_enabling *en, u32 *nmatched)
+{
+	u32 base = state->necbs, n = 0, k = 0, maxid, i, id;
+	struct dtrace_probe *probe;
+	struct dtrace_ecb *ecb;
+	int err;
+
+	mutex_lock(&dtrace_lock);
+	maxid = dtrace_probe_max_id();
+	for (i = 0; i < en->nclauses; i++) {
+		for (id = 1; id <= maxid; id++) {
+			probe = dtrace_probe_get(id);
+			if (probe && dtrace_probe_match(probe,
+							en->clauses[i].pdesc))
+				n++;
+		}
+	}
+	/* Allocate everything before linking anything. */
+	err = dtrace_state_reserve_ecbs(state, n);
+	if (err)
+		goto unlock;
+	for (k = 0; k < n; k++) {
+		state->ecbs[base + k] = dtrace_zalloc(sizeof(*ecb));
+		if (!state->ecbs[base + k]) {
+			err = -ENOMEM;
+			goto free;
+		}
+	}
+
+	k = 0;
+	for (i = 0; i < en->nclauses; i++) {
+		for (id = 1; id <= maxid; id++) {
+			probe = dtrace_probe_get(id);
+			if (!probe || !dtrace_probe_match(probe,
+							  en->clauses[i].pdesc))
+				continue;
+			ecb = state->ecbs[base + k];
+			ecb->epid = base + k + 1;
+			ecb->state = state;
+			ecb->probe = probe;
+			ecb->clause = &en->clauses[i];
+			err = dtrace_ecb_link(ecb);
+			if (err)
+				goto unlink;
+			k++;
+		}
+	}
+	state->necbs += n;
+	mutex_unlock(&dtrace_lock);
+	*nmatched = n;
+	return 0;
+
+unlink:
+	for (i = 0; i < k; i++)
+		dtrace_ecb_unlink(state->ecbs[base + i]);
+	mutex_unlock(&dtrace_lock);
+	dtrace_sync();
+	mutex_lock(&dtrace_lock);
+	k = n;
+free:
+	for (i = 0; i < k; i++) {
+		dtrace_free(state->ecbs[base + i]);
+		state->ecbs[base + i] = NULL;
+	}
+unlock:
+	mutex_unlock(&dtrace_lock);
+	return err;
+}
+
+/* DTRACEIOC_ENABLE; de is the caller's copy of the user's argument. */
+int dtrace_enable(struct dtrace_state *state, struct dtrace_enable *de)
+{
+	struct dtrace_progctx pc = { .de = de };
+	struct dtrace_enabling *en;
+	u32 i, nmatched = 0;
+	int err;
+
+	de->de_nmatched = 0;
+	de->de_err = DTRACE_EPROG_NONE;
+	de->de_ecb = DTRACE_NONE;
+	de->de_difo = DTRACE_NONE;
+	de->de_offset = DTRACE_NONE;
+	for (i = 0; i < ARRAY_SIZE(de->de_reserved); i++) {
+		if (de->de_reserved[i])
+			return dtrace_prog_refuse(de, DTRACE_EPROG_RESERVED,
+						  DTRACE_NONE, DTRACE_NONE,
+						  DTRACE_NONE);
+	}
+	if (de->de_size > DTRACE_PROG_MAXSIZE) {
+		de->de_err = DTRACE_EPROG_HEADER;
+		return -E2BIG;
+	}
+	if (de->de_size < sizeof(struct dtrace_prog))
+		return dtrace_prog_refuse(de, DTRACE_EPROG_HEADER, DTRACE_NONE,
+					  DTRACE_NONE, DTRACE_NONE);
+
+	mutex_lock(&state->lock);
+	if (READ_ONCE(state->activity) != DTRACE_ACTIVITY_INACTIVE) {
+		err = -EBUSY;
+		goto unlock;
+	}
+	en = dtrace_zalloc(sizeof(*en));
+	if (en)
+		en->prog = dtrace_zalloc_nowarn(de->de_size);
+	if (!en || !en->prog) {
+		de->de_err = DTRACE_EPROG_NOMEM;
+		err = -ENOMEM;
+		goto free;
+	}
+	if (copy_from_user(en->prog, u64_to_user_ptr(de->de_prog),
+			   de->de_size)) {
+		err = -EFAULT;
+		goto free;
+	}
+	pc.base = en->prog;
+	pc.size = de->de_size;
+	pc.hdr = en->prog;
+
+	err = dtrace_prog_build(&pc, en);
+	if (err)
+		goto free;
+	err = dtrace_prog_ecbs(state, en, &nmatched);
+	if (err) {
+		de->de_err = err == -ENOMEM ? DTRACE_EPROG_NOMEM :
+			     DTRACE_EPROG_NONE;
+		goto free;
+	}
+
+	/* Accepted: the options take effect, the enabling stays. */
+	for (i = 0; i < pc.hdr->dp_nopts; i++)
+		state->options[pc.optds[i].do_option] = pc.optds[i].do_value;
+	list_add_tail(&en->node, &state->enablings);
+	de->de_nmatched = nmatched;
+	mutex_unlock(&state->lock);
+	return 0;
+
+free:
+	if (en)
+		dtrace_enabling_destroy(en);
+unlock:
+	mutex_unlock(&state->lock);
+	return err;
+}

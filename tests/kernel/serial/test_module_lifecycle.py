@@ -1,0 +1,132 @@
+"""Module lifetime: use counts, rmmod/insmod, consumers killed mid-trace.
+
+Runs inside the test VM (tests/vm) one test at a time: it unloads and
+reloads the module, and always leaves it loaded.  PYDTRACE_KO names the
+module file (default: <repo>/kmod/dtrace.ko).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+KO = os.environ.get("PYDTRACE_KO") or str(REPO / "kmod" / "dtrace.ko")
+DEV = "/dev/dtrace"
+REFCNT = Path("/sys/module/dtrace/refcnt")
+
+pytestmark = pytest.mark.skipif(not os.path.exists(DEV), reason="needs /dev/dtrace (test VM)")
+
+# A consumer that enables BEGIN/END/ERROR clauses, goes, and then waits to
+# be killed; it says "ready" once tracing is running.
+CHILD = f"""
+import sys, time
+sys.path.insert(0, {str(REPO / "tests" / "kernel")!r})
+from test_ioctl import Consumer, Ecb, begin_prog
+c = Consumer()
+prog = begin_prog(extra=[Ecb(("", "", "", "END")), Ecb(("", "", "", "ERROR"))], value=5)
+prog.ecbs[0].acts = (0, 1)  # no exit(): stay ACTIVE
+assert c.enable(prog.build()) == 3
+c.go()
+assert c.status().dtst_activity == 2
+print("ready", flush=True)
+time.sleep(3600)
+"""
+
+
+def refcnt() -> int:
+    return int(REFCNT.read_text())
+
+
+def wait_for(path: str, present: bool = True, timeout: float = 10.0) -> bool:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if os.path.exists(path) == present:
+            return True
+        time.sleep(0.05)
+    return os.path.exists(path) == present
+
+
+def works() -> None:
+    """A fresh consumer can trace BEGIN and read the record back."""
+    sys.path.insert(0, str(REPO / "tests" / "kernel"))
+    from test_ioctl import Consumer, begin_prog, records  # noqa: PLC0415
+
+    c = Consumer()
+    try:
+        assert c.enable(begin_prog(value=77).build()) == 1
+        cpu = c.go()
+        data, _ = c.bufsnap(cpu)
+        assert [r[1][4:8] for r in records(data, c)] == [(77).to_bytes(4, "little")]
+        c.stop()
+    finally:
+        c.close()
+
+
+@pytest.fixture(autouse=True)
+def module_loaded() -> Iterator[None]:
+    yield
+    if not os.path.exists("/sys/module/dtrace"):
+        subprocess.run(["insmod", KO], check=True)
+        wait_for(DEV)
+
+
+def test_open_holds_a_reference() -> None:
+    assert refcnt() == 0
+    fd = os.open(DEV, os.O_RDWR)
+    try:
+        assert refcnt() == 1
+        fd2 = os.open(DEV, os.O_RDWR)
+        assert refcnt() == 2
+        os.close(fd2)
+        r = subprocess.run(["rmmod", "dtrace"], capture_output=True)
+        assert r.returncode != 0  # in use
+        assert os.path.exists("/sys/module/dtrace")
+    finally:
+        os.close(fd)
+    assert refcnt() == 0
+
+
+def test_open_needs_privilege() -> None:
+    r = subprocess.run(
+        [sys.executable, "-c", f"import os; os.setuid(65534); os.open({DEV!r}, os.O_RDWR)"],
+        capture_output=True,
+        text=True,
+    )
+    assert r.returncode != 0
+    assert "PermissionError" in r.stderr
+    assert oct(os.stat(DEV).st_mode & 0o777) == "0o600"
+
+
+def test_sigkill_while_tracing() -> None:
+    child = subprocess.Popen([sys.executable, "-c", CHILD], stdout=subprocess.PIPE, text=True)
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        assert refcnt() == 1
+    finally:
+        child.kill()
+        child.wait()
+    assert child.returncode == -9
+    assert refcnt() == 0
+    works()
+    assert refcnt() == 0
+
+
+def test_rmmod_insmod() -> None:
+    works()
+    assert refcnt() == 0
+    subprocess.run(["rmmod", "dtrace"], check=True)
+    assert not os.path.exists("/sys/module/dtrace")
+    assert wait_for(DEV, present=False)
+    subprocess.run(["insmod", KO], check=True)
+    assert wait_for(DEV)
+    assert refcnt() == 0
+    works()
+    assert refcnt() == 0

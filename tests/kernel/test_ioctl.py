@@ -1,0 +1,804 @@
+"""The /dev/dtrace ioctl interface, driven directly with hand-built programs.
+
+Runs inside the test VM as root with the dtrace module loaded (tests/vm);
+skipped anywhere /dev/dtrace does not exist.  Every number comes from the
+uapi header through the cffi module (pydtrace.abi), never by hand.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import struct
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from pydtrace.abi import ffi, lib
+
+DEV = "/dev/dtrace"
+
+pytestmark = pytest.mark.skipif(not os.path.exists(DEV), reason="needs /dev/dtrace (test VM)")
+
+NONE = 0xFFFFFFFF  # DTRACE_NONE
+
+
+# ---------------------------------------------------------------------------
+# DIF assembly helpers
+# ---------------------------------------------------------------------------
+
+
+def ins(op: int, r1: int = 0, r2: int = 0, rd: int = 0) -> int:
+    return ((op << 24) | (r1 << 16) | (r2 << 8) | rd) & 0xFFFFFFFF
+
+
+def setx(index: int, rd: int) -> int:
+    return ins(lib.DIF_OP_SETX, (index >> 8) & 0xFF, index & 0xFF, rd)
+
+
+def ldgs(var: int, rd: int) -> int:
+    return ins(lib.DIF_OP_LDGS, (var >> 8) & 0xFF, var & 0xFF, rd)
+
+
+def ret(rd: int) -> int:
+    return ins(lib.DIF_OP_RET, 0, 0, rd)
+
+
+def branch(op: int, label: int) -> int:
+    return ((op << 24) | label) & 0xFFFFFFFF
+
+
+# ---------------------------------------------------------------------------
+# Program builder
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Difo:
+    text: list[int]
+    ints: list[int] = field(default_factory=list)
+    strtab: bytes = b""
+    size: int = 4  # rtype.dtdt_size
+    kind: int = 0  # DIF_TYPE_KIND_CTF
+    flags: int = 0
+
+
+@dataclass
+class Act:
+    kind: int
+    difo: int = NONE
+    fmt: int = 0
+    arg: int = 0
+    uarg: int = 0
+
+
+@dataclass
+class Ecb:
+    probe: tuple[str, str, str, str]
+    acts: tuple[int, int] = (0, 0)  # first action, count
+    pred: int = NONE
+    uarg: int = 0
+
+
+def const_difo(value: int, size: int = 4) -> Difo:
+    return Difo(text=[setx(0, 1), ret(1)], ints=[value], size=size)
+
+
+def _align(n: int, a: int) -> int:
+    return (n + a - 1) // a * a
+
+
+@dataclass
+class Program:
+    """A struct dtrace_prog and its tables, as bytes, with the offsets used."""
+
+    ecbs: list[Ecb]
+    acts: list[Act]
+    difos: list[Difo]
+    opts: list[tuple[int, int]] = field(default_factory=list)
+    offsets: dict[str, Any] = field(default_factory=dict)
+
+    def build(self) -> bytearray:
+        sz = ffi.sizeof
+        off = sz("struct dtrace_prog")
+        layout: dict[str, Any] = {}
+        for name, n, ctype in (
+            ("ecb", len(self.ecbs), "struct dtrace_ecbdesc"),
+            ("act", len(self.acts), "struct dtrace_actdesc"),
+            ("difo", len(self.difos), "struct dtrace_difodesc"),
+            ("opt", len(self.opts), "struct dtrace_optdesc"),
+        ):
+            off = _align(off, 8)
+            layout[name] = off
+            off += n * sz(ctype)
+        data = []
+        for d in self.difos:
+            off = _align(off, 8)
+            text_off = off
+            off += 4 * len(d.text)
+            off = _align(off, 8)
+            int_off = off
+            off += 8 * len(d.ints)
+            str_off = off
+            off += len(d.strtab)
+            data.append((text_off, int_off, str_off))
+        total = _align(off, 8)
+        layout["data"] = data
+        self.offsets = layout
+
+        buf = ffi.new("char[]", total)
+        hdr = ffi.cast("struct dtrace_prog *", buf)
+        hdr.dp_magic = lib.DTRACE_PROG_MAGIC
+        hdr.dp_version = lib.DTRACE_PROG_VERSION
+        hdr.dp_size = total
+        hdr.dp_necbs, hdr.dp_ecboff = len(self.ecbs), layout["ecb"]
+        hdr.dp_nacts, hdr.dp_actoff = len(self.acts), layout["act"]
+        hdr.dp_ndifos, hdr.dp_difooff = len(self.difos), layout["difo"]
+        hdr.dp_nopts, hdr.dp_optoff = len(self.opts), layout["opt"]
+
+        eds = ffi.cast("struct dtrace_ecbdesc *", buf + layout["ecb"])
+        for i, e in enumerate(self.ecbs):
+            eds[i].ed_pred = e.pred
+            eds[i].ed_act, eds[i].ed_nacts = e.acts
+            eds[i].ed_uarg = e.uarg
+            pd = eds[i].ed_probe
+            pd.dtpd_provider, pd.dtpd_mod, pd.dtpd_func, pd.dtpd_name = (
+                s.encode() for s in e.probe
+            )
+        ads = ffi.cast("struct dtrace_actdesc *", buf + layout["act"])
+        for i, a in enumerate(self.acts):
+            ads[i].ad_difo = a.difo
+            ads[i].ad_kind = a.kind
+            ads[i].ad_format = a.fmt
+            ads[i].ad_arg = a.arg
+            ads[i].ad_uarg = a.uarg
+        dds = ffi.cast("struct dtrace_difodesc *", buf + layout["difo"])
+        for i, (d, (t_off, i_off, s_off)) in enumerate(zip(self.difos, data, strict=True)):
+            dd = dds[i]
+            dd.dd_rtype.dtdt_kind = d.kind
+            dd.dd_rtype.dtdt_flags = d.flags
+            dd.dd_rtype.dtdt_size = d.size
+            dd.dd_textoff, dd.dd_textlen = t_off, len(d.text)
+            dd.dd_intoff, dd.dd_intlen = i_off, len(d.ints)
+            dd.dd_stroff, dd.dd_strlen = s_off, len(d.strtab)
+            text = ffi.cast("uint32_t *", buf + t_off)
+            for j, w in enumerate(d.text):
+                text[j] = w
+            ints = ffi.cast("uint64_t *", buf + i_off)
+            for j, v in enumerate(d.ints):
+                ints[j] = v & 0xFFFFFFFFFFFFFFFF
+            ffi.memmove(buf + s_off, d.strtab, len(d.strtab))
+        ods = ffi.cast("struct dtrace_optdesc *", buf + layout["opt"])
+        for i, (opt, val) in enumerate(self.opts):
+            ods[i].do_option = opt
+            ods[i].do_value = val
+        return bytearray(ffi.buffer(buf))
+
+
+def patch(buf: bytearray, off: int, fmt: str, value: int) -> None:
+    struct.pack_into("<" + fmt, buf, off, value)
+
+
+def field_off(ctype: str, name: str) -> int:
+    return ffi.offsetof(ctype, name)
+
+
+# ---------------------------------------------------------------------------
+# ioctl wrappers
+# ---------------------------------------------------------------------------
+
+
+class Consumer:
+    """One open of /dev/dtrace."""
+
+    def __init__(self) -> None:
+        self.fd = os.open(DEV, os.O_RDWR)
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+    def ioctl(self, cmd: int, ctype: str, obj: Any) -> Any:
+        """ioctl with a cffi struct; the struct is updated even on failure."""
+        raw = bytearray(ffi.buffer(obj))
+        try:
+            fcntl.ioctl(self.fd, cmd, raw, True)
+        finally:
+            ffi.memmove(obj, bytes(raw), len(raw))
+        return obj
+
+    def conf(self) -> Any:
+        return self.ioctl(lib.DTRACEIOC_CONF, "struct dtrace_conf", ffi.new("struct dtrace_conf *"))
+
+    def enable_raw(self, prog: bytearray, size: int | None = None) -> tuple[int, Any]:
+        """Returns (errno or 0, struct dtrace_enable)."""
+        pbuf = ffi.new("char[]", bytes(prog) + bytes(64))  # slack for size > actual
+        de = ffi.new("struct dtrace_enable *")
+        de.de_prog = int(ffi.cast("uintptr_t", pbuf))
+        de.de_size = len(prog) if size is None else size
+        try:
+            self.ioctl(lib.DTRACEIOC_ENABLE, "struct dtrace_enable", de)
+        except OSError as e:
+            return e.errno or -1, de
+        return 0, de
+
+    def enable(self, prog: bytearray) -> int:
+        err, de = self.enable_raw(prog)
+        assert err == 0, (errno.errorcode.get(err), de.de_err, de.de_ecb, de.de_difo, de.de_offset)
+        return int(de.de_nmatched)
+
+    def _u32(self, cmd: int) -> int:
+        raw = bytearray(4)
+        fcntl.ioctl(self.fd, cmd, raw, True)
+        return int(struct.unpack("<I", raw)[0])
+
+    def go(self) -> int:
+        return self._u32(lib.DTRACEIOC_GO)
+
+    def stop(self) -> int:
+        return self._u32(lib.DTRACEIOC_STOP)
+
+    def status(self) -> Any:
+        return self.ioctl(lib.DTRACEIOC_STATUS, "", ffi.new("struct dtrace_status *"))
+
+    def eprobe(self, epid: int, nrecs: int = 16) -> tuple[Any, list[Any]]:
+        recs = ffi.new("struct dtrace_recdesc[]", max(nrecs, 1))
+        epd = ffi.new("struct dtrace_eprobedesc *")
+        epd.dtepd_epid = epid
+        epd.dtepd_nrecs = nrecs
+        epd.dtepd_recs = int(ffi.cast("uintptr_t", recs))
+        self.ioctl(lib.DTRACEIOC_EPROBE, "", epd)
+        return epd, [recs[i] for i in range(min(nrecs, epd.dtepd_nrecs))]
+
+    def bufsnap(self, cpu: int, size: int = 4 << 20) -> tuple[bytes, Any]:
+        data = ffi.new("char[]", size)
+        bd = ffi.new("struct dtrace_bufdesc *")
+        bd.dtbd_data = int(ffi.cast("uintptr_t", data))
+        bd.dtbd_size = size
+        bd.dtbd_cpu = cpu
+        self.ioctl(lib.DTRACEIOC_BUFSNAP, "", bd)
+        return bytes(ffi.buffer(data, bd.dtbd_size)), bd
+
+
+@pytest.fixture
+def dt() -> Iterator[Consumer]:
+    c = Consumer()
+    yield c
+    c.close()
+
+
+def probes(c: Consumer) -> list[tuple[int, str, str, str, str]]:
+    out = []
+    pd = ffi.new("struct dtrace_probedesc *")
+    pd.dtpd_id = 0
+    while True:
+        try:
+            c.ioctl(lib.DTRACEIOC_PROBES, "", pd)
+        except OSError as e:
+            assert e.errno == errno.ESRCH
+            return out
+        out.append(
+            (
+                int(pd.dtpd_id),
+                ffi.string(pd.dtpd_provider).decode(),
+                ffi.string(pd.dtpd_mod).decode(),
+                ffi.string(pd.dtpd_func).decode(),
+                ffi.string(pd.dtpd_name).decode(),
+            )
+        )
+        pd.dtpd_id += 1
+
+
+def records(data: bytes, c: Consumer) -> list[tuple[int, bytes]]:
+    """Split a principal buffer into (epid, record bytes), skipping pads."""
+    out, off, sizes = [], 0, {}
+    while off < len(data):
+        (epid,) = struct.unpack_from("<I", data, off)
+        if epid == lib.DTRACE_EPIDNONE:
+            off += 4
+            continue
+        if epid not in sizes:
+            sizes[epid] = int(c.eprobe(epid)[0].dtepd_size)
+        out.append((epid, data[off : off + sizes[epid]]))
+        off += sizes[epid]
+    return out
+
+
+# The walking skeleton's program: BEGIN { trace(42); exit(0); }
+def begin_prog(extra: Sequence[Ecb] = (), value: int = 42) -> Program:
+    return Program(
+        ecbs=[Ecb(("dtrace", "", "", "BEGIN"), acts=(0, 2)), *extra],
+        acts=[Act(lib.DTRACEACT_DIFEXPR, 0, uarg=7), Act(lib.DTRACEACT_EXIT, 1)],
+        difos=[const_difo(value), const_difo(0)],
+    )
+
+
+# ---------------------------------------------------------------------------
+# Tests: the protocol
+# ---------------------------------------------------------------------------
+
+
+def test_conf(dt: Consumer) -> None:
+    conf = dt.conf()
+    assert conf.dtc_abiversion == lib.DTRACE_ABI_VERSION
+    assert conf.dtc_difversion == lib.DIF_VERSION
+    assert conf.dtc_difintregs == lib.DIF_DIR_NREGS
+    assert conf.dtc_diftupregs == lib.DIF_DTR_NREGS
+    assert conf.dtc_maxcpus >= os.cpu_count()  # type: ignore[operator]
+
+
+def test_probes_lists_dtrace_provider(dt: Consumer) -> None:
+    listed = probes(dt)
+    assert listed[:3] == [
+        (1, "dtrace", "", "", "BEGIN"),
+        (2, "dtrace", "", "", "END"),
+        (3, "dtrace", "", "", "ERROR"),
+    ]
+    ids = [p[0] for p in listed]
+    assert ids == sorted(set(ids))
+
+
+def test_probes_start_id_and_end(dt: Consumer) -> None:
+    pd = ffi.new("struct dtrace_probedesc *")
+    pd.dtpd_id = 2
+    dt.ioctl(lib.DTRACEIOC_PROBES, "", pd)
+    assert pd.dtpd_id == 2 and ffi.string(pd.dtpd_name) == b"END"
+    pd.dtpd_id = 0xFFFFFFF0
+    with pytest.raises(OSError) as e:
+        dt.ioctl(lib.DTRACEIOC_PROBES, "", pd)
+    assert e.value.errno == errno.ESRCH
+
+
+def test_begin_trace_exit(dt: Consumer) -> None:
+    assert dt.enable(begin_prog().build()) == 1
+    epd, recs = dt.eprobe(1)
+    assert epd.dtepd_probeid == 1
+    assert epd.dtepd_size == 12
+    assert [(r.dtrd_action, r.dtrd_size, r.dtrd_offset) for r in recs] == [
+        (lib.DTRACEACT_DIFEXPR, 4, 4),
+        (lib.DTRACEACT_EXIT, 4, 8),
+    ]
+    assert recs[0].dtrd_uarg == 7
+
+    cpu = dt.go()
+    st = dt.status()
+    assert st.dtst_exiting == 1
+    assert st.dtst_activity == lib.DTRACE_ACTIVITY_DRAINING
+
+    data, bd = dt.bufsnap(cpu)
+    assert bd.dtbd_drops == 0 and bd.dtbd_errors == 0
+    assert records(data, dt) == [(1, struct.pack("<IiI", 1, 42, 0))]
+
+    # Another snapshot finds the buffer empty: it was switched out.
+    data, _ = dt.bufsnap(cpu)
+    assert data == b""
+
+    end_cpu = dt.stop()
+    assert 0 <= end_cpu < dt.conf().dtc_maxcpus
+    assert dt.status().dtst_activity == lib.DTRACE_ACTIVITY_STOPPED
+
+
+def test_end_fires_on_stop(dt: Consumer) -> None:
+    prog = Program(
+        ecbs=[
+            Ecb(("dtrace", "", "", "BEGIN"), acts=(0, 1)),
+            Ecb(("", "", "", "END"), acts=(1, 1)),
+        ],
+        acts=[Act(lib.DTRACEACT_DIFEXPR, 0), Act(lib.DTRACEACT_DIFEXPR, 1)],
+        difos=[const_difo(1), const_difo(0x1122334455667788, size=8)],
+    )
+    assert dt.enable(prog.build()) == 2
+    assert dt.eprobe(2)[0].dtepd_size == 16  # EPID, pad to 8, 8-byte value
+    cpu = dt.go()
+    assert dt.status().dtst_activity == lib.DTRACE_ACTIVITY_ACTIVE
+    begin, _ = dt.bufsnap(cpu)
+    assert records(begin, dt) == [(1, struct.pack("<Ii", 1, 1))]
+    end_cpu = dt.stop()
+    end, _ = dt.bufsnap(end_cpu)
+    assert records(end, dt) == [(2, struct.pack("<IIQ", 2, 0, 0x1122334455667788))]
+    with pytest.raises(OSError) as e:
+        dt.stop()
+    assert e.value.errno == errno.EINVAL
+
+
+def test_no_actions_records_epid_and_predicate(dt: Consumer) -> None:
+    prog = Program(
+        ecbs=[
+            Ecb(("", "", "", "BEGIN")),  # no actions: the EPID alone
+            Ecb(("", "", "", "BEGIN"), pred=0),  # false predicate
+            Ecb(("", "", "", "BEGIN"), pred=1, acts=(0, 1)),  # true predicate
+            Ecb(("", "", "", "BEGIN"), acts=(1, 1)),  # void value: nothing
+        ],
+        acts=[Act(lib.DTRACEACT_DIFEXPR, 2), Act(lib.DTRACEACT_DIFEXPR, 3)],
+        difos=[const_difo(0), const_difo(1), const_difo(5, size=2), const_difo(9, size=0)],
+    )
+    assert dt.enable(prog.build()) == 4
+    assert dt.eprobe(4)[0].dtepd_size == 0
+    cpu = dt.go()
+    data, _ = dt.bufsnap(cpu)
+    assert records(data, dt) == [
+        (1, struct.pack("<I", 1)),
+        (3, struct.pack("<IHxx", 3, 5)),
+    ]
+
+
+def test_builtins_and_strings(dt: Consumer) -> None:
+    strsize = 32
+    prog = Program(
+        ecbs=[Ecb(("", "", "", "BEGIN"), acts=(0, 4))],
+        acts=[Act(lib.DTRACEACT_DIFEXPR, i) for i in range(4)],
+        difos=[
+            Difo([ldgs(lib.DIF_VAR_PID, 1), ret(1)]),
+            Difo(
+                [ldgs(lib.DIF_VAR_EXECNAME, 1), ret(1)],
+                size=strsize,
+                kind=lib.DIF_TYPE_KIND_STRING,
+                flags=lib.DIF_TF_BYREF,
+            ),
+            Difo(
+                [ins(lib.DIF_OP_SETS, 0, 0, 1), ret(1)],
+                strtab=b"hello\0",
+                size=strsize,
+                kind=lib.DIF_TYPE_KIND_STRING,
+                flags=lib.DIF_TF_BYREF,
+            ),
+            Difo(
+                [ldgs(lib.DIF_VAR_PROBENAME, 1), ret(1)],
+                size=strsize,
+                kind=lib.DIF_TYPE_KIND_STRING,
+                flags=lib.DIF_TF_BYREF,
+            ),
+        ],
+        opts=[(lib.DTRACEOPT_STRSIZE, strsize), (lib.DTRACEOPT_BUFSIZE, 64 << 10)],
+    )
+    assert dt.enable(prog.build()) == 1
+    cpu = dt.go()
+    data, _ = dt.bufsnap(cpu, 64 << 10)
+    [(epid, rec)] = records(data, dt)
+    _, recs = dt.eprobe(epid)
+    pid = struct.unpack_from("<I", rec, recs[0].dtrd_offset)[0]
+    assert pid == os.getpid()
+
+    def string(i: int) -> bytes:
+        raw = rec[recs[i].dtrd_offset : recs[i].dtrd_offset + strsize]
+        return raw
+
+    with open("/proc/self/comm", "rb") as f:
+        comm = f.read().strip()
+    assert string(1) == comm.ljust(strsize, b"\0")
+    assert string(2) == b"hello".ljust(strsize, b"\0")
+    assert string(3) == b"BEGIN".ljust(strsize, b"\0")
+
+
+def test_fault_fires_error_and_abandons_record(dt: Consumer) -> None:
+    # BEGIN { trace(*(uint64_t *)8); }  ERROR { trace(arg1); trace(arg4); trace(arg5); }
+    prog = Program(
+        ecbs=[
+            Ecb(("", "", "", "BEGIN"), acts=(0, 1)),
+            Ecb(("dtrace", "", "", "ERROR"), acts=(1, 3)),
+        ],
+        acts=[Act(lib.DTRACEACT_DIFEXPR, 0)] + [Act(lib.DTRACEACT_DIFEXPR, i) for i in (1, 2, 3)],
+        difos=[
+            Difo([setx(0, 1), ins(lib.DIF_OP_LDX, 1, 0, 2), ret(2)], ints=[8], size=8),
+            Difo([ldgs(lib.DIF_VAR_ARG1, 1), ret(1)], size=8),
+            Difo([ldgs(lib.DIF_VAR_ARG4, 1), ret(1)], size=8),
+            Difo([ldgs(lib.DIF_VAR_ARG5, 1), ret(1)], size=8),
+        ],
+    )
+    assert dt.enable(prog.build()) == 2
+    cpu = dt.go()
+    data, bd = dt.bufsnap(cpu)
+    assert bd.dtbd_errors == 1
+    [(epid, rec)] = records(data, dt)
+    assert epid == 2
+    _, recs = dt.eprobe(2)
+    vals = [struct.unpack_from("<Q", rec, r.dtrd_offset)[0] for r in recs]
+    assert vals == [1, lib.DTRACEFLT_BADADDR, 8]
+
+
+def test_drops_when_buffer_too_small(dt: Consumer) -> None:
+    prog = begin_prog()
+    prog.opts = [(lib.DTRACEOPT_BUFSIZE, 8)]
+    assert dt.enable(prog.build()) == 1
+    cpu = dt.go()
+    data, bd = dt.bufsnap(cpu, 8)
+    assert data == b"" and bd.dtbd_drops == 1
+    # The exit() never ran: the ECB was dropped before its actions.
+    assert dt.status().dtst_exiting == 0
+
+
+def test_bufsize_lowered_and_snapshot_capacity(dt: Consumer) -> None:
+    prog = begin_prog()
+    prog.opts = [(lib.DTRACEOPT_BUFSIZE, 1 << 40)]  # far more than RAM
+    assert dt.enable(prog.build()) == 1
+    cpu = dt.go()
+    with pytest.raises(OSError) as e:
+        dt.bufsnap(cpu, 4096)
+    assert e.value.errno == errno.ENOSPC
+    bd = ffi.new("struct dtrace_bufdesc *")
+    bd.dtbd_size, bd.dtbd_cpu = 4096, cpu
+    with pytest.raises(OSError):
+        dt.ioctl(lib.DTRACEIOC_BUFSNAP, "", bd)
+    size = int(bd.dtbd_size)
+    assert 4096 < size < 1 << 40 and size % 8 == 0
+    # Nothing was switched out by the refused snapshots.
+    data, _ = dt.bufsnap(cpu, size)
+    assert records(data, dt) == [(1, struct.pack("<IiI", 1, 42, 0))]
+
+
+def test_glob_matching(dt: Consumer) -> None:
+    cases = [
+        (("dtrace", "", "", "BEGIN"), 1),
+        (("", "", "", "B*"), 1),
+        (("dtrace", "", "", "*"), 3),
+        (("d?race", "", "", "E[NR]*"), 2),
+        (("dtrace", "", "", "[!B]*"), 2),
+        (("dtrace", "", "", "[A-C]EGIN"), 1),
+        (("dtrace", "", "", "\\BEGIN"), 1),
+        (("dtrace", "", "", "BEGI"), 0),
+        (("dtrace", "x", "", "BEGIN"), 0),
+        (("", "", "", ""), 0),  # matches only anchored probes
+    ]
+    for probe, want in cases:
+        c = Consumer()
+        try:
+            prog = Program(ecbs=[Ecb(probe)], acts=[], difos=[])
+            assert c.enable(prog.build()) == want, probe
+        finally:
+            c.close()
+
+
+def test_epids_continue_across_enables(dt: Consumer) -> None:
+    assert dt.enable(Program([Ecb(("", "", "", "END"))], [], []).build()) == 1
+    assert dt.enable(begin_prog().build()) == 1
+    assert dt.eprobe(1)[0].dtepd_probeid == 2
+    assert dt.eprobe(2)[0].dtepd_probeid == 1
+    with pytest.raises(OSError) as e:
+        dt.eprobe(3)
+    assert e.value.errno == errno.EINVAL
+
+
+def test_eprobe_capacity(dt: Consumer) -> None:
+    dt.enable(begin_prog().build())
+    epd, recs = dt.eprobe(1, nrecs=1)
+    assert epd.dtepd_nrecs == 2 and len(recs) == 1
+    assert recs[0].dtrd_action == lib.DTRACEACT_DIFEXPR
+
+
+# ---------------------------------------------------------------------------
+# Tests: errors
+# ---------------------------------------------------------------------------
+
+
+def test_unknown_ioctl(dt: Consumer) -> None:
+    with pytest.raises(OSError) as e:
+        fcntl.ioctl(dt.fd, 0xD400FF, bytearray(8), True)
+    assert e.value.errno == errno.ENOTTY
+
+
+def test_enable_after_go_is_busy(dt: Consumer) -> None:
+    dt.enable(begin_prog().build())
+    dt.go()
+    err, _ = dt.enable_raw(begin_prog().build())
+    assert err == errno.EBUSY
+    with pytest.raises(OSError) as e:
+        dt.go()
+    assert e.value.errno == errno.EBUSY
+
+
+def test_state_errors(dt: Consumer) -> None:
+    for call in (dt.stop, dt.status):
+        with pytest.raises(OSError) as e:
+            call()
+        assert e.value.errno in (errno.EINVAL, errno.ENOENT)
+    with pytest.raises(OSError) as e:
+        dt.bufsnap(0)
+    assert e.value.errno == errno.ENOENT
+    dt.enable(begin_prog().build())
+    dt.go()
+    with pytest.raises(OSError) as e:
+        dt.bufsnap(1 << 20)
+    assert e.value.errno == errno.EINVAL
+
+
+PROG = "struct dtrace_prog"
+ECBD = "struct dtrace_ecbdesc"
+ACTD = "struct dtrace_actdesc"
+DIFD = "struct dtrace_difodesc"
+
+
+def refused(c: Consumer, buf: bytearray, err: int, *, size: int | None = None) -> Any:
+    rc, de = c.enable_raw(buf, size)
+    assert rc == errno.EINVAL, errno.errorcode.get(rc)
+    assert de.de_err == err, (de.de_err, err)
+    assert de.de_nmatched == 0
+    return de
+
+
+def hdr_patch(buf: bytearray, name: str, value: int) -> bytearray:
+    patch(buf, field_off(PROG, name), "I", value)
+    return buf
+
+
+def test_refuse_header(dt: Consumer) -> None:
+    good = begin_prog().build()
+    refused(dt, good, lib.DTRACE_EPROG_HEADER, size=16)  # shorter than the header
+    refused(dt, good, lib.DTRACE_EPROG_HEADER, size=len(good) + 8)  # more than dp_size
+    refused(dt, hdr_patch(bytearray(good), "dp_magic", 0x12345678), lib.DTRACE_EPROG_HEADER)
+    refused(dt, hdr_patch(bytearray(good), "dp_version", 99), lib.DTRACE_EPROG_HEADER)
+    refused(dt, hdr_patch(bytearray(good), "dp_flags", 1), lib.DTRACE_EPROG_HEADER)
+    bad = bytearray(good)
+    patch(bad, field_off(PROG, "dp_reserved") + 8, "I", 1)
+    refused(dt, bad, lib.DTRACE_EPROG_RESERVED)
+    rc, de = dt.enable_raw(good, size=lib.DTRACE_PROG_MAXSIZE + 1)
+    assert rc == errno.E2BIG
+    # After all that the consumer still works.
+    assert dt.enable(good) == 1
+
+
+def test_refuse_enable_reserved(dt: Consumer) -> None:
+    pbuf = ffi.new("char[]", bytes(begin_prog().build()))
+    de = ffi.new("struct dtrace_enable *")
+    de.de_prog = int(ffi.cast("uintptr_t", pbuf))
+    de.de_size = len(pbuf)
+    de.de_reserved[3] = 1
+    with pytest.raises(OSError) as e:
+        dt.ioctl(lib.DTRACEIOC_ENABLE, "", de)
+    assert e.value.errno == errno.EINVAL
+    assert de.de_err == lib.DTRACE_EPROG_RESERVED
+
+
+def test_refuse_tables(dt: Consumer) -> None:
+    prog = begin_prog()
+    good = prog.build()
+    size = len(good)
+    refused(dt, hdr_patch(bytearray(good), "dp_ecboff", size - 8), lib.DTRACE_EPROG_BOUNDS)
+    refused(dt, hdr_patch(bytearray(good), "dp_nacts", 1 << 13), lib.DTRACE_EPROG_BOUNDS)
+    refused(dt, hdr_patch(bytearray(good), "dp_necbs", 1 << 20), lib.DTRACE_EPROG_BOUNDS)
+    refused(dt, hdr_patch(bytearray(good), "dp_difooff", 0xFFFFFFF0), lib.DTRACE_EPROG_BOUNDS)
+    refused(
+        dt, hdr_patch(bytearray(good), "dp_ecboff", 8), lib.DTRACE_EPROG_BOUNDS
+    )  # in the header
+    off = prog.offsets
+    refused(dt, hdr_patch(bytearray(good), "dp_actoff", off["act"] + 4), lib.DTRACE_EPROG_ALIGN)
+    refused(dt, hdr_patch(bytearray(good), "dp_difooff", off["difo"] + 2), lib.DTRACE_EPROG_ALIGN)
+    # DIFO tables: text misaligned, text out of bounds, int table misaligned.
+    d0 = off["difo"]
+    bad = bytearray(good)
+    patch(bad, d0 + field_off(DIFD, "dd_textoff"), "I", off["data"][0][0] + 2)
+    de = refused(dt, bad, lib.DTRACE_EPROG_ALIGN)
+    assert de.de_difo == 0
+    bad = bytearray(good)
+    patch(bad, d0 + ffi.sizeof(DIFD) + field_off(DIFD, "dd_textlen"), "I", 1 << 16)
+    de = refused(dt, bad, lib.DTRACE_EPROG_BOUNDS)
+    assert de.de_difo == 1
+    bad = bytearray(good)
+    patch(bad, d0 + field_off(DIFD, "dd_intoff"), "I", off["data"][0][1] + 4)
+    refused(dt, bad, lib.DTRACE_EPROG_ALIGN)
+
+
+def test_refuse_ecbs_and_actions(dt: Consumer) -> None:
+    prog = begin_prog()
+    good = prog.build()
+    e0, a0 = prog.offsets["ecb"], prog.offsets["act"]
+    bad = bytearray(good)
+    patch(bad, e0 + field_off(ECBD, "ed_pad"), "I", 1)
+    de = refused(dt, bad, lib.DTRACE_EPROG_RESERVED)
+    assert de.de_ecb == 0
+    bad = bytearray(good)
+    patch(
+        bad,
+        e0 + field_off(ECBD, "ed_probe") + field_off("struct dtrace_probedesc", "dtpd_id"),
+        "I",
+        1,
+    )
+    refused(dt, bad, lib.DTRACE_EPROG_RESERVED)
+    bad = bytearray(good)
+    patch(bad, e0 + field_off(ECBD, "ed_nacts"), "I", 3)  # past the action table
+    de = refused(dt, bad, lib.DTRACE_EPROG_ECB)
+    assert de.de_ecb == 0
+    bad = bytearray(good)
+    patch(bad, e0 + field_off(ECBD, "ed_pred"), "I", 2)  # no such DIFO
+    refused(dt, bad, lib.DTRACE_EPROG_ECB)
+    bad = bytearray(good)
+    name = e0 + field_off(ECBD, "ed_probe") + field_off("struct dtrace_probedesc", "dtpd_name")
+    bad[name : name + lib.DTRACE_NAMELEN] = b"x" * lib.DTRACE_NAMELEN  # no NUL
+    refused(dt, bad, lib.DTRACE_EPROG_ECB)
+    bad = bytearray(good)
+    patch(bad, a0 + field_off(ACTD, "ad_kind"), "H", 0x7777)
+    refused(dt, bad, lib.DTRACE_EPROG_ACTION)
+    bad = bytearray(good)
+    patch(bad, a0 + field_off(ACTD, "ad_difo"), "I", 5)
+    refused(dt, bad, lib.DTRACE_EPROG_ACTION)
+    bad = bytearray(good)
+    patch(bad, a0 + ffi.sizeof(ACTD) + field_off(ACTD, "ad_pad"), "I", 1)
+    refused(dt, bad, lib.DTRACE_EPROG_RESERVED)
+    prog.opts = [(lib.DTRACEOPT_MAX, 1)]
+    refused(dt, prog.build(), lib.DTRACE_EPROG_OPTION)
+    prog.opts = [(lib.DTRACEOPT_BUFSIZE, -5)]
+    refused(dt, prog.build(), lib.DTRACE_EPROG_OPTION)
+
+
+def difo_refused(dt: Consumer, difo: Difo, err: int, pc: int | None) -> None:
+    prog = begin_prog()
+    prog.difos[1] = difo
+    de = refused(dt, prog.build(), err)
+    assert de.de_difo == 1
+    assert de.de_offset == (NONE if pc is None else 4 * pc)
+
+
+def test_refuse_bad_dif(dt: Consumer) -> None:
+    nop = ins(lib.DIF_OP_NOP)
+    difo_refused(dt, Difo([nop, 0xFF000000, ret(1)]), lib.DTRACE_EPROG_OPCODE, 1)
+    difo_refused(dt, Difo([nop, ins(lib.DIF_OP_XLATE), ret(1)]), lib.DTRACE_EPROG_OPCODE, 1)
+    difo_refused(
+        dt, Difo([nop, branch(lib.DIF_OP_BA, 0), ret(1)]), lib.DTRACE_EPROG_BRANCH, 1
+    )  # backward
+    difo_refused(dt, Difo([nop, branch(lib.DIF_OP_BA, 1), ret(1)]), lib.DTRACE_EPROG_BRANCH, 1)
+    difo_refused(dt, Difo([nop, branch(lib.DIF_OP_BE, 9), ret(1)]), lib.DTRACE_EPROG_BRANCH, 1)
+    difo_refused(dt, Difo([setx(0, 0), ret(0)], ints=[1]), lib.DTRACE_EPROG_R0, 0)
+    difo_refused(dt, Difo([setx(0, 9), ret(9)], ints=[1]), lib.DTRACE_EPROG_REG, 0)
+    difo_refused(dt, Difo([setx(3, 1), ret(1)], ints=[1]), lib.DTRACE_EPROG_INTIDX, 0)
+    difo_refused(dt, Difo([nop, nop]), lib.DTRACE_EPROG_RET, 1)
+    difo_refused(dt, Difo([nop, ret(1)], strtab=b"abc"), lib.DTRACE_EPROG_STRTAB, None)
+    difo_refused(dt, Difo([nop, ret(1)], size=3), lib.DTRACE_EPROG_RET, None)
+
+
+def test_refused_program_leaves_nothing(dt: Consumer) -> None:
+    # Second ECB description is bad: the first must not stay enabled.
+    prog = begin_prog(extra=[Ecb(("", "", "", "END"), acts=(0, 1))])
+    bad = prog.build()
+    patch(bad, prog.offsets["ecb"] + ffi.sizeof(ECBD) + field_off(ECBD, "ed_pad2"), "I", 1)
+    de = refused(dt, bad, lib.DTRACE_EPROG_RESERVED)
+    assert de.de_ecb == 1
+    with pytest.raises(OSError) as e:
+        dt.eprobe(1)
+    assert e.value.errno == errno.EINVAL
+    assert dt.enable(begin_prog().build()) == 1
+    assert dt.eprobe(1)[0].dtepd_probeid == 1
+
+
+def test_mutated_programs_are_refused_or_run_safely() -> None:
+    """Random byte flips: every outcome is a clean refusal or a clean run."""
+    import random
+
+    rng = random.Random(20261126)
+    base = begin_prog(extra=[Ecb(("", "", "", "END"), acts=(0, 1), pred=1)])
+    base.difos.append(
+        Difo([setx(0, 1), ins(lib.DIF_OP_LDX, 1, 0, 2), ret(2)], ints=[0xFFFF888000000000], size=8)
+    )
+    base.acts.append(Act(lib.DTRACEACT_DIFEXPR, 2))
+    base.ecbs.append(Ecb(("", "", "", "ERROR"), acts=(2, 1)))
+    base.opts = [(lib.DTRACEOPT_BUFSIZE, 64 << 10)]
+    good = base.build()
+    accepted = 0
+    for _ in range(300):
+        buf = bytearray(good)
+        for _ in range(rng.randint(1, 6)):
+            buf[rng.randrange(len(buf))] = rng.randrange(256)
+        c = Consumer()
+        try:
+            err, de = c.enable_raw(buf)
+            assert err in (0, errno.EINVAL, errno.E2BIG), errno.errorcode.get(err)
+            if err:
+                assert 1 <= de.de_err <= lib.DTRACE_EPROG_MAX
+                continue
+            accepted += 1
+            try:
+                cpu = c.go()
+            except OSError as e:
+                assert e.errno in (errno.ENOMEM, errno.ENOSPC)
+                continue
+            c.status()
+            try:
+                c.bufsnap(cpu, 1 << 30 >> 10)
+            except OSError as e:
+                assert e.errno == errno.ENOSPC  # bufsize was mutated upward
+            c.stop()
+        finally:
+            c.close()
+    assert accepted > 0
