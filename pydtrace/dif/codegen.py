@@ -308,6 +308,8 @@ def expr_difo(e: ast.Expr, strsize: int, rtype: DifType | None = None) -> DifoIR
 
 
 def zero_difo() -> DifoIR:
-    """`ret %r0` with a void result (argument-less printf)."""
+    """`ret %r0` typed as a 64-bit integer, as libdtrace gives an argument-less
+    printf: the 8-byte record keeps the ECB recording (a void result would
+    make the whole clause record nothing, so the printf would never print)."""
     gen = DifoGen(0)
-    return gen.finish(0, VOID_RTYPE)
+    return gen.finish(0, diftype(T.LONG, 0))
