@@ -8,6 +8,7 @@ global variables (whose ids must agree across programs).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -23,7 +24,10 @@ from pydtrace.options import OptionError, Options
 from pydtrace.program import ActDesc, EcbDesc
 from pydtrace.program.serialize import serialize
 from pydtrace.sema import types as T
-from pydtrace.sema.check import Checker, Scope, Var
+from pydtrace.sema.check import D_NAMES, Checker, Scope, Var
+from pydtrace.sema.decl import TypeEnv, TypeSource
+from pydtrace.sema.lower import lower_clause
+from pydtrace.sema.macros import Macros
 
 CTF_K_INTEGER = 1
 EXIT_RTYPE = DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_INTEGER, 0, 4)
@@ -41,11 +45,29 @@ def is_typename(name: str) -> bool:
     return name in T.TYPEDEFS and name != "string"
 
 
+def _kernel_types() -> TypeSource | None:
+    from pydtrace.sema.btf import kernel_types
+    return kernel_types()
+
+
 class Compiler:
-    def __init__(self, options: Options | None = None) -> None:
+    """kernel: where kernel types come from; "auto" (the default) loads
+    /sys/kernel/btf/vmlinux lazily when present, None disables them.
+    macro_args: $0 (the script or program label) then $1..$n.
+    macro_values: overrides for $pid $ppid $uid $gid $target ... (else the
+    current process's values; $target is 0 unless given)."""
+
+    def __init__(self, options: Options | None = None, *,
+                 macro_args: list[str] | None = None,
+                 macro_values: dict[str, int] | None = None,
+                 kernel: TypeSource | None | str = "auto") -> None:
         self.options: Options = options if options is not None else Options()
         self.formats: list[fmt.Format] = []
         self.globals: dict[str, Var] = {}
+        self.macro_args: list[str] = list(macro_args or [])
+        self.macro_values: dict[str, int] = dict(macro_values or {})
+        self.types = TypeEnv(kernel=_kernel_types() if kernel == "auto" else
+                             kernel)  # type: ignore[arg-type]
         # called as dump(pass_name, state) after each pass when set
         self.dump: Callable[[str, object], None] | None = None
 
@@ -53,19 +75,55 @@ class Compiler:
         if self.dump is not None:
             self.dump(name, state)
 
+    def is_typename(self, name: str) -> bool:
+        """The lexer's callback: D variables shadow kernel typedef names."""
+        if name in D_NAMES or name in self.globals:
+            return False
+        return self.types.is_typename(name)
+
     def compile(self, source: str, *, kind: str, label: str) -> Program:
-        tree = parse(source, is_typename)
+        try:
+            return self._compile(source, kind=kind, label=label)
+        except RecursionError:
+            # the checker and code generator recurse over the tree
+            raise DError("D_SYNTAX", "expression is nested too deeply") from None
+
+    def _compile(self, source: str, *, kind: str, label: str) -> Program:
+        env = self.types.copy()
+        scope = Scope(dict(self.globals))
+
+        def typename(name: str) -> bool:
+            if name in D_NAMES or name in scope.globals:
+                return False
+            return env.is_typename(name)
+
+        tree = parse(source, typename)
         self._dump("parse", tree)
         for item in tree.items:
             if isinstance(item, ast.Pragma):
                 self._pragma(item)
-        clauses = tree.clauses
-        if not clauses:
+        macros = Macros([self.macro_args[0] if self.macro_args else label,
+                         *self.macro_args[1:]], dict(self.macro_values),
+                        self.options.is_set("defaultargs"))
+        checker = Checker(scope, env, macros)
+        checker.strsize = int(self.options.get("strsize"))
+        counter = itertools.count(1)
+        clauses: list[ast.Clause] = []
+        for item in tree.items:
+            if isinstance(item, ast.Clause):
+                for d in item.descs:
+                    if "$" in d.text:
+                        _expand_pdesc(d, macros)
+                for c in lower_clause(item, counter):
+                    checker.check_clause(c)
+                    clauses.append(c)
+            elif not isinstance(item, ast.Pragma):
+                checker.declare(item)
+        if not clauses and not any(isinstance(i, ast.Decl | ast.InlineDecl | ast.Translator)
+                                   for i in tree.items):
             raise DError("D_EMPTY", "empty D program translation unit", 1)
-        scope = Scope(dict(self.globals))
-        checker = Checker(scope)
-        for clause in clauses:
-            checker.check_clause(clause)
+        if len(macros.args) > 1 and not self.options.is_set("argref"):
+            macros.check_unused()
         self._dump("check", tree)
         formats: list[fmt.Format] = []
         difos: list[Difo] = []
@@ -84,6 +142,7 @@ class Compiler:
         data = serialize(ecbs, difos, self.options.kernel_options())
         # commit consumer state only once the whole program compiled
         self.globals.update(scope.globals)
+        self.types = env
         self.formats.extend(formats)
         return Program(data, kind, label, len(ecbs))
 
@@ -137,3 +196,14 @@ class Compiler:
             return
         else:
             raise DError("D_PRAGMA_INVAL", f"invalid pragma: #pragma D {words[2]}", p.line)
+
+
+def _expand_pdesc(d: ast.ProbeDesc, macros: Macros) -> None:
+    text = macros.expand_pdesc(d.text, d.line)
+    fields = text.split(":")
+    if len(fields) > 4:
+        raise DError("D_PDESC_INVAL", f'invalid probe description "{text}": '
+                     "Overspecified probe description", d.line)
+    fields = [""] * (4 - len(fields)) + fields
+    d.text = text
+    d.provider, d.module, d.function, d.name = fields

@@ -69,6 +69,8 @@ LIBRARY_ERRORS: dict[str, str] = {
     "EDT_BADOPTNAME": "Invalid option name",
     "EDT_BADOPTVAL": "Invalid value for specified option",
     "EDT_DIFSIZE": "DIF program exceeds maximum program size",
+    "EDT_CPPFORK": "Failed to fork preprocessor",
+    "EDT_CPPERR": "Preprocessor failed to process input program",
 }
 
 _TAGSET = frozenset(TAGS)

@@ -15,6 +15,10 @@ from pydtrace.sema import types as T
 from pydtrace.sema.check import Var
 
 CTF_K_INTEGER = 1
+CTF_K_POINTER = 3
+MASK64 = (1 << 64) - 1
+_LOADS = {(1, True): "ldsb", (2, True): "ldsh", (4, True): "ldsw", (8, True): "ldx",
+          (1, False): "ldub", (2, False): "lduh", (4, False): "lduw", (8, False): "ldx"}
 
 _ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor",
           "<<": "sll"}
@@ -29,6 +33,8 @@ def diftype(t: T.DType, strsize: int) -> DifType:
         return DifType(lib.DIF_TYPE_KIND_STRING, 0, lib.DIF_TF_BYREF, strsize)
     if t.is_int:
         return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_INTEGER, 0, t.size)
+    if T.resolve(t).kind in ("ptr", "array"):
+        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_POINTER, 0, 8)
     return DifType(lib.DIF_TYPE_KIND_CTF, 0, 0, 0)
 
 
@@ -83,7 +89,80 @@ class DifoGen:
     # -- expressions ------------------------------------------------------------
 
     def expr(self, e: ast.Expr) -> int:
+        const = getattr(e, "const", None)
+        if const is not None:
+            r = self.regs.alloc()
+            self.emit("setx", int(const) & MASK64, r)
+            return r
+        sub = getattr(e, "subst", None)
+        if sub is not None:
+            return self.expr(sub)
         return getattr(self, "g_" + type(e).__name__)(e)  # type: ignore[no-any-return]
+
+    # -- memory (dtrace-internals 1.6) -------------------------------------------------
+
+    def _value_at(self, r: int, t: T.DType, e: ast.Expr) -> int:
+        """r holds the address of an object of type t: load its value into r.
+
+        Arrays and structs are by reference: their value is the address."""
+        rt = T.resolve(t)
+        if rt.kind in ("array", "struct", "union", "func") or rt.is_string:
+            return r
+        bits = getattr(e, "bitfield", 0)
+        if bits:
+            return self._bitfield(r, rt, getattr(e, "offset", 0) % 8, bits)
+        size = 8 if rt.kind == "ptr" else rt.size
+        self.emit(_LOADS[(size, rt.signed if rt.is_int else False)], r, r)
+        return r
+
+    def _bitfield(self, r: int, t: T.DType, shift: int, bits: int) -> int:
+        """Load a bit-field of bits bits starting shift bits into the byte at r."""
+        nbytes = -(-(shift + bits) // 8)
+        size = 1 if nbytes <= 1 else 2 if nbytes <= 2 else 4 if nbytes <= 4 else 8
+        self.emit(_LOADS[(size, False)], r, r)
+        k = self.regs.alloc()
+        self.emit("setx", 64 - shift - bits, k)
+        self.emit("sll", r, k, r)
+        self.emit("setx", 64 - bits, k)
+        self.emit("sra" if t.signed else "srl", r, k, r)
+        self.regs.release(k)
+        return r
+
+    def address(self, e: ast.Expr) -> int:
+        """A register holding the address of lvalue e."""
+        if isinstance(e, ast.Unary) and e.op == "*":
+            return self.expr(e.operand)
+        if isinstance(e, ast.Index):
+            base = self.expr(e.operand)
+            return self._scaled_add(base, e.keys[0], e.type, "add")
+        if isinstance(e, ast.Member):
+            base = self.expr(e.operand) if e.op == "->" else self.address(e.operand)
+            off = getattr(e, "offset", 0) // 8
+            if off:
+                k = self.regs.alloc()
+                self.emit("setx", off, k)
+                self.emit("add", base, k, base)
+                self.regs.release(k)
+            return base
+        raise AssertionError(f"not an lvalue: {e!r}")
+
+    def _scaled_add(self, base: int, index: ast.Expr, elem: T.DType, op: str) -> int:
+        i = self.expr(index)
+        size = T.resolve(elem).size if not T.resolve(elem).is_string else self.strsize
+        if size != 1:
+            k = self.regs.alloc()
+            self.emit("setx", size, k)
+            self.emit("mul", i, k, i)
+            self.regs.release(k)
+        self.emit(op, base, i, base)
+        self.regs.release(i)
+        return base
+
+    def g_Member(self, e: ast.Member) -> int:
+        return self._value_at(self.address(e), e.type, e)
+
+    def g_Index(self, e: ast.Index) -> int:
+        return self._value_at(self.address(e), e.type, e)
 
     def g_IntLit(self, e: ast.IntLit) -> int:
         r = self.regs.alloc()
@@ -112,6 +191,10 @@ class DifoGen:
         return self._load(e.var)  # type: ignore[attr-defined]
 
     def g_Unary(self, e: ast.Unary) -> int:
+        if e.op == "*":
+            return self._value_at(self.address(e), e.type, e)
+        if e.op == "&":
+            return self.address(e.operand)
         r = self.expr(e.operand)
         if e.op == "-":
             self.emit("sub", 0, r, r)
@@ -152,6 +235,12 @@ class DifoGen:
         op = e.op
         if op in ("&&", "||"):
             return self._logical(e)
+        if op == ",":
+            self.regs.release(self.expr(e.left))
+            return self.expr(e.right)
+        lk, rk = T.resolve(e.left.type).kind, T.resolve(e.right.type).kind
+        if op in ("+", "-") and (lk in ("ptr", "array") or rk in ("ptr", "array")):
+            return self._pointer_arith(e, lk, rk)
         a = self.expr(e.left)
         b = self.expr(e.right)
         lt: T.DType = e.left.type
@@ -162,7 +251,7 @@ class DifoGen:
                 signed = True
             else:
                 self.emit("cmp", a, b)
-                signed = T.promote(lt, rt).signed
+                signed = lt.is_int and rt.is_int and T.promote(lt, rt).signed
             self.regs.release(b)
             self._cond_to_value(_BRANCH[op][0 if signed else 1], a)
             return a
@@ -182,6 +271,26 @@ class DifoGen:
             raise AssertionError(op)
         self.regs.release(b)
         return a
+
+    def _pointer_arith(self, e: ast.Binary, lk: str, rk: str) -> int:
+        ptrs = ("ptr", "array")
+        if lk in ptrs and rk in ptrs:
+            a = self.expr(e.left)
+            b = self.expr(e.right)
+            self.emit("sub", a, b, a)
+            self.regs.release(b)
+            ref = T.resolve(e.left.type).ref
+            size = T.resolve(ref).size if ref is not None else 1
+            if size > 1:
+                k = self.regs.alloc()
+                self.emit("setx", size, k)
+                self.emit("sdiv", a, k, a)
+                self.regs.release(k)
+            return a
+        ptr, idx = (e.left, e.right) if lk in ptrs else (e.right, e.left)
+        ref = T.resolve(ptr.type).ref
+        assert ref is not None
+        return self._scaled_add(self.expr(ptr), idx, ref, "add" if e.op == "+" else "sub")
 
     def _logical(self, e: ast.Binary) -> int:
         a = self.expr(e.left)
@@ -272,7 +381,7 @@ class DifoGen:
         r = self._load(var)
         if e.op in ("++", "--"):
             t = self.regs.alloc()
-            self.emit("setx", 1, t)
+            self.emit("setx", _step(var.type), t)
             op = "add" if e.op == "++" else "sub"
             if e.prefix:
                 self.emit(op, r, t, r)
@@ -285,6 +394,11 @@ class DifoGen:
         assert e.value is not None
         v = self.expr(e.value)
         binop = e.op[:-1]
+        if binop in ("+", "-") and _step(var.type) != 1:
+            k = self.regs.alloc()
+            self.emit("setx", _step(var.type), k)
+            self.emit("mul", v, k, v)
+            self.regs.release(k)
         vt: T.DType = e.value.type
         signed = T.promote(var.type, vt).signed
         if binop in _ARITH:
@@ -298,6 +412,14 @@ class DifoGen:
         self.regs.release(v)
         self._store(var, r)
         return r
+
+
+def _step(t: T.DType) -> int:
+    """What ++ adds: 1, or the pointee size for a pointer."""
+    rt = T.resolve(t)
+    if rt.kind == "ptr" and rt.ref is not None:
+        return max(T.resolve(rt.ref).size, 1)
+    return 1
 
 
 def expr_difo(e: ast.Expr, strsize: int, rtype: DifType | None = None) -> DifoIR:

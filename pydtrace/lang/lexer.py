@@ -11,6 +11,7 @@ recognised through the is_typename callback (pycparser's pattern).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -19,15 +20,22 @@ import ply.lex as lex
 from pydtrace.errors import DError
 
 KEYWORDS_TYPE = ("char", "short", "int", "long", "signed", "unsigned", "void",
-                 "string", "float", "double")
-# D keywords the grammar does not use yet: they lex as KEYWORD so that using
-# one is a syntax error near it rather than an undefined identifier.
-KEYWORDS_OTHER = ("auto", "break", "case", "const", "continue", "counter",
-                  "default", "do", "else", "enum", "extern", "for", "goto",
-                  "if", "import", "inline", "offsetof", "probe", "provider",
-                  "register", "restrict", "return", "sizeof", "static",
-                  "stringof", "struct", "switch", "translator", "typedef",
-                  "union", "userland", "volatile", "while", "xlate")
+                 "string", "float", "double", "_Bool")
+# Keywords the grammar uses: each is its own token (the upper-cased word).
+KEYWORDS_GRAMMAR = ("auto", "const", "else", "enum", "extern", "if", "inline",
+                    "offsetof", "register", "restrict", "sizeof", "static",
+                    "stringof", "struct", "translator", "typedef", "union",
+                    "volatile", "xlate")
+# D keywords the grammar does not use: they lex as KEYWORD so that using one
+# is a syntax error near it rather than an undefined identifier.
+KEYWORDS_OTHER = ("break", "case", "continue", "counter", "default", "do",
+                  "for", "goto", "import", "probe", "provider", "return",
+                  "switch", "userland", "while")
+# Words that start a declaration at program level (then lexed in "decl").
+DECL_STARTS = frozenset(KEYWORDS_TYPE + (
+    "const", "enum", "extern", "inline", "register", "restrict", "self",
+    "static", "struct", "this", "translator", "typedef", "union", "volatile",
+    "auto"))
 
 tokens = (
     "PSPEC", "PRAGMA", "COMMA", "LBRACE", "RBRACE", "SLASH", "EPRED", "SEMI",
@@ -36,10 +44,11 @@ tokens = (
     "RSHIFT", "NOT", "LNOT", "LT", "GT", "LE", "GE", "EQ", "NE", "LAND", "LOR",
     "LXOR", "QUESTION", "COLON", "ASSIGN", "ADD_EQ", "SUB_EQ", "MUL_EQ",
     "DIV_EQ", "MOD_EQ", "AND_EQ", "OR_EQ", "XOR_EQ", "LSH_EQ", "RSH_EQ", "INC",
-    "DEC", "ARROW", "LPAREN", "RPAREN", "LBRACKET", "RBRACKET", "DOT", "AT",
-)
+    "DEC", "ARROW", "LPAREN", "RPAREN", "LBRACKET", "RBRACKET", "DOT", "AGG",
+    "MACRO", "SYMBOL", "ELLIPSIS",
+) + tuple(k.upper() for k in KEYWORDS_GRAMMAR)
 
-states = (("pred", "exclusive"), ("clause", "exclusive"))
+states = (("pred", "exclusive"), ("clause", "exclusive"), ("decl", "exclusive"))
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,13 @@ def decode_escapes(body: str) -> str:
     return "".join(out)
 
 
+_RESERVED: dict[str, str] = {"this": "THIS", "self": "SELF"}
+_RESERVED.update({k: "TYPEKW" for k in KEYWORDS_TYPE})
+_RESERVED.update({k: k.upper() for k in KEYWORDS_GRAMMAR})
+_RESERVED.update({k: "KEYWORD" for k in KEYWORDS_OTHER})
+_IDENT_RE = re.compile(r"[a-zA-Z_][a-zA-Z_0-9]*")
+
+
 def _err(t: lex.LexToken, tag: str, msg: str) -> DError:
     return DError(tag, msg, t.lexer.lineno)
 
@@ -106,6 +122,13 @@ def t_ANY_PRAGMA(t: lex.LexToken) -> lex.LexToken | None:
     text = t.value[1:].strip()
     if text.startswith("!") or not text:
         return None                     # #! interpreter line, null directive
+    words = text.split()
+    if words[0] == "line" and len(words) > 1:
+        words = words[1:]
+    if words[0].isdigit():
+        # "#line N" / cpp's "# N file": the next line is line N
+        t.lexer.lineno = int(words[0]) - 1
+        return None
     return t
 
 
@@ -125,12 +148,25 @@ def t_ANY_error(t: lex.LexToken) -> None:
 
 def t_PSPEC(t: lex.LexToken) -> lex.LexToken:
     r"[-$:0-9a-zA-Z_.?*\\\[\]!`]+"
+    m = _IDENT_RE.match(t.value)
+    if m is None or ":" in t.value:
+        return t
+    word = m.group(0)
+    if word in DECL_STARTS or word not in ("BEGIN", "END", "ERROR") and \
+            t.lexer.is_typename(word):
+        # a declaration: re-lex from the end of the word in the decl state
+        t.lexer.lexpos = t.lexpos + len(word)
+        t.lexer.begin("decl")
+        t.lexer.depth = 0
+        t.value = word
+        t.type = _RESERVED.get(word) or "TNAME"
     return t
 
 
 def t_LBRACE(t: lex.LexToken) -> lex.LexToken:
     r"\{"
     t.lexer.begin("clause")
+    t.lexer.depth = 0
     return t
 
 
@@ -145,18 +181,18 @@ t_COMMA = r","
 
 # --- expressions (predicate and clause) --------------------------------------
 
-def t_pred_clause_STRING(t: lex.LexToken) -> lex.LexToken:
+def t_pred_clause_decl_STRING(t: lex.LexToken) -> lex.LexToken:
     r'"(\\.|[^\\"\n])*"'
     t.value = Lit(t.value, decode_escapes(t.value[1:-1]))
     return t
 
 
-def t_pred_clause_bad_string(t: lex.LexToken) -> None:
+def t_pred_clause_decl_bad_string(t: lex.LexToken) -> None:
     r'"'
     raise _err(t, "D_STR_NL", "newline encountered in string literal")
 
 
-def t_pred_clause_CHAR(t: lex.LexToken) -> lex.LexToken:
+def t_pred_clause_decl_CHAR(t: lex.LexToken) -> lex.LexToken:
     r"'(\\.|[^\\'\n])*'"
     chars = decode_escapes(t.value[1:-1])
     if not chars:
@@ -170,12 +206,12 @@ def t_pred_clause_CHAR(t: lex.LexToken) -> lex.LexToken:
     return t
 
 
-def t_pred_clause_bad_char(t: lex.LexToken) -> None:
+def t_pred_clause_decl_bad_char(t: lex.LexToken) -> None:
     r"'"
     raise _err(t, "D_CHR_NL", "newline encountered in character constant")
 
 
-def t_pred_clause_INT(t: lex.LexToken) -> lex.LexToken:
+def t_pred_clause_decl_INT(t: lex.LexToken) -> lex.LexToken:
     r"(0[xX][0-9a-zA-Z]*|[0-9][0-9a-zA-Z]*)"
     raw = t.value
     body = raw.rstrip("uUlL")
@@ -199,12 +235,22 @@ def t_pred_clause_INT(t: lex.LexToken) -> lex.LexToken:
     return t
 
 
-_RESERVED = {"this": "THIS", "self": "SELF"}
-_RESERVED.update({k: "TYPEKW" for k in KEYWORDS_TYPE})
-_RESERVED.update({k: "KEYWORD" for k in KEYWORDS_OTHER})
+def t_pred_clause_decl_SYMBOL(t: lex.LexToken) -> lex.LexToken:
+    r"([a-zA-Z_][-a-zA-Z_0-9.]*)?`[a-zA-Z_][a-zA-Z_0-9]*"
+    return t
 
 
-def t_pred_clause_IDENT(t: lex.LexToken) -> lex.LexToken:
+def t_pred_clause_decl_MACRO(t: lex.LexToken) -> lex.LexToken:
+    r"\$\$?[a-zA-Z0-9_]+"
+    return t
+
+
+def t_pred_clause_decl_AGG(t: lex.LexToken) -> lex.LexToken:
+    r"@[a-zA-Z_0-9]*"
+    return t
+
+
+def t_pred_clause_decl_IDENT(t: lex.LexToken) -> lex.LexToken:
     r"[a-zA-Z_][a-zA-Z_0-9]*"
     kind = _RESERVED.get(t.value)
     if kind is not None:
@@ -214,14 +260,25 @@ def t_pred_clause_IDENT(t: lex.LexToken) -> lex.LexToken:
     return t
 
 
-def t_clause_RBRACE(t: lex.LexToken) -> lex.LexToken:
+def t_clause_decl_RBRACE(t: lex.LexToken) -> lex.LexToken:
     r"\}"
-    t.lexer.begin("INITIAL")
+    if t.lexer.depth > 0:
+        t.lexer.depth -= 1
+    elif t.lexer.current_state() == "clause":
+        t.lexer.begin("INITIAL")
     return t
 
 
-def t_clause_LBRACE(t: lex.LexToken) -> lex.LexToken:
+def t_clause_decl_LBRACE(t: lex.LexToken) -> lex.LexToken:
     r"\{"
+    t.lexer.depth += 1
+    return t
+
+
+def t_decl_SEMI(t: lex.LexToken) -> lex.LexToken:
+    r";"
+    if t.lexer.depth == 0:
+        t.lexer.begin("INITIAL")
     return t
 
 
@@ -237,51 +294,51 @@ def t_pred_DIVIDE(t: lex.LexToken) -> lex.LexToken:
     return t
 
 
-t_clause_DIVIDE = r"/"
-t_pred_clause_LSH_EQ = r"<<="
-t_pred_clause_RSH_EQ = r">>="
-t_pred_clause_ARROW = r"->"
-t_pred_clause_INC = r"\+\+"
-t_pred_clause_DEC = r"--"
-t_pred_clause_LSHIFT = r"<<"
-t_pred_clause_RSHIFT = r">>"
-t_pred_clause_LE = r"<="
-t_pred_clause_GE = r">="
-t_pred_clause_EQ = r"=="
-t_pred_clause_NE = r"!="
-t_pred_clause_LAND = r"&&"
-t_pred_clause_LOR = r"\|\|"
-t_pred_clause_LXOR = r"\^\^"
-t_pred_clause_ADD_EQ = r"\+="
-t_pred_clause_SUB_EQ = r"-="
-t_pred_clause_MUL_EQ = r"\*="
-t_pred_clause_DIV_EQ = r"/="
-t_pred_clause_MOD_EQ = r"%="
-t_pred_clause_AND_EQ = r"&="
-t_pred_clause_OR_EQ = r"\|="
-t_pred_clause_XOR_EQ = r"\^="
-t_pred_clause_PLUS = r"\+"
-t_pred_clause_MINUS = r"-"
-t_pred_clause_TIMES = r"\*"
-t_pred_clause_MOD = r"%"
-t_pred_clause_AND = r"&"
-t_pred_clause_OR = r"\|"
-t_pred_clause_XOR = r"\^"
-t_pred_clause_NOT = r"~"
-t_pred_clause_LNOT = r"!"
-t_pred_clause_LT = r"<"
-t_pred_clause_GT = r">"
-t_pred_clause_QUESTION = r"\?"
-t_pred_clause_COLON = r":"
-t_pred_clause_ASSIGN = r"="
-t_pred_clause_LPAREN = r"\("
-t_pred_clause_RPAREN = r"\)"
-t_pred_clause_LBRACKET = r"\["
-t_pred_clause_RBRACKET = r"\]"
-t_pred_clause_DOT = r"\."
-t_pred_clause_AT = r"@"
+t_clause_decl_DIVIDE = r"/"
+t_pred_clause_decl_ELLIPSIS = r"\.\.\."
+t_pred_clause_decl_LSH_EQ = r"<<="
+t_pred_clause_decl_RSH_EQ = r">>="
+t_pred_clause_decl_ARROW = r"->"
+t_pred_clause_decl_INC = r"\+\+"
+t_pred_clause_decl_DEC = r"--"
+t_pred_clause_decl_LSHIFT = r"<<"
+t_pred_clause_decl_RSHIFT = r">>"
+t_pred_clause_decl_LE = r"<="
+t_pred_clause_decl_GE = r">="
+t_pred_clause_decl_EQ = r"=="
+t_pred_clause_decl_NE = r"!="
+t_pred_clause_decl_LAND = r"&&"
+t_pred_clause_decl_LOR = r"\|\|"
+t_pred_clause_decl_LXOR = r"\^\^"
+t_pred_clause_decl_ADD_EQ = r"\+="
+t_pred_clause_decl_SUB_EQ = r"-="
+t_pred_clause_decl_MUL_EQ = r"\*="
+t_pred_clause_decl_DIV_EQ = r"/="
+t_pred_clause_decl_MOD_EQ = r"%="
+t_pred_clause_decl_AND_EQ = r"&="
+t_pred_clause_decl_OR_EQ = r"\|="
+t_pred_clause_decl_XOR_EQ = r"\^="
+t_pred_clause_decl_PLUS = r"\+"
+t_pred_clause_decl_MINUS = r"-"
+t_pred_clause_decl_TIMES = r"\*"
+t_pred_clause_decl_MOD = r"%"
+t_pred_clause_decl_AND = r"&"
+t_pred_clause_decl_OR = r"\|"
+t_pred_clause_decl_XOR = r"\^"
+t_pred_clause_decl_NOT = r"~"
+t_pred_clause_decl_LNOT = r"!"
+t_pred_clause_decl_LT = r"<"
+t_pred_clause_decl_GT = r">"
+t_pred_clause_decl_QUESTION = r"\?"
+t_pred_clause_decl_COLON = r":"
+t_pred_clause_decl_ASSIGN = r"="
+t_pred_clause_decl_LPAREN = r"\("
+t_pred_clause_decl_RPAREN = r"\)"
+t_pred_clause_decl_LBRACKET = r"\["
+t_pred_clause_decl_RBRACKET = r"\]"
+t_pred_clause_decl_DOT = r"\."
 t_pred_clause_SEMI = r";"
-t_pred_clause_COMMA = r","
+t_pred_clause_decl_COMMA = r","
 
 _MASTER: lex.Lexer | None = None
 
@@ -297,6 +354,7 @@ def make_lexer(is_typename: Callable[[str], bool] | None = None) -> lex.Lexer:
     lx.begin("INITIAL")
     lx.lineno = 1
     lx.is_typename = is_typename or (lambda name: False)
+    lx.depth = 0
     return lx
 
 

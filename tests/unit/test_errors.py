@@ -122,7 +122,11 @@ def test_failed_compile_leaves_consumer_state_alone() -> None:
 ALPHABET = st.sampled_from(["BEGIN", "{", "}", "/", ";", "x", "y", "=", "+", "(", ")",
                             "trace(", "printf(", "exit(", '"%d"', '"%s\\n"', ",", "1",
                             "this->a", "?", ":", "(int)", "&&", "!", "\n", " ", "==",
-                            "pid", "execname", '"s"', "#pragma D option quiet\n"])
+                            "pid", "execname", '"s"', "#pragma D option quiet\n",
+                            "int ", "struct s { int a; };", "->", "*", "&", "[", "]",
+                            "sizeof", "(struct s *)", "if (", "else", "enum e { A };",
+                            "inline int I = 1;", "@a = count()", "$1", "`x", "typedef ",
+                            "offsetof(struct s, a)", "stringof(", "0x"])
 
 
 @settings(max_examples=400, deadline=None)
@@ -132,3 +136,8 @@ def test_compiler_raises_derror_only(src: str) -> None:
         Compiler().compile(src, kind="probe", label="p")
     except DError:
         pass
+
+
+def test_deep_nesting_is_a_compile_error_not_a_traceback() -> None:
+    err = compile_error("BEGIN { trace(" + "(-" * 3000 + "1" + ")" * 3000 + "); }")
+    assert (err.tag, err.message) == ("D_SYNTAX", "expression is nested too deeply")

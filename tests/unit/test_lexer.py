@@ -51,11 +51,39 @@ def test_literals_keep_raw_text() -> None:
 
 
 def test_keywords_and_typenames() -> None:
-    toks = tokenize("BEGIN { (unsigned int)(uint64_t)this->x; sizeof }",
+    toks = tokenize("BEGIN { (unsigned int)(uint64_t)this->x; sizeof while }",
                     is_typename=lambda n: n == "uint64_t")
     assert ("TYPEKW", "unsigned") in toks and ("TNAME", "uint64_t") in toks
     assert ("THIS", "this") in toks and ("ARROW", "->") in toks
-    assert ("KEYWORD", "sizeof") in toks
+    assert ("SIZEOF", "sizeof") in toks and ("KEYWORD", "while") in toks
+
+
+def test_program_level_declarations_switch_state() -> None:
+    toks = tokenize("int*x; struct s { int a; }; BEGIN { } uint64_t y; a:b",
+                    is_typename=lambda n: n == "uint64_t")
+    assert toks[:4] == [("TYPEKW", "int"), ("TIMES", "*"), ("IDENT", "x"), ("SEMI", ";")]
+    # braces inside a declaration do not end it; its ';' does
+    assert ("PSPEC", "BEGIN") in toks and toks[-1] == ("PSPEC", "a:b")
+    assert ("TNAME", "uint64_t") in toks and ("IDENT", "y") in toks
+
+
+@pytest.mark.parametrize("text,expected", [
+    ("`jiffies", [("SYMBOL", "`jiffies")]),
+    ("vmlinux`max_pfn", [("SYMBOL", "vmlinux`max_pfn")]),
+    ("$1 $$2 $pid $target", [("MACRO", "$1"), ("MACRO", "$$2"), ("MACRO", "$pid"),
+                             ("MACRO", "$target")]),
+    ("@a @ @_x1", [("AGG", "@a"), ("AGG", "@"), ("AGG", "@_x1")]),
+    ("f(a, ...)", [("IDENT", "f"), ("LPAREN", "("), ("IDENT", "a"), ("COMMA", ","),
+                   ("ELLIPSIS", "..."), ("RPAREN", ")")]),
+])
+def test_d_specific_tokens(text: str, expected: list[tuple[str, str]]) -> None:
+    assert tokenize("BEGIN { " + text + " }")[2:-1] == expected
+
+
+def test_nested_braces_stay_in_the_clause() -> None:
+    toks = tokenize("BEGIN { if (x) { a:b } c } d:e")
+    assert toks[-1] == ("PSPEC", "d:e")
+    assert ("PSPEC", "a:b") not in toks
 
 
 @pytest.mark.parametrize("body,value", [

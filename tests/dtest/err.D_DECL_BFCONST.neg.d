@@ -1,0 +1,1 @@
+struct s { int c : -1; };

@@ -1,0 +1,2 @@
+enum e1 { DUP };
+enum e2 { DUP };

@@ -1,0 +1,2 @@
+struct fwd;
+struct s { struct fwd f; };

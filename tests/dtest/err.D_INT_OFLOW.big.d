@@ -1,0 +1,4 @@
+BEGIN
+{
+	trace(0x1ffffffffffffffff);
+}

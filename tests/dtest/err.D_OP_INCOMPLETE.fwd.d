@@ -1,0 +1,5 @@
+struct never_defined;
+BEGIN
+{
+	trace(((struct never_defined *)0)->x);
+}

@@ -1,0 +1,5 @@
+struct s { int a; };
+BEGIN
+{
+	trace(stringof(*(struct s *)0));
+}

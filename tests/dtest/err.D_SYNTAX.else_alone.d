@@ -1,0 +1,4 @@
+BEGIN
+{
+	else trace(1);
+}

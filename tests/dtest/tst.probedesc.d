@@ -1,0 +1,10 @@
+dtrace:::BEGIN,
+::BEGIN,
+:BEGIN,
+BEGIN
+{
+}
+
+dtrace:::END
+{
+}
