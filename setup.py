@@ -27,6 +27,16 @@ def _cffi_modules() -> list[str]:
     return mods
 
 
+def _remove_shadowing_builds() -> None:
+    """The builders' standalone mode writes version-tagged modules, which
+    Python prefers over the abi3 ones built here: remove them so a stale one
+    never hides a fresh build."""
+    for so in ROOT.glob("pydtrace/_*.cpython-*.so"):
+        so.unlink()
+
+
+_remove_shadowing_builds()
+
 setup(
     cffi_modules=_cffi_modules(),
     ext_modules=_cython_extensions(),

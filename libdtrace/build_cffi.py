@@ -94,3 +94,7 @@ if __name__ == "__main__":
 
     os.chdir(ROOT)
     ffibuilder.compile(verbose=False)
+    # setup.py builds an abi3 module of the same name; only one may remain.
+    (ROOT / "pydtrace" / "_libdtrace.abi3.so").unlink(missing_ok=True)
+    for leftover in ("pydtrace/_libdtrace.c", "pydtrace/_libdtrace.o"):
+        (ROOT / leftover).unlink(missing_ok=True)

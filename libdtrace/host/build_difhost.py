@@ -133,6 +133,8 @@ def build() -> Path:
         built = Path(ffibuilder.compile(tmpdir=tmp, verbose=False))
         dest = ROOT / "pydtrace" / built.name
         shutil.copy2(built, dest)
+    # setup.py builds an abi3 module of the same name; only one may remain.
+    (ROOT / "pydtrace" / "_difhost.abi3.so").unlink(missing_ok=True)
     return dest
 
 

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * libdtrace: one small wrapper per /dev/dtrace ioctl (see libdtrace.h).
+ *
+ * The wrappers zero every reserved and padding field themselves, so a
+ * caller cannot get EINVAL for leaving garbage there, and they retry
+ * interrupted calls.  Errors come back as -errno.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+
+#include "libdtrace.h"
+
+static int dt_ioctl(int fd, unsigned long cmd, void *arg)
+{
+	int rv;
+
+	do {
+		rv = ioctl(fd, cmd, arg);
+	} while (rv < 0 && errno == EINTR);
+	return rv < 0 ? -errno : rv;
+}
+
+int dt_open(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CLOEXEC);
+
+	return fd < 0 ? -errno : fd;
+}
+
+int dt_close(int fd)
+{
+	return close(fd) < 0 ? -errno : 0;
+}
+
+int dt_conf(int fd, struct dtrace_conf *conf)
+{
+	memset(conf, 0, sizeof(*conf));
+	return dt_ioctl(fd, DTRACEIOC_CONF, conf);
+}
+
+/* The first probe whose id is >= id; -ESRCH when there is none. */
+int dt_probe_next(int fd, uint32_t id, struct dtrace_probedesc *pd)
+{
+	memset(pd, 0, sizeof(*pd));
+	pd->dtpd_id = id;
+	return dt_ioctl(fd, DTRACEIOC_PROBES, pd);
+}
+
+/* The number of probes matched, or -errno (en says why on -EINVAL). */
+int dt_enable(int fd, const void *prog, uint32_t size,
+	      struct dtrace_enable *en)
+{
+	int rv;
+
+	memset(en, 0, sizeof(*en));
+	en->de_prog = (uint64_t)(uintptr_t)prog;
+	en->de_size = size;
+	rv = dt_ioctl(fd, DTRACEIOC_ENABLE, en);
+	return rv < 0 ? rv : (int)en->de_nmatched;
+}
+
+int dt_eprobe(int fd, uint32_t epid, struct dtrace_eprobedesc *ed,
+	      struct dtrace_recdesc *recs, uint32_t nrecs)
+{
+	memset(ed, 0, sizeof(*ed));
+	ed->dtepd_epid = epid;
+	ed->dtepd_nrecs = nrecs;
+	ed->dtepd_recs = (uint64_t)(uintptr_t)recs;
+	return dt_ioctl(fd, DTRACEIOC_EPROBE, ed);
+}
+
+int dt_go(int fd, uint32_t *cpu)
+{
+	*cpu = 0;
+	return dt_ioctl(fd, DTRACEIOC_GO, cpu);
+}
+
+int dt_stop(int fd, uint32_t *cpu)
+{
+	*cpu = 0;
+	return dt_ioctl(fd, DTRACEIOC_STOP, cpu);
+}
+
+int dt_status(int fd, struct dtrace_status *st)
+{
+	memset(st, 0, sizeof(*st));
+	return dt_ioctl(fd, DTRACEIOC_STATUS, st);
+}
+
+int dt_bufsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
+	       struct dtrace_bufdesc *bd)
+{
+	memset(bd, 0, sizeof(*bd));
+	bd->dtbd_data = (uint64_t)(uintptr_t)buf;
+	bd->dtbd_size = size;
+	bd->dtbd_cpu = cpu;
+	return dt_ioctl(fd, DTRACEIOC_BUFSNAP, bd);
+}

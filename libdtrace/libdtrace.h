@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * libdtrace: one small wrapper per /dev/dtrace ioctl.
+ *
+ * Every function returns 0 (or a count) on success and -errno on failure;
+ * nothing here prints or allocates.  The structures are those of the uapi
+ * contract <linux/dtrace.h>; Python reaches these through cffi.
+ */
+#ifndef _LIBDTRACE_H
+#define _LIBDTRACE_H
+
+#include <stdint.h>
+#include <linux/dtrace.h>
+
+int dt_open(const char *path);
+int dt_close(int fd);
+int dt_conf(int fd, struct dtrace_conf *conf);
+int dt_probe_next(int fd, uint32_t id, struct dtrace_probedesc *pd);
+int dt_enable(int fd, const void *prog, uint32_t size,
+	      struct dtrace_enable *en);
+int dt_eprobe(int fd, uint32_t epid, struct dtrace_eprobedesc *ed,
+	      struct dtrace_recdesc *recs, uint32_t nrecs);
+int dt_go(int fd, uint32_t *cpu);
+int dt_stop(int fd, uint32_t *cpu);
+int dt_status(int fd, struct dtrace_status *st);
+int dt_bufsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
+	       struct dtrace_bufdesc *bd);
+
+#endif /* _LIBDTRACE_H */

@@ -1,0 +1,214 @@
+"""The scripting API: compile D programs, enable them, trace, get the output.
+
+    >>> from pydtrace.api import trace
+    >>> status, out = trace('BEGIN { printf("%d\\n", 6 * 7); exit(0); }', quiet=True)
+
+:class:`Consumer` is one DTrace consumer (one open /dev/dtrace), used by the
+CLI step by step so it can print dtrace(1)'s notices between the steps.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import io
+import signal
+import sys
+from collections.abc import Callable, Iterator
+from types import FrameType
+from typing import BinaryIO
+
+from pydtrace.compiler import Compiler, Program
+from pydtrace.consume.loop import Printer, Session
+from pydtrace.consume.output import LIST_HEADER, list_line
+from pydtrace.options import Options
+from pydtrace.runtime import Device, ProbeDesc
+from pydtrace.runtime.kernel import DEFAULT_DEVICE
+
+
+def crop_label(text: str) -> str:
+    """A -n argument as dtrace(1) reports it: cut before its first '{', '/' or ';'."""
+    for i, ch in enumerate(text):
+        if ch in "{/;":
+            return text[:i]
+    return text
+
+
+def strip_interpreter_line(source: str) -> str:
+    """Blank out a first line starting with '#!' (keeps line numbers)."""
+    if source.startswith("#!"):
+        nl = source.find("\n")
+        return "" if nl < 0 else source[nl:]
+    return source
+
+
+def parse_probe_pattern(text: str) -> tuple[str, str, str, str]:
+    """provider:module:function:name from a description; missing fields are
+    on the left and match anything."""
+    parts = crop_label(text).strip().split(":")
+    if len(parts) > 4:
+        raise ValueError(f'invalid probe description "{text}": Overspecified probe description')
+    parts = [""] * (4 - len(parts)) + parts
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def probe_matches(probe: ProbeDesc, pattern: tuple[str, str, str, str]) -> bool:
+    fields = (probe.provider, probe.mod, probe.func, probe.name)
+    pairs = zip(fields, pattern, strict=True)
+    return all(not pat or fnmatch.fnmatchcase(f, pat) for f, pat in pairs)
+
+
+class Consumer:
+    """One DTrace consumer: a compiler, and the device once opened."""
+
+    def __init__(
+        self,
+        options: Options | None = None,
+        *,
+        device: str = DEFAULT_DEVICE,
+        out: BinaryIO | None = None,
+        warn: Callable[[str], None] | None = None,
+    ) -> None:
+        self.compiler = Compiler(options)
+        self.device_path = device
+        self.out = out if out is not None else sys.stdout.buffer
+        self.warn = warn if warn is not None else _stderr_warn
+        self.programs: list[Program] = []
+        self.device: Device | None = None
+        self.session: Session | None = None
+        self._interrupted = False
+
+    # -- options --------------------------------------------------------------
+    @property
+    def options(self) -> Options:
+        return self.compiler.options
+
+    def setopt(self, name: str, value: str | None = None) -> None:
+        self.options.set(name, value)
+
+    def _flag(self, name: str) -> bool:
+        return self.options.is_set(name)
+
+    @property
+    def quiet(self) -> bool:
+        return self._flag("quiet")
+
+    # -- steps ----------------------------------------------------------------
+    def compile(self, source: str, *, kind: str = "probe", label: str | None = None) -> Program:
+        """Compile one program (raises DError); it is enabled by :meth:`enable`."""
+        if kind == "script":
+            source = strip_interpreter_line(source)
+        prog = self.compiler.compile(source, kind=kind, label=source if label is None else label)
+        self.programs.append(prog)
+        return prog
+
+    def open(self) -> Device:
+        if self.device is None:
+            self.device = Device(self.device_path)
+        return self.device
+
+    def enable(self, program: Program) -> int:
+        """Enable one compiled program; the number of probes it matched."""
+        label = crop_label(program.label) if program.kind == "probe" else program.label
+        return self.open().enable(program.data, label)
+
+    def list_probes(self, patterns: list[str] | None = None) -> Iterator[ProbeDesc]:
+        """Probes in id order, those matching any pattern if patterns are given."""
+        pats = [parse_probe_pattern(p) for p in patterns or []]
+        for probe in self.open().probes():
+            if not pats or any(probe_matches(probe, p) for p in pats):
+                yield probe
+
+    def print_probes(self, probes: Iterator[ProbeDesc]) -> int:
+        """dtrace -l: the header, then one row per probe; how many."""
+        self.open()
+        self.out.write(LIST_HEADER)
+        n = 0
+        for p in probes:
+            self.out.write(list_line(p))
+            n += 1
+        self.out.flush()
+        return n
+
+    def go(self) -> None:
+        """Start tracing (BEGIN fires)."""
+        device = self.open()
+        printer = Printer(
+            device,
+            self.compiler.formats,
+            self.out,
+            quiet=self.quiet,
+            rawbytes=self._flag("rawbytes"),
+        )
+        self.session = Session(
+            device,
+            printer,
+            bufsize=int(self.options.get("bufsize")),
+            switchrate=int(self.options.get("switchrate")),
+            warn=self.warn,
+        )
+        self.session.go()
+
+    def interrupt(self) -> None:
+        """Ask a running :meth:`run` to stop (END fires); safe in a signal handler."""
+        self._interrupted = True
+
+    def run(self, handle_signals: bool = True) -> int:
+        """Trace until exit(), an interrupt or SIGINT/SIGTERM; then the final
+        drain and dtrace(1)'s final newline.  The exit status."""
+        if self.session is None:
+            self.go()
+        assert self.session is not None
+        old: dict[int, object] = {}
+        if handle_signals:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                old[sig] = signal.signal(sig, self._on_signal)
+        try:
+            status = self.session.run(lambda: self._interrupted)
+        finally:
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
+        self.out.write(b"\n")
+        self.out.flush()
+        return 0 if status is None else status & 0xFF
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        self.interrupt()
+
+    def close(self) -> None:
+        if self.device is not None:
+            self.device.close()
+            self.device = None
+
+    def __enter__(self) -> Consumer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _stderr_warn(msg: str) -> None:
+    sys.stderr.write(f"pydtrace: {msg}\n")
+    sys.stderr.flush()
+
+
+def trace(
+    *sources: str,
+    quiet: bool = False,
+    options: dict[str, str | None] | None = None,
+    device: str = DEFAULT_DEVICE,
+) -> tuple[int, bytes]:
+    """Compile and run D programs (probe-specifier text) until they exit;
+    the exit status and everything written to the output."""
+    out = io.BytesIO()
+    with Consumer(device=device, out=out) as c:
+        if quiet:
+            c.setopt("quiet")
+        for name, value in (options or {}).items():
+            c.setopt(name, value)
+        for src in sources:
+            c.compile(src)
+        c.open()
+        for prog in c.programs:
+            c.enable(prog)
+        status = c.run(handle_signals=False)
+    return status, out.getvalue()

@@ -1,0 +1,1 @@
+"""The consumer: records out of buffer snapshots, output, and the loop."""

@@ -1,0 +1,217 @@
+"""The consumer loop (dtrace-internals 4.4, 4.7): status, snapshots, output.
+
+:class:`Printer` turns ECB records into dtrace(1)'s output; :class:`Session`
+drives one device from GO to the final drain, consuming CPUs in dtrace's
+order (BEGIN's CPU first on the first pass, END's CPU last once stopped).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import BinaryIO
+
+from pydtrace.abi import lib
+from pydtrace.consume.output import HEADER, cpu_drops, probe_line, status_drops, trace_value
+from pydtrace.consume.printf import PrintfError, format_printf
+from pydtrace.consume.records import EcbRecord, ecb_records
+from pydtrace.fmt import Format
+from pydtrace.runtime import Device, DeviceError, ProbeDesc, Status
+
+NANOSEC = 1_000_000_000
+POLL_NS = 20_000_000  # status polling: short, so exit() is noticed promptly
+
+
+class ConsumeError(Exception):
+    """Processing failed; str() is the message dtrace(1) prints."""
+
+
+class Printer:
+    """Writes the records of ECBs as dtrace(1) does (7.2-7.4)."""
+
+    def __init__(
+        self,
+        device: Device,
+        formats: Sequence[Format],
+        out: BinaryIO,
+        *,
+        quiet: bool = False,
+        rawbytes: bool = False,
+    ) -> None:
+        self.device = device
+        self.formats = formats
+        self.out = out
+        self.quiet = quiet
+        self.rawbytes = rawbytes
+        self.heading = False
+        self.exit_status: int | None = None
+
+    def probe(self, rec: EcbRecord) -> ProbeDesc:
+        return self.device.probe(rec.eprobe.probeid)
+
+    def ecb(self, rec: EcbRecord) -> None:
+        """Print one ECB record: probe line, each record, newline."""
+        parts = []
+        if not self.quiet:
+            if not self.heading:
+                parts.append(HEADER)
+                self.heading = True
+            parts.append(probe_line(rec.cpu, self.probe(rec)))
+        recs = rec.eprobe.recs
+        i = 0
+        while i < len(recs):
+            r = recs[i]
+            if r.action == lib.DTRACEACT_EXIT:
+                self.exit_status = rec.integer(r, True)
+                i += 1
+                continue
+            if r.action == lib.DTRACEACT_PRINTF and 0 < r.format <= len(self.formats):
+                j = i + 1
+                while (
+                    j < len(recs) and recs[j].action == lib.DTRACEACT_PRINTF and recs[j].format == 0
+                ):
+                    j += 1
+                try:
+                    parts.append(
+                        format_printf(self.formats[r.format - 1], [rec.raw(x) for x in recs[i:j]])
+                    )
+                except PrintfError as e:
+                    raise ConsumeError(self._fault(rec, str(e))) from e
+                i = j
+                continue
+            if r.size:
+                parts.append(trace_value(rec.raw(r), self.quiet, self.rawbytes))
+            i += 1
+        if not self.quiet:
+            parts.append(b"\n")
+        self.out.write(b"".join(parts))
+
+    def _fault(self, rec: EcbRecord, text: str) -> str:
+        p = self.probe(rec)
+        return f"error on enabled probe ID {rec.eprobe.epid} (ID {p.id}: {p.fullname}): {text}"
+
+
+class Session:
+    """One tracing session on an open device, GO to the final drain."""
+
+    def __init__(
+        self,
+        device: Device,
+        printer: Printer,
+        *,
+        bufsize: int,
+        switchrate: int = NANOSEC,
+        warn: Callable[[str], None],
+    ) -> None:
+        self.device = device
+        self.printer = printer
+        self.bufsize = bufsize
+        self.switchrate = max(switchrate, 1)
+        self.warn = warn
+        self.ncpus = 0
+        self.began_on: int | None = None
+        self.ended_on: int | None = None
+        self.stopped = False
+        self._last_switch = 0
+        self._status: Status | None = None
+        self._drops: list[str] = []
+
+    # -- steps --------------------------------------------------------------
+    def go(self) -> None:
+        self.ncpus = self.device.conf().maxcpus
+        self.began_on = self.device.go()
+
+    def stop(self) -> None:
+        if not self.stopped:
+            self.ended_on = self.device.stop()
+            self.stopped = True
+
+    def status(self) -> bool:
+        """Poll status (report new drops); True once tracing has stopped."""
+        st = self.device.status()
+        for msg in status_drops(self._status, st):
+            self.warn(msg)
+        self._status = st
+        if st.killed:
+            raise ConsumeError("processing aborted: Abort due to systemic unresponsiveness")
+        if st.exiting or st.filled:
+            self.stop()
+        return self.stopped
+
+    def run(self, interrupted: Callable[[], bool]) -> int | None:
+        """Trace until exit(), a full fill buffer or an interrupt; the exit() value."""
+        done = False
+        next_status = 0
+        while not done:
+            now = time.monotonic_ns()
+            if not interrupted() and now < next_status:
+                wake = min(next_status, self._last_switch + self.switchrate)
+                time.sleep(max(wake - now, 0) / NANOSEC)
+            if interrupted():
+                self.stop()
+            next_status = time.monotonic_ns() + POLL_NS
+            done = self.status()
+            self.consume(force=done)
+        if self.stopped:
+            self.status()  # drops that happened while draining
+        return self.printer.exit_status
+
+    # -- consuming ------------------------------------------------------------
+    def consume(self, force: bool = False) -> None:
+        """One pass over every CPU's buffer, in dtrace's order."""
+        now = time.monotonic_ns()
+        if not force and now - self._last_switch < self.switchrate:
+            return
+        self._last_switch = now
+        if self.began_on is not None:
+            self._consume_begin()
+        for cpu in range(self.ncpus):
+            if self.stopped and cpu == self.ended_on:
+                continue
+            self._consume_cpu(self._snapshot(cpu))
+        if self.stopped and self.ended_on is not None:
+            self._consume_cpu(self._snapshot(self.ended_on))
+        self.printer.out.flush()
+
+    def _consume_begin(self) -> None:
+        """First pass: BEGIN's CPU first; if END ran there too, BEGIN's records
+        first, then the other CPUs, then the rest of that CPU."""
+        cpu, self.began_on = self.began_on, None
+        recs = self._snapshot(cpu)
+        if not self.stopped or cpu != self.ended_on:
+            self._consume_cpu(recs)
+            return
+
+        def is_begin(r: EcbRecord) -> bool:
+            p = self.printer.probe(r)
+            return p.provider == "dtrace" and p.name == "BEGIN"
+
+        self._consume_cpu([r for r in recs if is_begin(r)], report=False)
+        for other in range(self.ncpus):
+            if other != cpu:
+                self._consume_cpu(self._snapshot(other))
+        self._consume_cpu([r for r in recs if not is_begin(r)])
+
+    def _snapshot(self, cpu: int) -> list[EcbRecord]:
+        try:
+            snap = self.device.bufsnap(cpu, self.bufsize)
+        except DeviceError as e:
+            raise ConsumeError(f"processing aborted: {e.message}") from e
+        if snap is None:
+            return []
+        try:
+            recs = ecb_records(cpu, snap.data, snap.oldest, self.device.eprobe)
+        except (ValueError, DeviceError) as e:
+            raise ConsumeError(f"processing aborted: {e}") from e
+        if snap.drops:
+            self._drops.append(cpu_drops(snap.drops, cpu))
+        return recs
+
+    def _consume_cpu(self, recs: list[EcbRecord], report: bool = True) -> None:
+        for r in recs:
+            self.printer.ecb(r)
+        if report and self._drops:
+            self.printer.out.flush()
+            for msg in self._drops:
+                self.warn(msg)
+            self._drops.clear()

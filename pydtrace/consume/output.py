@@ -1,0 +1,132 @@
+"""dtrace(1)'s default output formats (dtrace-internals 7.1-7.3), as bytes.
+
+Everything a consumer prints goes through these functions so the bytes match
+dtrace(1)'s printf formats exactly; nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from pydtrace.runtime import ProbeDesc, Status
+
+HEADER = b"%3s %6s %32s\n" % (b"CPU", b"ID", b"FUNCTION:NAME")
+LIST_HEADER = b"%5s %10s %17s %33s %s\n" % (b"ID", b"PROVIDER", b"MODULE", b"FUNCTION", b"NAME")
+
+_PRINTABLE_CTRL = frozenset(b"\b\a\t\n\v\f\r")
+
+
+def probe_line(cpu: int, probe: ProbeDesc) -> bytes:
+    """The start of a non-quiet ECB line: CPU, probe id, function:name."""
+    name = f"{probe.func}:{probe.name}".encode()
+    return b"%3d %6d %32s " % (cpu, probe.id, name)
+
+
+def list_line(probe: ProbeDesc) -> bytes:
+    """One row of ``-l``."""
+    return b"%5d %10s %17s %33s %s\n" % (
+        probe.id,
+        probe.provider.encode(),
+        probe.mod.encode(),
+        probe.func.encode(),
+        probe.name.encode(),
+    )
+
+
+def _printable(c: int) -> bool:
+    """isprint(c) || isspace(c) || c == '\\b' || c == '\\a' in the C locale."""
+    return 0x20 <= c <= 0x7E or c in _PRINTABLE_CTRL
+
+
+def hexdump(raw: bytes) -> bytes:
+    """dt_print_bytes()'s raw form: a header row, then 16 bytes per row."""
+    margin = b" " * 5
+    out = [b"\n", margin, b" " * 6]
+    out += [b"  %c" % c for c in b"0123456789abcdef"]
+    out.append(b"  0123456789abcdef\n")
+    for i in range(0, len(raw), 16):
+        row = raw[i : i + 16]
+        out.append(margin + b"%5x:" % i)
+        out += [b" %02x" % c for c in row]
+        out.append(b"   " * (16 - len(row)))
+        out.append(b"  ")
+        out.append(bytes(c if 0x20 <= c <= 0x7E else 0x2E for c in row))
+        out.append(b"\n")
+    return b"".join(out)
+
+
+def print_bytes(raw: bytes, width: int, quiet: bool, rawbytes: bool = False) -> bytes:
+    """dt_print_bytes(): a string if the bytes look like one, else a hex dump.
+
+    ``width`` is dtrace's: -33 for trace() (left-justified), 50 for keys.
+    """
+    if not raw:
+        return b""
+    if rawbytes:
+        return hexdump(raw)
+    n = len(raw)
+    for i, c in enumerate(raw):
+        if _printable(c):
+            continue
+        if c == 0 and i > 0:
+            if raw[i + 1 :].count(0) != n - i - 1:
+                break  # more data after the NUL: not a string
+            s = raw[:i]
+            if quiet:
+                return s
+            pad = b" " if width < 0 else b""
+            return b" " + pad + (s.ljust(-width) if width < 0 else s.rjust(width))
+        break
+    else:
+        # all printable, no NUL: a string of exactly these bytes
+        return b"  " + raw.ljust(abs(width))
+    return hexdump(raw)
+
+
+def trace_value(raw: bytes, quiet: bool, rawbytes: bool = False) -> bytes:
+    """A trace() record (7.3): integers by size, anything else as bytes."""
+    n = len(raw)
+    if n == 8:
+        v = int.from_bytes(raw, sys.byteorder, signed=True)
+        return b"%d" % v if quiet else b" %16d" % v
+    if n == 4:
+        v = int.from_bytes(raw, sys.byteorder, signed=True)
+        return b"%d" % v if quiet else b" %8d" % v
+    if n == 2:
+        v = int.from_bytes(raw, sys.byteorder)
+        return b"%d" % v if quiet else b" %5d" % v
+    if n == 1:
+        return b"%d" % raw[0] if quiet else b" %3d" % raw[0]
+    return print_bytes(raw, -33, quiet, rawbytes)
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def cpu_drops(n: int, cpu: int) -> str:
+    """dt_handle_cpudrop() for the principal buffer."""
+    return f"{n} {_plural(n, 'drop')} on CPU {cpu}"
+
+
+# Status counters reported as drops (4.5), in libdtrace's order.
+_STATUS_DROPS: tuple[tuple[str, str, str], ...] = (
+    ("dyndrops", "dynamic variable drop", ""),
+    ("dyndrops_rinsing", "dynamic variable drop", " with non-empty rinsing list"),
+    ("dyndrops_dirty", "dynamic variable drop", " with non-empty dirty list"),
+    ("specdrops", "speculative drop", ""),
+    ("specdrops_busy", "failed speculation", " (available buffer(s) still busy)"),
+    ("specdrops_unavail", "failed speculation", " (no speculative buffer available)"),
+    ("stkstroverflows", "jstack()/ustack() string table overflow", ""),
+    ("dblerrors", "error", " in ERROR probe enabling"),
+)
+
+
+def status_drops(old: Status | None, new: Status) -> list[str]:
+    """Messages for the status counters that grew since the last status."""
+    out = []
+    for field, word, tail in _STATUS_DROPS:
+        n = getattr(new, field) - (getattr(old, field) if old is not None else 0)
+        if n > 0:
+            out.append(f"{n} {_plural(n, word)}{tail}")
+    return out

@@ -1,0 +1,185 @@
+"""printf() output from a parsed Format and its argument records (7.4).
+
+C's printf conversions are reproduced in Python on bytes, so widths count
+bytes as they do in C.  Integer arguments are read with their record's size,
+signed for %d/%i when the compiler marked the argument signed.
+"""
+
+from __future__ import annotations
+
+import struct
+import sys
+import time
+
+from pydtrace.fmt import Conversion, Format
+
+_ESCAPES = {
+    0x07: b"\\a",
+    0x08: b"\\b",
+    0x0C: b"\\f",
+    0x0A: b"\\n",
+    0x0D: b"\\r",
+    0x09: b"\\t",
+    0x0B: b"\\v",
+    0x5C: b"\\\\",
+    0x22: b'\\"',
+}
+
+
+class PrintfError(Exception):
+    """The records do not fit the format (a library-level fault)."""
+
+
+def _pad(body: bytes, flags: str, width: int | None, zero_ok: bool = False) -> bytes:
+    if width is None or len(body) >= width:
+        return body
+    if "-" in flags:
+        return body.ljust(width)
+    if zero_ok and "0" in flags:
+        return body.rjust(width, b"0")
+    return body.rjust(width)
+
+
+def c_int(value: int, conv: str, flags: str, width: int | None, prec: int | None) -> bytes:
+    """C's %d %i %u %o %x %X of value (already of the right signedness)."""
+    mag = abs(value)
+    if conv in "diu":
+        digits = b"%d" % mag
+    elif conv == "o":
+        digits = b"%o" % mag
+    elif conv == "x":
+        digits = b"%x" % mag
+    else:
+        digits = b"%X" % mag
+    if prec is not None:
+        if prec == 0 and mag == 0:
+            digits = b""
+        digits = digits.rjust(prec, b"0")
+    prefix = b""
+    if conv in "di":
+        if value < 0:
+            prefix = b"-"
+        elif "+" in flags:
+            prefix = b"+"
+        elif " " in flags:
+            prefix = b" "
+    if "#" in flags:
+        if conv == "o" and not digits.startswith(b"0"):
+            digits = b"0" + digits
+        elif conv in "xX" and mag != 0:
+            prefix = b"0x" if conv == "x" else b"0X"
+    if width is not None and "-" not in flags and "0" in flags and prec is None:
+        return prefix + digits.rjust(width - len(prefix), b"0")
+    return _pad(prefix + digits, flags, width)
+
+
+def c_str(s: bytes, flags: str, width: int | None, prec: int | None) -> bytes:
+    """C's %s (glibc ignores the 0 flag for strings)."""
+    if prec is not None:
+        s = s[:prec]
+    return _pad(s, flags, width)
+
+
+def escape(s: bytes) -> bytes:
+    """C escapes for non-printable bytes (%S, %C)."""
+    out = []
+    for c in s:
+        if c in _ESCAPES:
+            out.append(_ESCAPES[c])
+        elif 0x20 <= c <= 0x7E:
+            out.append(bytes((c,)))
+        else:
+            out.append(b"\\%03o" % c)
+    return b"".join(out)
+
+
+def _cstr(raw: bytes) -> bytes:
+    nul = raw.find(b"\0")
+    return raw if nul < 0 else raw[:nul]
+
+
+def _int(raw: bytes, signed: bool) -> int:
+    if len(raw) not in (1, 2, 4, 8):
+        raise PrintfError(f"integer argument of {len(raw)} bytes")
+    return int.from_bytes(raw, sys.byteorder, signed=signed)
+
+
+def _float(raw: bytes) -> float:
+    if len(raw) == 4:
+        return struct.unpack("=f", raw)[0]
+    if len(raw) == 8:
+        return struct.unpack("=d", raw)[0]
+    raise PrintfError(f"floating-point argument of {len(raw)} bytes")
+
+
+def convert(c: Conversion, raw: bytes, width: int | None, prec: int | None) -> bytes:
+    """One conversion applied to one argument record."""
+    flags = c.flags.replace("'", "").replace("@", "")
+    conv = c.conv
+    if conv in "di":
+        signed = c.signed
+        return c_int(_int(raw, signed), "d" if signed else "u", flags, width, prec)
+    if conv in "uoxX":
+        return c_int(_int(raw, False), conv, flags, width, prec)
+    if conv == "p":
+        return c_int(_int(raw, False), "x", flags, width, prec)
+    if conv == "c":
+        return c_str(bytes((_int(raw, False) & 0xFF,)), flags, width, None)
+    if conv == "C":
+        return c_str(escape(bytes((_int(raw, False) & 0xFF,))), flags, width, None)
+    if conv == "s":
+        return c_str(_cstr(raw), flags, width, prec)
+    if conv == "S":
+        return c_str(escape(_cstr(raw)), flags, width, prec)
+    if conv in "eEfgG":
+        spec = "%" + flags + ("" if width is None else str(width))
+        spec += "" if prec is None else f".{prec}"
+        return (spec + conv).encode() % _float(raw)
+    if conv in "aA":
+        return c_str(b"0x%x" % _int(raw, False), flags, width, prec)
+    if conv == "Y":
+        secs = _int(raw, False) // 1_000_000_000
+        text = time.strftime("%Y %b %e %T", time.localtime(secs)).encode()
+        return c_str(text, flags, width, prec)
+    if conv == "T":
+        secs = _int(raw, False) // 1_000_000_000
+        text = time.strftime("%a, %d %b %Y %T %Z", time.localtime(secs)).encode()
+        return c_str(text, flags, width, prec)
+    raise PrintfError(f"conversion %{conv} is not supported")
+
+
+def format_printf(fmt: Format, args: list[bytes]) -> bytes:
+    """The bytes printf(fmt, ...) prints, given each argument record's bytes.
+
+    '*' and '.*' consume an integer argument before the value, as in C.
+    """
+    out = []
+    it = iter(args)
+
+    def take() -> bytes:
+        try:
+            return next(it)
+        except StopIteration:
+            raise PrintfError("missing argument record") from None
+
+    for piece in fmt.pieces:
+        if isinstance(piece, str):
+            out.append(piece.encode("utf-8", "surrogateescape"))
+            continue
+        flags = piece.flags
+        width, prec = piece.width, piece.precision
+        if width == -1:
+            width = _int(take(), True)
+            if width < 0:
+                flags += "-"
+                width = -width
+        if prec == -1:
+            prec = _int(take(), True)
+            if prec < 0:
+                prec = None
+        if piece.flags != flags:
+            piece = Conversion(
+                piece.text, flags, width, prec, piece.length, piece.conv, piece.signed
+            )
+        out.append(convert(piece, take(), width, prec))
+    return b"".join(out)

@@ -1,0 +1,349 @@
+"""/dev/dtrace through libdtrace's ioctl wrappers.
+
+This is the only module that calls the cffi library's device functions.  Every
+wrapper returns ``-errno`` on failure; :func:`_check` turns that into a
+:class:`DeviceError` whose message is the text dtrace(1) prints after its
+``dtrace: `` prefix.
+"""
+
+from __future__ import annotations
+
+import errno as _errno
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pydtrace.abi import ffi, lib
+
+DEFAULT_DEVICE = "/dev/dtrace"
+
+# Why the module refused a program, by DTRACE_EPROG_* name (numbers from lib).
+_EPROG_TEXT = {
+    "DTRACE_EPROG_NONE": "no reason given",
+    "DTRACE_EPROG_HEADER": "bad program header",
+    "DTRACE_EPROG_BOUNDS": "a table lies outside the program",
+    "DTRACE_EPROG_ALIGN": "a table is misaligned",
+    "DTRACE_EPROG_RESERVED": "a reserved or pad field is not zero",
+    "DTRACE_EPROG_ECB": "bad ECB description",
+    "DTRACE_EPROG_ACTION": "bad action description",
+    "DTRACE_EPROG_OPTION": "bad option",
+    "DTRACE_EPROG_STRTAB": "string table not NUL-terminated",
+    "DTRACE_EPROG_DIFO": "bad DIFO description",
+    "DTRACE_EPROG_OPCODE": "invalid opcode",
+    "DTRACE_EPROG_REG": "register out of range",
+    "DTRACE_EPROG_R0": "write to %r0",
+    "DTRACE_EPROG_RSVBITS": "non-zero reserved bits",
+    "DTRACE_EPROG_BRANCH": "invalid or backward branch",
+    "DTRACE_EPROG_INTIDX": "integer table index out of range",
+    "DTRACE_EPROG_STRIDX": "string offset out of range",
+    "DTRACE_EPROG_VAR": "bad or undeclared variable",
+    "DTRACE_EPROG_SUBR": "bad subroutine",
+    "DTRACE_EPROG_RET": "missing ret, or bad return type",
+    "DTRACE_EPROG_TUPLE": "bad tuple type",
+    "DTRACE_EPROG_VARTAB": "bad variable table entry",
+    "DTRACE_EPROG_NOMEM": "out of memory",
+}
+EPROG_REASONS: dict[int, tuple[str, str]] = {
+    getattr(lib, name): (name, text) for name, text in _EPROG_TEXT.items() if hasattr(lib, name)
+}
+
+# errnos of BUFSNAP meaning "this CPU has no buffer" (not possible, offline,
+# or the consumer never needed one).
+_NO_BUFFER = (_errno.EINVAL, _errno.ENOENT, _errno.ENXIO, _errno.ENODEV)
+_MAX_SNAPSHOT = 1 << 34
+_EPROBE_NRECS = 64
+
+
+class DeviceError(Exception):
+    """A failed device operation; str() is the message dtrace(1) prints."""
+
+    def __init__(self, message: str, errno: int = 0) -> None:
+        super().__init__(message)
+        self.message = message
+        self.errno = errno
+
+
+class EnableError(DeviceError):
+    """The module refused a program; where and why, as it reported."""
+
+    def __init__(
+        self, message: str, errno: int, reason: int, ecb: int, difo: int, offset: int
+    ) -> None:
+        super().__init__(message, errno)
+        self.reason = reason
+        self.ecb = ecb
+        self.difo = difo
+        self.offset = offset
+
+
+def _check(rv: int, what: str) -> int:
+    if rv < 0:
+        raise DeviceError(f"{what}: {os.strerror(-rv)}", -rv)
+    return rv
+
+
+def _cstr(field: object) -> str:
+    return ffi.string(field).decode("utf-8", "replace")
+
+
+@dataclass(frozen=True)
+class Conf:
+    abiversion: int
+    difversion: int
+    maxcpus: int
+
+
+@dataclass(frozen=True)
+class ProbeDesc:
+    id: int
+    provider: str
+    mod: str
+    func: str
+    name: str
+
+    @property
+    def fullname(self) -> str:
+        return f"{self.provider}:{self.mod}:{self.func}:{self.name}"
+
+
+@dataclass(frozen=True)
+class RecDesc:
+    action: int
+    size: int
+    offset: int
+    alignment: int
+    format: int
+    arg: int
+    uarg: int
+
+
+@dataclass(frozen=True)
+class EProbe:
+    epid: int
+    probeid: int
+    uarg: int
+    size: int
+    recs: tuple[RecDesc, ...]
+
+
+@dataclass(frozen=True)
+class Status:
+    dyndrops: int
+    dyndrops_rinsing: int
+    dyndrops_dirty: int
+    specdrops: int
+    specdrops_busy: int
+    specdrops_unavail: int
+    errors: int
+    filled: int
+    stkstroverflows: int
+    dblerrors: int
+    killed: bool
+    exiting: bool
+    activity: int
+
+
+@dataclass(frozen=True)
+class BufSnapshot:
+    cpu: int
+    data: bytes
+    drops: int
+    errors: int
+    oldest: int
+    timestamp: int
+
+
+def enable_failure_message(label: str, rv: int, en: object) -> str:
+    """dtrace(1)'s text for a refused program, plus where the module refused it."""
+    text = f"failed to enable '{label}': {os.strerror(-rv)}"
+    if -rv != _errno.EINVAL:
+        return text
+    name, why = EPROG_REASONS.get(en.de_err, (f"reason {en.de_err}", "unknown reason"))
+    where = []
+    if en.de_ecb != lib.DTRACE_NONE:
+        where.append(f"ECB {en.de_ecb}")
+    if en.de_difo != lib.DTRACE_NONE:
+        where.append(f"DIFO {en.de_difo}")
+    if en.de_offset != lib.DTRACE_NONE:
+        where.append(f"DIF offset {en.de_offset}")
+    loc = f" at {', '.join(where)}" if where else ""
+    return f"{text} ({why} [{name}]{loc})"
+
+
+class Device:
+    """One open /dev/dtrace file: one consumer in the module."""
+
+    def __init__(self, path: str = DEFAULT_DEVICE) -> None:
+        fd = lib.dt_open(path.encode())
+        if fd < 0:
+            raise DeviceError(f"failed to initialize dtrace: {os.strerror(-fd)}", -fd)
+        self._fd = fd
+        self._probes: dict[int, ProbeDesc] = {}
+        self._eprobes: dict[int, EProbe] = {}
+        self._buf = None
+        self._bufsize = 0
+
+    # -- lifetime ---------------------------------------------------------
+    def close(self) -> None:
+        if self._fd >= 0:
+            lib.dt_close(self._fd)
+            self._fd = -1
+
+    def __enter__(self) -> Device:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- queries ----------------------------------------------------------
+    def conf(self) -> Conf:
+        c = ffi.new("struct dtrace_conf *")
+        _check(lib.dt_conf(self._fd, c), "failed to get configuration")
+        return Conf(c.dtc_abiversion, c.dtc_difversion, c.dtc_maxcpus)
+
+    def probes(self) -> Iterator[ProbeDesc]:
+        """Every probe, in id order."""
+        pd = ffi.new("struct dtrace_probedesc *")
+        nxt = 0
+        while True:
+            rv = lib.dt_probe_next(self._fd, nxt, pd)
+            if rv in (-_errno.ESRCH, -_errno.ENOENT):
+                return
+            _check(rv, "failed to list probes")
+            probe = self._probe_from(pd)
+            self._probes[probe.id] = probe
+            yield probe
+            nxt = probe.id + 1
+
+    def probe(self, probeid: int) -> ProbeDesc:
+        """The probe with that id (cached)."""
+        probe = self._probes.get(probeid)
+        if probe is None:
+            pd = ffi.new("struct dtrace_probedesc *")
+            _check(lib.dt_probe_next(self._fd, probeid, pd), f"failed to look up probe {probeid}")
+            probe = self._probe_from(pd)
+            if probe.id != probeid:
+                raise DeviceError(f"failed to look up probe {probeid}: No such process")
+            self._probes[probeid] = probe
+        return probe
+
+    @staticmethod
+    def _probe_from(pd: object) -> ProbeDesc:
+        return ProbeDesc(
+            pd.dtpd_id,
+            _cstr(pd.dtpd_provider),
+            _cstr(pd.dtpd_mod),
+            _cstr(pd.dtpd_func),
+            _cstr(pd.dtpd_name),
+        )
+
+    def eprobe(self, epid: int) -> EProbe:
+        """The record layout of an EPID (cached)."""
+        ep = self._eprobes.get(epid)
+        if ep is not None:
+            return ep
+        nrecs = _EPROBE_NRECS
+        ed = ffi.new("struct dtrace_eprobedesc *")
+        while True:
+            recs = ffi.new("struct dtrace_recdesc[]", nrecs)
+            _check(
+                lib.dt_eprobe(self._fd, epid, ed, recs, nrecs),
+                f"failed to get description of EPID {epid}",
+            )
+            if ed.dtepd_nrecs <= nrecs:
+                break
+            nrecs = ed.dtepd_nrecs
+        ep = EProbe(
+            epid,
+            ed.dtepd_probeid,
+            ed.dtepd_uarg,
+            ed.dtepd_size,
+            tuple(
+                RecDesc(
+                    r.dtrd_action,
+                    r.dtrd_size,
+                    r.dtrd_offset,
+                    r.dtrd_alignment,
+                    r.dtrd_format,
+                    r.dtrd_arg,
+                    r.dtrd_uarg,
+                )
+                for r in (recs[i] for i in range(ed.dtepd_nrecs))
+            ),
+        )
+        self._eprobes[epid] = ep
+        return ep
+
+    # -- tracing ----------------------------------------------------------
+    def enable(self, data: bytes, label: str) -> int:
+        """Hand over one compiled program; the number of probes it matched."""
+        en = ffi.new("struct dtrace_enable *")
+        buf = ffi.from_buffer(data)
+        rv = lib.dt_enable(self._fd, buf, len(data), en)
+        if rv < 0:
+            raise EnableError(
+                enable_failure_message(label, rv, en),
+                -rv,
+                en.de_err,
+                en.de_ecb,
+                en.de_difo,
+                en.de_offset,
+            )
+        return rv
+
+    def go(self) -> int:
+        """Start tracing (fires BEGIN); the CPU BEGIN ran on."""
+        cpu = ffi.new("uint32_t *")
+        _check(lib.dt_go(self._fd, cpu), "could not enable tracing")
+        return cpu[0]
+
+    def stop(self) -> int:
+        """Stop tracing (fires END); the CPU END ran on."""
+        cpu = ffi.new("uint32_t *")
+        _check(lib.dt_stop(self._fd, cpu), "couldn't stop tracing")
+        return cpu[0]
+
+    def status(self) -> Status:
+        st = ffi.new("struct dtrace_status *")
+        _check(lib.dt_status(self._fd, st), "failed to get status")
+        return Status(
+            st.dtst_dyndrops,
+            st.dtst_dyndrops_rinsing,
+            st.dtst_dyndrops_dirty,
+            st.dtst_specdrops,
+            st.dtst_specdrops_busy,
+            st.dtst_specdrops_unavail,
+            st.dtst_errors,
+            st.dtst_filled,
+            st.dtst_stkstroverflows,
+            st.dtst_dblerrors,
+            bool(st.dtst_killed),
+            bool(st.dtst_exiting),
+            st.dtst_activity,
+        )
+
+    def bufsnap(self, cpu: int, size: int) -> BufSnapshot | None:
+        """Snapshot one CPU's principal buffer; None if that CPU has none."""
+        if self._buf is None or self._bufsize < size:
+            self._buf = ffi.new("char[]", size)
+            self._bufsize = size
+        bd = ffi.new("struct dtrace_bufdesc *")
+        rv = lib.dt_bufsnap(self._fd, cpu, self._buf, self._bufsize, bd)
+        while rv == -_errno.ENOSPC and self._bufsize < _MAX_SNAPSHOT:
+            # the module's buffers are larger than we thought: nothing was
+            # switched, so grow and ask again
+            self._bufsize *= 2
+            self._buf = ffi.new("char[]", self._bufsize)
+            rv = lib.dt_bufsnap(self._fd, cpu, self._buf, self._bufsize, bd)
+        if -rv in _NO_BUFFER:
+            return None
+        _check(rv, f"failed to snapshot buffer of CPU {cpu}")
+        n = min(bd.dtbd_size, self._bufsize)
+        return BufSnapshot(
+            cpu,
+            bytes(ffi.buffer(self._buf, n)),
+            bd.dtbd_drops,
+            bd.dtbd_errors,
+            bd.dtbd_oldest,
+            bd.dtbd_timestamp,
+        )

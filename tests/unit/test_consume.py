@@ -1,0 +1,441 @@
+"""The consumer on synthetic buffers: record walking, value decoding, dtrace(1)'s
+output formats, printf, and the loop's CPU order, with a fake device."""
+
+from __future__ import annotations
+
+import ctypes
+import io
+import struct
+
+import pytest
+
+from pydtrace import fmt
+from pydtrace.abi import ffi, lib
+from pydtrace.consume import records
+from pydtrace.consume.loop import ConsumeError, Printer, Session
+from pydtrace.consume.output import (
+    HEADER,
+    LIST_HEADER,
+    cpu_drops,
+    hexdump,
+    list_line,
+    print_bytes,
+    probe_line,
+    status_drops,
+    trace_value,
+)
+from pydtrace.consume.printf import PrintfError, c_int, format_printf
+from pydtrace.runtime import BufSnapshot, EProbe, ProbeDesc, RecDesc, Status
+
+BEGIN = ProbeDesc(1, "dtrace", "", "", "BEGIN")
+END = ProbeDesc(2, "dtrace", "", "", "END")
+TICK = ProbeDesc(7, "profile", "", "", "tick-1s")
+
+_libc = ctypes.CDLL(None)
+
+
+def c_snprintf(spec: bytes, *args: object) -> bytes:
+    """The real C library's output, as the oracle for the Python conversions."""
+    buf = ctypes.create_string_buffer(512)
+    _libc.snprintf(buf, 512, spec, *args)
+    return buf.value
+
+
+# -- building buffers -------------------------------------------------------------
+
+
+def recdesc(action: int, size: int, offset: int, fmtidx: int = 0) -> RecDesc:
+    """A RecDesc as the module reports it, via the real struct."""
+    r = ffi.new("struct dtrace_recdesc *")
+    r.dtrd_action, r.dtrd_size, r.dtrd_offset = action, size, offset
+    r.dtrd_alignment = 8 if size % 8 == 0 and size else 4
+    r.dtrd_format = fmtidx
+    return RecDesc(
+        r.dtrd_action,
+        r.dtrd_size,
+        r.dtrd_offset,
+        r.dtrd_alignment,
+        r.dtrd_format,
+        r.dtrd_arg,
+        r.dtrd_uarg,
+    )
+
+
+def layout(epid: int, probeid: int, recs: list[tuple[int, int, int]]) -> EProbe:
+    """An EProbe laid out as the module does: (action, size, format) records
+    after the 4-byte EPID, each aligned to the largest of 8/4/2/1 dividing it."""
+    off, out = 4, []
+    for action, size, fmtidx in recs:
+        align = next((a for a in (8, 4, 2, 1) if size and size % a == 0), 1)
+        if size:
+            off = (off + align - 1) // align * align
+        out.append(recdesc(action, size, off, fmtidx))
+        off += size
+    return EProbe(epid, probeid, 0, (off + 3) // 4 * 4, tuple(out))
+
+
+def ecb_bytes(ep: EProbe, values: list[bytes]) -> bytes:
+    buf = bytearray(ep.size)
+    struct.pack_into("=I", buf, 0, ep.epid)
+    for r, v in zip(ep.recs, values, strict=True):
+        assert len(v) == r.size
+        buf[r.offset : r.offset + r.size] = v
+    return bytes(buf)
+
+
+def strrec(s: bytes, strsize: int = 256) -> bytes:
+    return s.ljust(strsize, b"\0")
+
+
+DIFEXPR, PRINTF, EXIT = lib.DTRACEACT_DIFEXPR, lib.DTRACEACT_PRINTF, lib.DTRACEACT_EXIT
+
+
+class FakeDevice:
+    """Plays the module's side of the protocol from canned per-CPU buffers."""
+
+    def __init__(self, eprobes: dict[int, EProbe], ncpus: int = 2) -> None:
+        self.eprobes = eprobes
+        self.ncpus = ncpus
+        self.probes = {p.id: p for p in (BEGIN, END, TICK)}
+        self.buffers: dict[int, list[bytes]] = {c: [] for c in range(ncpus)}
+        self.drops: dict[int, int] = {}
+        self.begin_cpu = 0
+        self.end_cpu = 0
+        self.on_go: dict[int, bytes] = {}
+        self.on_stop: dict[int, bytes] = {}
+        self.exiting = False
+        self.stopped = False
+        self.log: list[str] = []
+
+    def conf(self):
+        return type("Conf", (), {"maxcpus": self.ncpus})()
+
+    def probe(self, probeid: int) -> ProbeDesc:
+        return self.probes[probeid]
+
+    def eprobe(self, epid: int) -> EProbe:
+        return self.eprobes[epid]
+
+    def go(self) -> int:
+        for cpu, data in self.on_go.items():
+            self.buffers[cpu].append(data)
+        self.log.append("go")
+        return self.begin_cpu
+
+    def stop(self) -> int:
+        for cpu, data in self.on_stop.items():
+            self.buffers[cpu].append(data)
+        self.stopped = True
+        self.log.append("stop")
+        return self.end_cpu
+
+    def status(self) -> Status:
+        self.log.append("status")
+        return Status(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, False, self.exiting and not self.stopped, 2)
+
+    def bufsnap(self, cpu: int, size: int) -> BufSnapshot | None:
+        data = b"".join(self.buffers[cpu])
+        self.buffers[cpu] = []
+        self.log.append(f"snap{cpu}")
+        return BufSnapshot(cpu, data, self.drops.pop(cpu, 0), 0, 0, 0)
+
+
+# -- records ----------------------------------------------------------------------
+
+IMPLS = [(records.py_walk, records.py_read_int, records.py_read_cstr)]
+try:
+    from pydtrace.consume import _records
+
+    IMPLS.append((_records.walk, _records.read_int, _records.read_cstr))
+except ImportError:  # pragma: no cover - the extension is built by setup.py
+    pass
+
+
+@pytest.mark.parametrize("walk,read_int,read_cstr", IMPLS)
+def test_walk_skips_padding_and_finds_each_record(walk, read_int, read_cstr):
+    a = layout(1, 1, [(DIFEXPR, 4, 0)])
+    b = layout(2, 7, [(DIFEXPR, 8, 0)])
+    buf = ecb_bytes(a, [struct.pack("=i", -5)]) + b"\0" * 4 + ecb_bytes(b, [struct.pack("=q", 9)])
+    sizes = {1: a.size, 2: b.size}
+    found = walk(buf, 0, len(buf), sizes.__getitem__)
+    assert found == [(0, 1), (a.size + 4, 2)]
+    assert read_int(buf, 4, 4, True) == -5
+    assert read_int(buf, 4, 4, False) == 2**32 - 5
+    assert read_int(buf, found[1][0] + b.recs[0].offset, 8, True) == 9
+
+
+@pytest.mark.parametrize("walk,read_int,read_cstr", IMPLS)
+def test_walk_rejects_a_record_running_past_the_end(walk, read_int, read_cstr):
+    buf = struct.pack("=II", 3, 0)
+    with pytest.raises(ValueError):
+        walk(buf, 0, len(buf), lambda epid: 16)
+    with pytest.raises(ValueError):
+        read_int(buf, 6, 4, False)
+
+
+@pytest.mark.parametrize("walk,read_int,read_cstr", IMPLS)
+def test_integers_of_every_size_and_strings(walk, read_int, read_cstr):
+    buf = bytes([0xFE]) + struct.pack("=h", -2) + struct.pack("=q", -(2**63)) + b"ab\0cd"
+    assert read_int(buf, 0, 1, True) == -2
+    assert read_int(buf, 0, 1, False) == 254
+    assert read_int(buf, 1, 2, True) == -2
+    assert read_int(buf, 1, 2, False) == 65534
+    assert read_int(buf, 3, 8, True) == -(2**63)
+    assert read_int(buf, 3, 8, False) == 2**63
+    assert read_cstr(buf, 11, 5) == b"ab"
+    assert read_cstr(buf, 14, 2) == b"cd"
+    with pytest.raises(ValueError):
+        read_int(buf, 0, 3, False)
+
+
+def test_cython_and_python_walkers_agree_on_a_mixed_buffer():
+    if len(IMPLS) < 2:
+        pytest.skip("Cython extension not built")
+    eps = {i: layout(i, 1, [(DIFEXPR, 4 * i, 0)]) for i in range(1, 6)}
+    buf = b"".join(
+        ecb_bytes(eps[i], [bytes(range(4 * i))]) + b"\0\0\0\0" * (i % 2) for i in range(1, 6)
+    )
+    size_of = lambda epid: eps[epid].size  # noqa: E731
+    assert IMPLS[0][0](buf, 0, len(buf), size_of) == IMPLS[1][0](buf, 0, len(buf), size_of)
+
+
+def test_ecb_records_of_a_wrapped_ring_start_at_the_oldest():
+    a = layout(1, 1, [(DIFEXPR, 4, 0)])
+    b = layout(2, 1, [(DIFEXPR, 4, 0)])
+    first = ecb_bytes(b, [b"\1\0\0\0"])
+    data = first + ecb_bytes(a, [b"\2\0\0\0"])
+    got = records.ecb_records(3, data, len(first), {1: a, 2: b}.__getitem__)
+    assert [(r.offset, r.eprobe.epid, r.cpu) for r in got] == [(len(first), 1, 3), (0, 2, 3)]
+
+
+# -- default output ------------------------------------------------------------------
+
+
+def test_header_and_probe_lines_have_dtrace_widths():
+    assert HEADER == b"CPU     ID                    FUNCTION:NAME\n"
+    assert probe_line(0, BEGIN) == b"  0      1                           :BEGIN "
+    assert probe_line(12, ProbeDesc(4711, "fbt", "vmlinux", "vfs_read", "entry")) == (
+        b" 12   4711 " + b" " * 18 + b"vfs_read:entry "
+    )
+    assert LIST_HEADER == (
+        b"   ID   PROVIDER            MODULE                          FUNCTION NAME\n"
+    )
+    assert list_line(BEGIN) == b"    1     dtrace " + b" " * 17 + b" " + b" " * 33 + b" BEGIN\n"
+
+
+def test_trace_integers_follow_dtrace_size_rules():
+    assert trace_value(struct.pack("=q", -1), False) == b" " + b"-1".rjust(16)
+    assert trace_value(struct.pack("=q", -1), True) == b"-1"
+    assert trace_value(struct.pack("=i", -7), False) == b"       -7"
+    assert trace_value(struct.pack("=h", -1), False) == b" 65535"  # read as u16
+    assert trace_value(struct.pack("=b", -2), False) == b" 254"  # read as u8
+    assert trace_value(struct.pack("=b", -2), True) == b"254"
+
+
+def test_trace_strings_are_padded_to_33_columns():
+    assert trace_value(strrec(b"hello"), False) == b"  hello" + b" " * 28
+    assert trace_value(strrec(b"hello"), True) == b"hello"
+    # all printable and no NUL: the bytes themselves, also padded
+    assert print_bytes(b"abc", -33, False) == b"  abc" + b" " * 30
+    # width 50 as aggregation keys use it: right-justified after " "
+    assert print_bytes(b"ab\0\0", 50, False) == b" " + b"ab".rjust(50)
+
+
+def test_bytes_that_are_not_a_string_are_hex_dumped():
+    raw = b"\x01\x02AB"
+    want = (
+        b"\n"
+        + b" " * 11
+        + b"".join(b"  %c" % c for c in b"0123456789abcdef")
+        + b"  0123456789abcdef\n"
+        + b"         0: 01 02 41 42"
+        + b"   " * 12
+        + b"  ..AB\n"
+    )
+    assert print_bytes(raw, -33, False) == want
+    assert hexdump(raw) == want
+    # the empty string (NUL at offset 0) and data after the NUL are not strings
+    assert print_bytes(b"\0" * 4, -33, False).startswith(b"\n")
+    assert print_bytes(b"ab\0c", -33, True).startswith(b"\n")
+    assert print_bytes(b"ab\0\0", -33, False, rawbytes=True).startswith(b"\n")
+    assert print_bytes(b"", -33, False) == b""
+
+
+def test_drop_messages():
+    assert cpu_drops(1, 0) == "1 drop on CPU 0"
+    assert cpu_drops(5, 3) == "5 drops on CPU 3"
+    old = Status(1, 0, 0, 0, 0, 0, 0, 0, 0, 0, False, False, 2)
+    new = Status(3, 0, 0, 1, 0, 0, 0, 0, 0, 0, False, False, 2)
+    assert status_drops(old, new) == ["2 dynamic variable drops", "1 speculative drop"]
+    assert status_drops(new, new) == []
+
+
+# -- printf ---------------------------------------------------------------------------
+
+
+def pf(text: str, signs: list[bool], args: list[bytes]) -> bytes:
+    return format_printf(fmt.with_signs(fmt.parse(text), signs), args)
+
+
+def i32(v: int) -> bytes:
+    return struct.pack("=i", v)
+
+
+def i64(v: int) -> bytes:
+    return struct.pack("=q", v)
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        "%d",
+        "%5d",
+        "%-5d",
+        "%05d",
+        "%+d",
+        "% d",
+        "%.3d",
+        "%8.3d",
+        "%.0d",
+        "%x",
+        "%#x",
+        "%#o",
+        "%o",
+        "%X",
+        "%#8X",
+        "%-#10x",
+        "%u",
+        "%08.3x",
+        "%+05d",
+        "%#.0o",
+    ],
+)
+@pytest.mark.parametrize("value", [0, 1, -1, 42, -12345, 2**31 - 1, -(2**31)])
+def test_integer_conversions_match_the_c_library(spec, value):
+    conv = spec[-1]
+    c = fmt.parse(spec).pieces[0]
+    signed = conv in "di"
+    v = value if signed else value & 0xFFFFFFFF
+    want = c_snprintf(spec.encode(), ctypes.c_int(value) if signed else ctypes.c_uint(v))
+    assert c_int(v, "d" if conv == "d" else conv, c.flags, c.width, c.precision) == want
+
+
+def test_printf_reads_arguments_by_size_and_sign():
+    assert pf("%d %s\n", [True, False], [i32(42), strrec(b"ok")]) == b"42 ok\n"
+    # the same bits, unsigned argument type: printed as %u
+    assert pf("%d", [False], [i32(-1)]) == b"4294967295"
+    assert pf("%d", [True], [i64(-(2**63))]) == b"-9223372036854775808"
+    assert pf("%x", [False], [i32(-1)]) == b"ffffffff"
+    assert pf("%x", [False], [i64(-1)]) == b"ffffffffffffffff"
+    assert pf("%d", [True], [b"\xfe"]) == b"-2"
+    assert pf("%p", [False], [i64(0xFFFF8000DEAD)]) == b"ffff8000dead"
+
+
+def test_printf_strings_chars_and_literals():
+    assert pf("[%-6s|%6s|%.2s]", [False] * 3, [strrec(b"ab")] * 3) == b"[ab    |    ab|ab]"
+    assert pf("%c%c", [True, True], [b"A", i32(ord("z"))]) == b"Az"
+    assert pf("%3c|", [True], [b"x"]) == b"  x|"
+    assert pf("100%% %S", [False], [strrec(b"a\tb\n")]) == b"100% a\\tb\\n"
+    assert pf("no args\n", [], [b""]) == b"no args\n"
+
+
+def test_printf_star_width_and_precision_come_first():
+    assert pf("%*d|", [True, True], [i32(5), i32(42)]) == b"   42|"
+    assert pf("%*d|", [True, True], [i32(-5), i32(42)]) == b"42   |"
+    assert pf("%.*s|", [True, False], [i32(2), strrec(b"abcdef")]) == b"ab|"
+    with pytest.raises(PrintfError):
+        pf("%d %d", [True, True], [i32(1)])
+
+
+# -- the printer and the loop -----------------------------------------------------------
+
+
+def make_printer(dev: FakeDevice, formats: list[fmt.Format], quiet: bool) -> Printer:
+    return Printer(dev, formats, io.BytesIO(), quiet=quiet)
+
+
+def test_printer_default_line_trace_and_exit():
+    ep = layout(1, 1, [(DIFEXPR, 256, 0), (EXIT, 4, 0)])
+    dev = FakeDevice({1: ep})
+    p = make_printer(dev, [], quiet=False)
+    data = ecb_bytes(ep, [strrec(b"hello"), i32(0)])
+    for r in records.ecb_records(0, data, 0, dev.eprobe):
+        p.ecb(r)
+    assert p.out.getvalue() == (
+        HEADER + b"  0      1                           :BEGIN   hello" + b" " * 28 + b"\n"
+    )
+    assert p.exit_status == 0
+
+
+def test_printer_groups_printf_records_by_format():
+    f1 = fmt.with_signs(fmt.parse("%d %s\n"), [True, False])
+    f2 = fmt.parse("second\n")
+    ep = layout(
+        1,
+        1,
+        [(PRINTF, 4, 1), (PRINTF, 256, 0), (PRINTF, 0, 2), (DIFEXPR, 0, 0), (EXIT, 4, 0)],
+    )
+    dev = FakeDevice({1: ep})
+    p = make_printer(dev, [f1, f2], quiet=True)
+    data = ecb_bytes(ep, [i32(42), strrec(b"ok"), b"", b"", i32(3)])
+    for r in records.ecb_records(0, data, 0, dev.eprobe):
+        p.ecb(r)
+    assert p.out.getvalue() == b"42 ok\nsecond\n"
+    assert p.exit_status == 3
+
+
+def test_printer_reports_a_printf_that_does_not_fit_its_records():
+    ep = layout(1, 1, [(PRINTF, 4, 1)])
+    dev = FakeDevice({1: ep})
+    p = make_printer(dev, [fmt.parse("%d %d")], quiet=True)
+    (r,) = records.ecb_records(0, ecb_bytes(ep, [i32(1)]), 0, dev.eprobe)
+    with pytest.raises(ConsumeError, match=r"error on enabled probe ID 1 \(ID 1: dtrace:::BEGIN\)"):
+        p.ecb(r)
+
+
+def run_session(dev: FakeDevice, formats: list[fmt.Format], quiet: bool = True):
+    out = io.BytesIO()
+    warnings: list[str] = []
+    s = Session(dev, Printer(dev, formats, out, quiet=quiet), bufsize=4096, warn=warnings.append)
+    s.go()
+    status = s.run(lambda: False)
+    return status, out.getvalue(), warnings
+
+
+def test_session_prints_begin_first_and_end_last_on_the_same_cpu():
+    fb, fm, fe = fmt.parse("begin\n"), fmt.parse("middle\n"), fmt.parse("end\n")
+    epb = layout(1, 1, [(PRINTF, 0, 1), (EXIT, 4, 0)])
+    epm = layout(2, 7, [(PRINTF, 0, 2)])
+    epe = layout(3, 2, [(PRINTF, 0, 3)])
+    dev = FakeDevice({1: epb, 2: epm, 3: epe})
+    dev.begin_cpu = dev.end_cpu = 1
+    dev.on_go = {1: ecb_bytes(epb, [b"", i32(4)]), 0: ecb_bytes(epm, [b""])}
+    dev.on_stop = {1: ecb_bytes(epe, [b""])}
+    dev.exiting = True  # BEGIN called exit()
+    status, out, warnings = run_session(dev, [fb, fm, fe])
+    assert out == b"begin\nmiddle\nend\n"
+    assert status == 4
+    assert dev.log[:3] == ["go", "status", "stop"]
+    assert warnings == []
+
+
+def test_session_reports_drops_per_cpu_and_stops_on_exit():
+    ep = layout(1, 1, [(EXIT, 4, 0)])
+    dev = FakeDevice({1: ep})
+    dev.on_go = {0: ecb_bytes(ep, [i32(0)])}
+    dev.drops = {1: 3}
+    dev.exiting = True
+    status, out, warnings = run_session(dev, [], quiet=False)
+    assert status == 0
+    assert out == HEADER + probe_line(0, BEGIN) + b"\n"
+    assert warnings == ["3 drops on CPU 1"]
+    assert "stop" in dev.log
+
+
+def test_session_stops_when_interrupted():
+    dev = FakeDevice({})
+    out = io.BytesIO()
+    s = Session(dev, Printer(dev, [], out), bufsize=4096, warn=print)
+    s.go()
+    assert s.run(lambda: True) is None
+    assert dev.stopped and out.getvalue() == b""
