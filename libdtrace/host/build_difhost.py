@@ -117,7 +117,7 @@ def _make_builder() -> FFI:
         "int dif_host_set_builtin(__u32 id, __u64 value);\n"
         "void dif_host_reset(void);\n"
         "unsigned long dif_host_kload_calls(void);\n",
-        sources=[str(p) for p in SOURCES],
+        sources=[str(p.relative_to(ROOT)) for p in SOURCES],
         include_dirs=[str(UAPI_DIR), str(DIF_DIR)],
         extra_compile_args=["-Wall", "-Wextra", "-std=gnu11"],
     )
