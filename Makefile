@@ -1,0 +1,96 @@
+# pydtrace: top-level targets.  `make help` lists them.
+#
+# Kernel-facing targets build against the newest installed
+# /usr/src/linux-headers-*-amd64; the test VM boots the matching Debian
+# kernel (tests/vm/run.py), so nothing here loads a module on this host.
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+VPY := $(VENV)/bin/python
+PIP_PKGS := setuptools wheel cffi cython ply click pytest pytest-xdist hypothesis ruff
+# Evaluated when used, so that a fresh machine gets its headers first.
+KABI = $(shell $(PYTHON) tests/vm/run.py --print-abi)
+KDIR = /usr/src/linux-headers-$(KABI)
+VM := $(PYTHON) tests/vm/run.py
+VMFLAGS ?=
+# The guest is ~10-15x slower than the host, more when the host is busy.
+VMTEST_TIMEOUT ?= 1800
+DEMO ?= examples/hello.d
+
+.PHONY: help host-deps install build kmod unit vmtest vmrun check demo fuzz bench style clean
+
+help:
+	@echo "make demo     run $(DEMO) against the real module in the test VM"
+	@echo "make check    unit tests on the host, then kernel tests in the test VM"
+	@echo "make install  create $(VENV) and install pydtrace into it (editable)"
+	@echo "make build    rebuild the cffi/Cython extensions in place"
+	@echo "make kmod     build kmod/dtrace.ko against $$(ls -d /usr/src/linux-headers-*-amd64 | tail -n1)"
+	@echo "make unit     host tests (tests/unit)"
+	@echo "make vmtest   kernel tests (tests/kernel) in the test VM"
+	@echo "make vmrun CMD='...'  run a shell command in the test VM with the module loaded"
+	@echo "make style    ruff; checkpatch on kmod/ when available"
+	@echo "make fuzz | bench | clean"
+
+# apt packages (idempotent; quick when already installed).
+host-deps:
+	tests/vm/setup-host.sh
+
+$(VPY):
+	$(PYTHON) -m venv $(VENV)
+	$(VPY) -m pip install -q --upgrade pip
+	$(VPY) -m pip install -q $(PIP_PKGS)
+
+# The stamp is refreshed when the package metadata or the C sources change.
+$(VENV)/.installed: $(VPY) pyproject.toml setup.py $(wildcard libdtrace/*.py libdtrace/*.c libdtrace/*.h)
+	$(VPY) -m pip install -q --no-build-isolation -e '.[test]'
+	@touch $@
+
+install: $(VENV)/.installed
+
+build: install
+	$(VPY) setup.py -q build_ext --inplace
+
+kmod:
+	$(MAKE) -C kmod KDIR=$(KDIR)
+
+unit: install
+	$(VPY) -m pytest -q tests/unit
+
+vmtest: install kmod
+	$(VM) --timeout $(VMTEST_TIMEOUT) $(VMFLAGS) --tests
+
+# e.g. make vmrun CMD="pydtrace -n 'BEGIN { trace(1); exit(0); }'"
+vmrun: install kmod
+	$(VM) $(VMFLAGS) -- bash -c "$$CMD"
+
+# Both stages run even when the first fails; either failing fails the target.
+check: host-deps
+	@rc=0; $(MAKE) unit || rc=1; $(MAKE) vmtest || rc=1; \
+	if [ $$rc -ne 0 ]; then echo "check: FAILED (see above)"; fi; exit $$rc
+
+demo: host-deps
+	$(MAKE) install kmod
+	$(VM) $(VMFLAGS) -- pydtrace -s $(DEMO)
+
+fuzz: install
+	@if [ -d tests/fuzz ]; then $(VPY) -m pytest -q tests/fuzz; \
+	else echo "fuzz: no tests/fuzz yet"; fi
+
+bench:
+	@echo "bench: not written yet (bench/ will compare with bpftrace in one guest boot)"
+
+# checkpatch.pl is not packaged by Debian: point CHECKPATCH at a kernel tree's copy.
+CHECKPATCH ?= $(firstword $(shell command -v checkpatch.pl) $(wildcard $(KDIR)/scripts/checkpatch.pl))
+
+style: install
+	$(VPY) -m ruff check pydtrace tests
+	@if [ -n "$(CHECKPATCH)" ]; then \
+		$(CHECKPATCH) --no-tree --quiet --terse -f $(wildcard kmod/*.[ch] kmod/dif/*.[ch]); \
+	else echo "style: no checkpatch.pl (set CHECKPATCH=), kmod/ not checked"; fi
+
+clean:
+	-$(MAKE) -C kmod KDIR=$(KDIR) clean
+	rm -rf build .cache/vm/last .pytest_cache .ruff_cache .hypothesis
+	find pydtrace -name '*.so' -delete
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
