@@ -106,6 +106,38 @@ static long dtrace_ioctl_bufsnap(struct dtrace_state *state,
 	return err;
 }
 
+static long dtrace_ioctl_aggsnap(struct dtrace_state *state,
+				 void __user *uarg)
+{
+	struct dtrace_bufdesc desc;
+	int err;
+
+	if (copy_from_user(&desc, uarg, sizeof(desc)))
+		return -EFAULT;
+	mutex_lock(&state->lock);
+	err = dtrace_agg_snapshot(state, &desc);
+	mutex_unlock(&state->lock);
+	if (err && err != -ENOSPC)
+		return err;
+	if (copy_to_user(uarg, &desc, sizeof(desc)))
+		return -EFAULT;
+	return err;
+}
+
+static long dtrace_ioctl_aggdesc(struct dtrace_state *state,
+				 void __user *uarg)
+{
+	struct dtrace_aggdesc ad;
+	int err;
+
+	if (copy_from_user(&ad, uarg, sizeof(ad)))
+		return -EFAULT;
+	err = dtrace_agg_describe(state, &ad);
+	if (err)
+		return err;
+	return copy_to_user(uarg, &ad, sizeof(ad)) ? -EFAULT : 0;
+}
+
 static long dtrace_ioctl_status(struct dtrace_state *state, void __user *uarg)
 {
 	struct dtrace_status st;
@@ -153,6 +185,10 @@ static long dtrace_ioctl(struct file *file, unsigned int cmd,
 		return dtrace_ioctl_status(state, uarg);
 	case DTRACEIOC_BUFSNAP:
 		return dtrace_ioctl_bufsnap(state, uarg);
+	case DTRACEIOC_AGGSNAP:
+		return dtrace_ioctl_aggsnap(state, uarg);
+	case DTRACEIOC_AGGDESC:
+		return dtrace_ioctl_aggdesc(state, uarg);
 	default:
 		return -ENOTTY;
 	}

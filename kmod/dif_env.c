@@ -12,6 +12,7 @@
 #include <linux/string.h>
 #include <linux/ktime.h>
 #include <linux/kprobes.h>
+#include <linux/preempt.h>
 
 #include "dtrace_impl.h"
 
@@ -97,6 +98,8 @@ notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 		return dtrace_env_execname();
 	case DIF_VAR_CPU:
 		return mc->cpu;
+	case DIF_VAR_ERRNO:
+		return dtrace_syscall_errno();
 	case DIF_VAR_ARG0 ... DIF_VAR_ARG9:
 		return ms->args[id - DIF_VAR_ARG0];
 	default:
@@ -105,3 +108,57 @@ notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 	}
 }
 NOKPROBE_SYMBOL(dif_env_builtin);
+
+/* The consumer's variables, as this CPU's firing sees them. */
+notrace void dtrace_mstate_init(struct dtrace_state *state,
+				struct dif_mstate *ms, int cpu)
+{
+	struct dtrace_vstate *vs = &state->vstate;
+	u32 nl = vs->nvars[DIFV_SCOPE_LOCAL];
+
+	ms->globals = vs->globals;
+	ms->nglobals = vs->globals ? vs->nvars[DIFV_SCOPE_GLOBAL] : 0;
+	ms->locals = vs->locals ? vs->locals + (u64)cpu * nl : NULL;
+	ms->nlocals = vs->locals ? nl : 0;
+	ms->ginfo = vs->info[DIFV_SCOPE_GLOBAL];
+	ms->linfo = vs->info[DIFV_SCOPE_LOCAL];
+	ms->tinfo = vs->info[DIFV_SCOPE_THREAD];
+	ms->ntvars = vs->nvars[DIFV_SCOPE_THREAD];
+}
+NOKPROBE_SYMBOL(dtrace_mstate_init);
+
+/*
+ * The thread key (dtrace-internals.md 5.2): the task pointer plus
+ * DIF_VARIABLE_MAX in the low 61 bits, the interrupt level above them, so
+ * interrupt handlers get their own thread-locals.
+ */
+notrace __u64 dif_env_threadkey(struct dif_mstate *ms)
+{
+	u64 level = 0;
+
+	if (in_nmi())
+		level = 3;
+	else if (in_hardirq())
+		level = 2;
+	else if (in_serving_softirq())
+		level = 1;
+	return (((u64)(uintptr_t)current + DIF_VARIABLE_MAX) &
+		((1ULL << 61) - 1)) | (level << 61);
+}
+NOKPROBE_SYMBOL(dif_env_threadkey);
+
+notrace __u64 dif_env_dvar(struct dif_mstate *ms, const struct dif_tuple *key,
+			   __u32 nkeys, __u32 dsize, __u32 op)
+{
+	struct dtrace_mctx *mc = ms->env;
+	struct dtrace_dstate *ds = mc->ecb ? mc->ecb->state->dstate : NULL;
+
+	if (!ds) {
+		/* No space (no DIFO stores a dynamic variable): drop. */
+		if (op == DIF_DVAR_ALLOC)
+			ms->flags |= DIF_F_DROP;
+		return 0;
+	}
+	return dtrace_dynvar(ds, ms, key, nkeys, dsize, op, mc->cpu);
+}
+NOKPROBE_SYMBOL(dif_env_dvar);

@@ -23,6 +23,7 @@
 #include <linux/mutex.h>
 #include <linux/atomic.h>
 #include <linux/sched.h>
+#include <linux/workqueue.h>
 #include <linux/dtrace.h>
 
 #include "compat.h"
@@ -92,6 +93,7 @@ u32 dtrace_probe_create(struct dtrace_provider *prov, const char *mod,
 struct dtrace_probe *dtrace_probe_get(u32 id);		/* dtrace_lock */
 u32 dtrace_probe_max_id(void);				/* dtrace_lock */
 void dtrace_provide_all(void);
+void dtrace_provide_desc(const struct dtrace_probedesc *desc);
 int dtrace_probe_describe(struct dtrace_probedesc *pd);
 bool dtrace_probe_match(const struct dtrace_probe *probe,
 			const struct dtrace_probedesc *pat);
@@ -110,6 +112,16 @@ int dtrace_prov_dtrace_init(void);
 void dtrace_prov_dtrace_exit(void);
 bool dtrace_probe_is_dtrace(const struct dtrace_probe *probe);
 
+/* The profile and syscall providers (prov_profile.c, prov_syscall.c). */
+int dtrace_prov_profile_init(void);
+void dtrace_prov_profile_exit(void);
+int dtrace_profile_armed_count(void);
+int dtrace_prov_syscall_init(void);
+void dtrace_prov_syscall_exit(void);
+u64 dtrace_syscall_errno(void);	/* probe context: the errno built-in */
+int dtrace_prov_fbt_init(void);		/* prov_fbt.c */
+void dtrace_prov_fbt_exit(void);
+
 /*
  * ---------------------------------------------------------------------------
  * Enablings, ECBs and actions (program.c)
@@ -121,6 +133,12 @@ struct dtrace_action {
 	bool byref;			/* the value is an address */
 	bool user;			/* ... of user memory */
 	bool string;			/* copy stops at NUL, zero-pads */
+	bool intuple;			/* a key of the next aggregation */
+	bool hasarg;			/* aggregation: last key is the arg */
+	u32 aggidx;			/* aggregation: index in its clause */
+	u32 aggbase;			/* aggregation: offset of its base */
+	u64 agginit;			/* aggregation: initial value word */
+	const struct dtrace_action *first;	/* aggregation: first key */
 	struct dtrace_recdesc rec;
 };
 
@@ -133,6 +151,7 @@ struct dtrace_clause {
 	u32 size;			/* bytes committed per firing */
 	u32 needed;			/* bytes reserved per firing */
 	u32 align;
+	u32 naggs;			/* aggregating actions */
 	u64 uarg;
 };
 
@@ -153,6 +172,7 @@ struct dtrace_ecb {
 	struct dtrace_probe *probe;
 	const struct dtrace_clause *clause;
 	u32 epid;
+	u32 aggid;			/* id of the clause's first aggregation */
 };
 
 int dtrace_enable(struct dtrace_state *state, struct dtrace_enable *de);
@@ -184,6 +204,91 @@ int dtrace_buffer_snapshot(struct dtrace_state *state,
 
 /*
  * ---------------------------------------------------------------------------
+ * User variables (program.c: their descriptions; state.c: static storage)
+ * ---------------------------------------------------------------------------
+ */
+#define DTRACE_NSCOPES		3	/* DIFV_SCOPE_GLOBAL .. LOCAL */
+
+/* A user variable of a consumer, by (scope, id - DIF_VAR_OTHER_UBASE). */
+struct dtrace_var {
+	u8 used;
+	u8 kind;			/* DIFV_KIND_* */
+	u16 pad;
+	struct dtrace_diftype type;
+};
+
+struct dtrace_vstate {
+	struct dtrace_var *vars[DTRACE_NSCOPES];	/* descriptions */
+	u32 nvars[DTRACE_NSCOPES];
+	/* From GO until the state is freed (probe context reads them): */
+	u64 *globals;			/* nvars[GLOBAL] slots */
+	u64 *locals;			/* nr_cpu_ids * nvars[LOCAL] slots */
+	struct dif_vinfo *info[DTRACE_NSCOPES];	/* NULL: all by value */
+	char *gstore;			/* by-ref global scalars' storage */
+	char *lstore;			/* by-ref clause-locals', all CPUs */
+};
+
+int dtrace_vars_merge(struct dtrace_vstate *vs, const struct dif_object *dp,
+		      u32 ndifos, struct dtrace_var **nvars, u32 *nnvars,
+		      u32 *bad);
+int dtrace_vstate_alloc(struct dtrace_state *state);
+void dtrace_vstate_free(struct dtrace_vstate *vs);
+void dtrace_mstate_init(struct dtrace_state *state, struct dif_mstate *ms,
+			int cpu);
+
+/*
+ * ---------------------------------------------------------------------------
+ * Dynamic variables (dynvar.c)
+ * ---------------------------------------------------------------------------
+ */
+struct dtrace_dstate;
+
+int dtrace_dstate_alloc(struct dtrace_state *state);
+void dtrace_dstate_free(struct dtrace_state *state);
+void dtrace_dstate_drops(struct dtrace_state *state, struct dtrace_status *st);
+u64 dtrace_dynvar(struct dtrace_dstate *ds, struct dif_mstate *ms,
+		  const struct dif_tuple *key, u32 nkeys, u32 dsize, u32 op,
+		  int cpu);
+
+/*
+ * ---------------------------------------------------------------------------
+ * Aggregations (aggregate.c)
+ * ---------------------------------------------------------------------------
+ */
+struct dtrace_aggid {
+	const struct dtrace_ecb *ecb;
+	const struct dtrace_action *act;
+};
+
+/* One CPU's aggregation buffer: two halves, switched like principal. */
+struct dtrace_aggbuf {
+	char *data[2];
+	u32 cur;
+	u32 nbuckets;			/* of the active half */
+	u64 size;			/* bytes per half */
+	u64 offset;			/* records end; 0: hash not set up */
+	u64 free;			/* key headers start (grow down) */
+	u64 drops;
+	u64 xamot_offset;
+	u64 xamot_drops;
+	u64 switched;
+};
+
+int dtrace_agg_action(struct dtrace_action *act,
+		      const struct dtrace_actdesc *ad, u32 *size);
+int dtrace_aggbufs_alloc(struct dtrace_state *state);
+void dtrace_aggbufs_free(struct dtrace_state *state);
+void dtrace_aggregate(const struct dtrace_ecb *ecb,
+		      const struct dtrace_action *act,
+		      struct dtrace_aggbuf *ab, const char *rec, u64 expr,
+		      u64 arg, struct dif_mstate *ms);
+int dtrace_agg_snapshot(struct dtrace_state *state,
+			struct dtrace_bufdesc *desc);
+int dtrace_agg_describe(struct dtrace_state *state,
+			struct dtrace_aggdesc *ad);
+
+/*
+ * ---------------------------------------------------------------------------
  * Consumer state (state.c)
  * ---------------------------------------------------------------------------
  */
@@ -199,6 +304,14 @@ struct dtrace_state {
 	struct dtrace_buffer *buffers;	/* nr_cpu_ids entries, or NULL */
 	atomic64_t dblerrors;
 	u64 alive;			/* ns of the last STATUS */
+	struct dtrace_vstate vstate;	/* user variables (state.c) */
+	struct dtrace_dstate *dstate;	/* dynamic variables, or NULL */
+	struct dtrace_aggid *aggs;	/* by aggregation id - 1 */
+	u32 naggs;
+	u32 aggs_cap;
+	struct dtrace_aggbuf *aggbufs;	/* nr_cpu_ids entries, or NULL */
+	struct delayed_work deadman;	/* from GO: refreshes deadman_alive */
+	u64 deadman_alive;		/* ns; 0 before GO (READ_ONCE) */
 };
 
 struct dtrace_state *dtrace_state_create(void);
@@ -208,6 +321,7 @@ int dtrace_state_stop(struct dtrace_state *state, u32 *cpu);
 int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st);
 int dtrace_state_eprobe(struct dtrace_state *state,
 			struct dtrace_eprobedesc *epd);
+bool dtrace_state_deadman(struct dtrace_state *state, u64 now);
 
 /* The device (dev.c). */
 int dtrace_dev_init(void);

@@ -18,12 +18,27 @@ static int __init dtrace_init(void)
 	err = dtrace_prov_dtrace_init();
 	if (err)
 		goto err_prov_dtrace;
+	err = dtrace_prov_profile_init();
+	if (err)
+		goto err_prov_profile;
+	err = dtrace_prov_syscall_init();
+	if (err)
+		goto err_prov_syscall;
+	err = dtrace_prov_fbt_init();
+	if (err)
+		goto err_prov_fbt;
 	err = dtrace_dev_init();
 	if (err)
 		goto err_dev;
 	return 0;
 
 err_dev:
+	dtrace_prov_fbt_exit();
+err_prov_fbt:
+	dtrace_prov_syscall_exit();
+err_prov_syscall:
+	dtrace_prov_profile_exit();
+err_prov_profile:
 	dtrace_prov_dtrace_exit();
 err_prov_dtrace:
 	dtrace_probes_exit();
@@ -35,6 +50,9 @@ err_probes:
 static void __exit dtrace_exit(void)
 {
 	dtrace_dev_exit();
+	dtrace_prov_fbt_exit();
+	dtrace_prov_syscall_exit();
+	dtrace_prov_profile_exit();
 	dtrace_prov_dtrace_exit();
 	dtrace_probes_exit();
 	/* Every allocation of the module must have come back. */

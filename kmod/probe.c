@@ -189,6 +189,18 @@ void dtrace_provide_all(void)
 	}
 }
 
+/* Let every provider create probes desc names (e.g. profile-1234). */
+void dtrace_provide_desc(const struct dtrace_probedesc *desc)
+{
+	struct dtrace_provider *prov;
+
+	lockdep_assert_held(&dtrace_lock);
+	list_for_each_entry(prov, &dtrace_providers, node) {
+		if (prov->ops->provide)
+			prov->ops->provide(prov, desc);
+	}
+}
+
 /* DTRACEIOC_PROBES: the first probe with an id >= pd->dtpd_id. */
 int dtrace_probe_describe(struct dtrace_probedesc *pd)
 {
@@ -507,6 +519,32 @@ static notrace void dtrace_ecb_error(const struct dtrace_ecb *ecb,
 }
 NOKPROBE_SYMBOL(dtrace_ecb_error);
 
+/*
+ * An aggregating action: evaluate its expression, aggregate it with the
+ * keys the preceding actions left at rec.  Returns non-zero on a fault or
+ * drop (ms->flags says which).
+ */
+static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
+				  const struct dtrace_action *act,
+				  const char *rec, u64 arg,
+				  struct dif_mstate *ms, int cpu)
+{
+	struct dtrace_aggbuf *abufs = READ_ONCE(ecb->state->aggbufs);
+	u64 v = 0;
+
+	if (act->difo) {
+		v = dif_emulate(act->difo, ms);
+		if (ms->flags & (DIF_F_FAULT | DIF_F_DROP))
+			return -1;
+	}
+	if (abufs) {
+		ms->fltoffs = U32_MAX;	/* not in DIF */
+		dtrace_aggregate(ecb, act, &abufs[cpu], rec, v, arg, ms);
+	}
+	return ms->flags & (DIF_F_FAULT | DIF_F_DROP) ? -1 : 0;
+}
+NOKPROBE_SYMBOL(dtrace_ecb_agg);
+
 /* Run one ECB on this CPU's buffer of its consumer. */
 static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 				    struct dtrace_buffer *buf,
@@ -539,6 +577,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	ms.env = mc;
 	memcpy(ms.args, args, 6 * sizeof(u64));
 	ms.strsize = ecb->state->strsize;
+	dtrace_mstate_init(ecb->state, &ms, mc->cpu);
 	ms.scratch_base = (uintptr_t)rec + cl->needed;
 	ms.scratch_size = buf->size - aligned - cl->needed;
 
@@ -555,6 +594,15 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	for (i = 0; i < cl->nacts; i++) {
 		act = &cl->acts[i];
 		which = i + 1;
+		if (DTRACEACT_CLASS(act->kind) == DTRACEACT_AGGREGATION) {
+			/* val is still the previous action's: the argument */
+			if (dtrace_ecb_agg(ecb, act, rec, val, &ms, mc->cpu)) {
+				fltoffs = ms.fltoffs == U32_MAX ? -1 :
+					  ms.fltoffs;
+				goto fail;
+			}
+			continue;
+		}
 		if (!act->difo)
 			continue;
 		val = dif_emulate(act->difo, &ms);
@@ -602,6 +650,8 @@ static notrace void dtrace_probe_ecbs(struct dtrace_probe *probe,
 		state = ecb->state;
 		/* BEGIN, END and ERROR belong to the consumer that fired. */
 		if (meta && state != only)
+			continue;
+		if (dtrace_state_deadman(state, mc.now))
 			continue;
 		activity = READ_ONCE(state->activity);
 		if (activity != DTRACE_ACTIVITY_ACTIVE) {

@@ -218,6 +218,7 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 	switch (ad->ad_kind) {
 	case DTRACEACT_DIFEXPR:
 	case DTRACEACT_PRINTF:
+	case DTRACEACT_PRINTA:
 	case DTRACEACT_LIBACT:
 		if (!dp) {
 			size = 0;
@@ -234,6 +235,10 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 		    size != 8)
 			goto bad;
 		break;
+	case DTRACEAGG_COUNT ... DTRACEAGG_LLQUANTIZE:
+		if (dtrace_agg_action(act, ad, &size))
+			goto bad;
+		break;
 	case DTRACEACT_EXIT:
 		/* exit(n) records n as an int. */
 		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
@@ -246,7 +251,8 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 	}
 	act->rec.dtrd_action = ad->ad_kind;
 	act->rec.dtrd_size = size;
-	act->rec.dtrd_alignment = dtrace_rec_align(size);
+	act->rec.dtrd_alignment = DTRACEACT_CLASS(act->kind) ==
+		DTRACEACT_AGGREGATION ? sizeof(u64) : dtrace_rec_align(size);
 	act->rec.dtrd_format = ad->ad_format;
 	act->rec.dtrd_arg = ad->ad_arg;
 	act->rec.dtrd_uarg = ad->ad_uarg;
@@ -257,25 +263,53 @@ bad:
 }
 
 /*
- * The record layout of a clause (dtrace-internals.md 3.3): records after
- * the EPID, each aligned to its own alignment; an ECB whose actions record
- * nothing records nothing at all, not even its EPID.
+ * The record layout of a clause (dtrace-internals.md 3.3 and 3.6, as
+ * illumos' dtrace_ecb_resize()): records after the EPID, each aligned to
+ * its own alignment; an ECB whose actions record nothing records nothing
+ * at all, not even its EPID.  The keys of an aggregation are laid out past
+ * the committed records, from a base that is 8-aligned with the first key
+ * at 4 mod 8 (the aggregation id goes at the base); they are reserved
+ * (needed) but never committed.
  */
 static int dtrace_clause_layout(struct dtrace_clause *cl)
 {
-	u64 offs = sizeof(u32), size = sizeof(u32), needed = sizeof(u32);
+	u64 size = sizeof(u32), needed = sizeof(u32), cur = U64_MAX;
+	u64 aggbase = 0;
 	u32 maxalign = sizeof(u32), i;
+	struct dtrace_action *act;
 	struct dtrace_recdesc *rec;
 
 	for (i = 0; i < cl->nacts; i++) {
-		rec = &cl->acts[i].rec;
+		act = &cl->acts[i];
+		rec = &act->rec;
 		maxalign = max_t(u32, maxalign, rec->dtrd_alignment);
-		if (rec->dtrd_size)
-			offs = ALIGN(offs, rec->dtrd_alignment);
-		rec->dtrd_offset = offs;
-		needed = max(needed, offs + rec->dtrd_size);
-		size = offs + rec->dtrd_size;
-		offs += rec->dtrd_size;
+		if (DTRACEACT_CLASS(act->kind) == DTRACEACT_AGGREGATION) {
+			if (WARN_ON_ONCE(cur == U64_MAX))
+				return -EINVAL;
+			cur = ALIGN(cur, rec->dtrd_alignment);
+			rec->dtrd_offset = cur;
+			act->aggbase = aggbase;
+			cur += rec->dtrd_size;
+			needed = max(needed, cur);
+			cur = U64_MAX;
+		} else if (act->intuple) {
+			if (cur == U64_MAX) {
+				cur = ALIGN(size + sizeof(u32), sizeof(u64)) -
+				      sizeof(u32);
+				aggbase = cur - sizeof(u32);
+			}
+			cur = ALIGN(cur, rec->dtrd_alignment);
+			rec->dtrd_offset = cur;
+			cur += rec->dtrd_size;
+			if (cur > DTRACE_ECB_MAXNEEDED)
+				return -E2BIG;
+		} else {
+			if (rec->dtrd_size)
+				size = ALIGN(size, rec->dtrd_alignment);
+			rec->dtrd_offset = size;
+			size += rec->dtrd_size;
+			needed = max(needed, size);
+		}
 		if (needed > DTRACE_ECB_MAXNEEDED)
 			return -E2BIG;
 	}
@@ -287,6 +321,42 @@ static int dtrace_clause_layout(struct dtrace_clause *cl)
 	cl->size = ALIGN(size, sizeof(u32));
 	cl->needed = ALIGN(needed, sizeof(u32));
 	cl->align = maxalign;
+	return 0;
+}
+
+/*
+ * The aggregating actions of clause cl, from ECB description ed: each
+ * takes the ad_ntuple actions before it as its key (only trace-like
+ * expressions; never another aggregation's), at least the variable id.
+ */
+static int dtrace_clause_aggs(struct dtrace_progctx *pc,
+			      const struct dtrace_ecbdesc *ed,
+			      struct dtrace_clause *cl)
+{
+	struct dtrace_action *act, *key;
+	u32 j, k, nt;
+
+	for (j = 0; j < cl->nacts; j++) {
+		act = &cl->acts[j];
+		if (DTRACEACT_CLASS(act->kind) != DTRACEACT_AGGREGATION)
+			continue;
+		nt = pc->actds[ed->ed_act + j].ad_ntuple;
+		if (nt == 0 || nt > j)
+			return -EINVAL;
+		for (k = j - nt; k < j; k++) {
+			key = &cl->acts[k];
+			if (key->kind != DTRACEACT_DIFEXPR || key->intuple ||
+			    !key->difo)
+				return -EINVAL;
+			key->intuple = true;
+		}
+		key = &cl->acts[j - nt];
+		key->rec.dtrd_alignment = max_t(u16, key->rec.dtrd_alignment,
+						sizeof(u32));
+		act->first = key;
+		act->hasarg = nt > 1 && cl->acts[j - 1].rec.dtrd_size == 0;
+		act->aggidx = cl->naggs++;
+	}
 	return 0;
 }
 
@@ -327,6 +397,9 @@ static int dtrace_prog_clause(struct dtrace_progctx *pc,
 			return err;
 		}
 	}
+	if (dtrace_clause_aggs(pc, ed, cl))
+		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ACTION, i,
+					  DTRACE_NONE, DTRACE_NONE);
 	if (dtrace_clause_layout(cl))
 		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, i,
 					  DTRACE_NONE, DTRACE_NONE);
@@ -400,6 +473,101 @@ static int dtrace_prog_build(struct dtrace_progctx *pc,
 	return 0;
 }
 
+/*
+ * The user variables of the consumer after adding the DIFOs dp[0..ndifos):
+ * new tables in nvars[]/nnvars[] (the old ones untouched).  Every (scope,
+ * id) must be described alike by every DIFO (kind, type kind, flags,
+ * size): else -EINVAL with *bad the DIFO index.  -ENOMEM when out of
+ * memory.
+ */
+int dtrace_vars_merge(struct dtrace_vstate *vs, const struct dif_object *dp,
+		      u32 ndifos, struct dtrace_var **nvars, u32 *nnvars,
+		      u32 *bad)
+{
+	const struct dtrace_difv *v;
+	struct dtrace_var *e;
+	u32 i, j, sc, idx;
+
+	for (sc = 0; sc < DTRACE_NSCOPES; sc++) {
+		nvars[sc] = NULL;
+		nnvars[sc] = vs->nvars[sc];
+	}
+	for (i = 0; i < ndifos; i++) {
+		for (j = 0; j < dp[i].varlen; j++) {
+			v = &dp[i].vartab[j];
+			if (v->dtdv_id < DIF_VAR_OTHER_UBASE)
+				continue;
+			idx = v->dtdv_id - DIF_VAR_OTHER_UBASE;
+			sc = v->dtdv_scope;
+			if (WARN_ON_ONCE(sc >= DTRACE_NSCOPES))
+				return -EINVAL;	/* dif_validate() refuses */
+			nnvars[sc] = max(nnvars[sc], idx + 1);
+		}
+	}
+	for (sc = 0; sc < DTRACE_NSCOPES; sc++) {
+		if (!nnvars[sc])
+			continue;
+		nvars[sc] = dtrace_zalloc_nowarn(array_size(nnvars[sc],
+							    sizeof(*e)));
+		if (!nvars[sc])
+			goto nomem;
+		if (vs->nvars[sc])
+			memcpy(nvars[sc], vs->vars[sc],
+			       vs->nvars[sc] * sizeof(*e));
+	}
+	for (i = 0; i < ndifos; i++) {
+		for (j = 0; j < dp[i].varlen; j++) {
+			v = &dp[i].vartab[j];
+			if (v->dtdv_id < DIF_VAR_OTHER_UBASE)
+				continue;
+			e = &nvars[v->dtdv_scope][v->dtdv_id -
+						  DIF_VAR_OTHER_UBASE];
+			if (!e->used) {
+				e->used = 1;
+				e->kind = v->dtdv_kind;
+				e->type = v->dtdv_type;
+				continue;
+			}
+			if (e->kind != v->dtdv_kind ||
+			    e->type.dtdt_kind != v->dtdv_type.dtdt_kind ||
+			    e->type.dtdt_flags != v->dtdv_type.dtdt_flags ||
+			    e->type.dtdt_size != v->dtdv_type.dtdt_size) {
+				*bad = i;
+				for (sc = 0; sc < DTRACE_NSCOPES; sc++)
+					dtrace_free(nvars[sc]);
+				return -EINVAL;
+			}
+		}
+	}
+	return 0;
+nomem:
+	for (sc = 0; sc < DTRACE_NSCOPES; sc++)
+		dtrace_free(nvars[sc]);
+	return -ENOMEM;
+}
+
+/* Make room for n more aggregation ids in the state's table. */
+static int dtrace_state_reserve_aggs(struct dtrace_state *state, u32 n)
+{
+	struct dtrace_aggid *tab;
+	u64 cap;
+
+	if ((u64)state->naggs + n <= state->aggs_cap)
+		return 0;
+	cap = max_t(u64, (u64)state->naggs + n, 2ULL * state->aggs_cap);
+	if (cap > U32_MAX / 2)
+		return -ENOMEM;
+	tab = dtrace_zalloc_nowarn(array_size(cap, sizeof(*tab)));
+	if (!tab)
+		return -ENOMEM;
+	if (state->naggs)
+		memcpy(tab, state->aggs, state->naggs * sizeof(*tab));
+	dtrace_free(state->aggs);
+	state->aggs = tab;
+	state->aggs_cap = cap;
+	return 0;
+}
+
 /* Make room for n more ECBs in the state's EPID table. */
 static int dtrace_state_reserve_ecbs(struct dtrace_state *state, u32 n)
 {
@@ -429,23 +597,29 @@ static int dtrace_state_reserve_ecbs(struct dtrace_state *state, u32 n)
 static int dtrace_prog_ecbs(struct dtrace_state *state,
 			    struct dtrace_enabling *en, u32 *nmatched)
 {
-	u32 base = state->necbs, n = 0, k = 0, maxid, i, id;
+	u32 base = state->necbs, n = 0, k = 0, maxid, i, id, nagg = 0, a;
 	struct dtrace_probe *probe;
 	struct dtrace_ecb *ecb;
 	int err;
 
 	mutex_lock(&dtrace_lock);
+	for (i = 0; i < en->nclauses; i++)
+		dtrace_provide_desc(en->clauses[i].pdesc);
 	maxid = dtrace_probe_max_id();
 	for (i = 0; i < en->nclauses; i++) {
 		for (id = 1; id <= maxid; id++) {
 			probe = dtrace_probe_get(id);
 			if (probe && dtrace_probe_match(probe,
-							en->clauses[i].pdesc))
+							en->clauses[i].pdesc)) {
 				n++;
+				nagg += en->clauses[i].naggs;
+			}
 		}
 	}
 	/* Allocate everything before linking anything. */
 	err = dtrace_state_reserve_ecbs(state, n);
+	if (!err)
+		err = dtrace_state_reserve_aggs(state, nagg);
 	if (err)
 		goto unlock;
 	for (k = 0; k < n; k++) {
@@ -457,6 +631,7 @@ static int dtrace_prog_ecbs(struct dtrace_state *state,
 	}
 
 	k = 0;
+	nagg = state->naggs;
 	for (i = 0; i < en->nclauses; i++) {
 		for (id = 1; id <= maxid; id++) {
 			probe = dtrace_probe_get(id);
@@ -468,6 +643,17 @@ static int dtrace_prog_ecbs(struct dtrace_state *state,
 			ecb->state = state;
 			ecb->probe = probe;
 			ecb->clause = &en->clauses[i];
+			ecb->aggid = en->clauses[i].naggs ? nagg + 1 : 0;
+			for (a = 0; a < ecb->clause->nacts; a++) {
+				const struct dtrace_action *act;
+
+				act = &ecb->clause->acts[a];
+				if (DTRACEACT_CLASS(act->kind) !=
+				    DTRACEACT_AGGREGATION)
+					continue;
+				state->aggs[nagg].ecb = ecb;
+				state->aggs[nagg++].act = act;
+			}
 			err = dtrace_ecb_link(ecb);
 			if (err)
 				goto unlink;
@@ -475,6 +661,7 @@ static int dtrace_prog_ecbs(struct dtrace_state *state,
 		}
 	}
 	state->necbs += n;
+	state->naggs = nagg;
 	mutex_unlock(&dtrace_lock);
 	*nmatched = n;
 	return 0;
@@ -500,8 +687,10 @@ unlock:
 int dtrace_enable(struct dtrace_state *state, struct dtrace_enable *de)
 {
 	struct dtrace_progctx pc = { .de = de };
+	struct dtrace_var *nvars[DTRACE_NSCOPES];
+	u32 nnvars[DTRACE_NSCOPES];
 	struct dtrace_enabling *en;
-	u32 i, nmatched = 0;
+	u32 i, nmatched = 0, bad = 0;
 	int err;
 
 	de->de_nmatched = 0;
@@ -548,11 +737,29 @@ int dtrace_enable(struct dtrace_state *state, struct dtrace_enable *de)
 	err = dtrace_prog_build(&pc, en);
 	if (err)
 		goto free;
+	err = dtrace_vars_merge(&state->vstate, en->difos, en->ndifos, nvars,
+				nnvars, &bad);
+	if (err == -EINVAL) {
+		dtrace_prog_refuse(de, DTRACE_EPROG_VARTAB, DTRACE_NONE, bad,
+				   DTRACE_NONE);
+		goto free;
+	}
+	if (err) {
+		de->de_err = DTRACE_EPROG_NOMEM;
+		goto free;
+	}
 	err = dtrace_prog_ecbs(state, en, &nmatched);
 	if (err) {
 		de->de_err = err == -ENOMEM ? DTRACE_EPROG_NOMEM :
 			     DTRACE_EPROG_NONE;
+		for (i = 0; i < DTRACE_NSCOPES; i++)
+			dtrace_free(nvars[i]);
 		goto free;
+	}
+	for (i = 0; i < DTRACE_NSCOPES; i++) {
+		dtrace_free(state->vstate.vars[i]);
+		state->vstate.vars[i] = nvars[i];
+		state->vstate.nvars[i] = nnvars[i];
 	}
 
 	/* Accepted: the options take effect, the enabling stays. */

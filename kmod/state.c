@@ -18,8 +18,74 @@
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <linux/ktime.h>
+#include <linux/moduleparam.h>
+#include <linux/kprobes.h>
 
 #include "dtrace_impl.h"
+
+/*
+ * The deadman (dtrace-internals.md 4.7): every deadman_interval_ms a work
+ * item marks a running consumer alive, unless it has not called STATUS for
+ * deadman_user_ms; a probe firing that finds the mark older than
+ * deadman_timeout_ms kills the consumer (activity KILLED: its ECBs stop,
+ * STATUS reports dtst_killed).  Module parameters, so tests can shorten
+ * them.
+ */
+static unsigned int deadman_interval_ms = 1000;
+module_param(deadman_interval_ms, uint, 0644);
+MODULE_PARM_DESC(deadman_interval_ms, "deadman check period (ms)");
+static unsigned int deadman_user_ms = 30000;
+module_param(deadman_user_ms, uint, 0644);
+MODULE_PARM_DESC(deadman_user_ms,
+		 "a consumer silent (no STATUS) this long is not alive (ms)");
+static unsigned int deadman_timeout_ms = 10000;
+module_param(deadman_timeout_ms, uint, 0644);
+MODULE_PARM_DESC(deadman_timeout_ms,
+		 "kill a consumer not alive for this long when a probe fires (ms)");
+
+static unsigned long dtrace_deadman_period(void)
+{
+	return max_t(unsigned long,
+		     msecs_to_jiffies(READ_ONCE(deadman_interval_ms)), 1);
+}
+
+static void dtrace_deadman_work(struct work_struct *work)
+{
+	struct dtrace_state *state = container_of(to_delayed_work(work),
+						  struct dtrace_state, deadman);
+	u64 now = ktime_get_mono_fast_ns();
+	u64 user = (u64)READ_ONCE(deadman_user_ms) * NSEC_PER_MSEC;
+
+	if (now - READ_ONCE(state->alive) < user)
+		WRITE_ONCE(state->deadman_alive, now);
+	schedule_delayed_work(&state->deadman, dtrace_deadman_period());
+}
+
+/*
+ * Probe context: has the deadman killed the consumer (now, or before)?
+ * Only a running consumer (from GO) can be killed.
+ */
+notrace bool dtrace_state_deadman(struct dtrace_state *state, u64 now)
+{
+	u64 alive = READ_ONCE(state->deadman_alive);
+	u64 limit = (u64)READ_ONCE(deadman_timeout_ms) * NSEC_PER_MSEC;
+	int cur;
+
+	if (!alive || now <= alive || now - alive <= limit)
+		return false;
+	for (;;) {
+		cur = READ_ONCE(state->activity);
+		if (cur == DTRACE_ACTIVITY_INACTIVE ||
+		    cur == DTRACE_ACTIVITY_STOPPED)
+			return false;
+		if (cur == DTRACE_ACTIVITY_KILLED)
+			return true;
+		if (cmpxchg(&state->activity, cur,
+			    DTRACE_ACTIVITY_KILLED) == cur)
+			return true;
+	}
+}
+NOKPROBE_SYMBOL(dtrace_state_deadman);
 
 struct dtrace_state *dtrace_state_create(void)
 {
@@ -36,12 +102,129 @@ struct dtrace_state *dtrace_state_create(void)
 		state->options[i] = DTRACEOPT_UNSET;
 	state->strsize = DTRACE_DEFAULT_STRSIZE;
 	atomic64_set(&state->dblerrors, 0);
+	INIT_DELAYED_WORK(&state->deadman, dtrace_deadman_work);
 
 	/* Let providers create their probes before the consumer looks. */
 	mutex_lock(&dtrace_lock);
 	dtrace_provide_all();
 	mutex_unlock(&dtrace_lock);
 	return state;
+}
+
+static bool dtrace_var_byref(const struct dtrace_var *e)
+{
+	return e->used && e->type.dtdt_size &&
+	       ((e->type.dtdt_flags & DIF_TF_BYREF) ||
+		e->type.dtdt_kind == DIF_TYPE_KIND_STRING);
+}
+
+/* Bytes of static storage of a by-ref variable: the header, the data. */
+static u64 dtrace_var_storage(const struct dtrace_var *e)
+{
+	return ALIGN((u64)e->type.dtdt_size + sizeof(u64), sizeof(u64));
+}
+
+void dtrace_vstate_free(struct dtrace_vstate *vs)
+{
+	int sc;
+
+	for (sc = 0; sc < DTRACE_NSCOPES; sc++) {
+		dtrace_free(vs->info[sc]);
+		vs->info[sc] = NULL;
+	}
+	dtrace_free(vs->globals);
+	dtrace_free(vs->locals);
+	dtrace_free(vs->gstore);
+	dtrace_free(vs->lstore);
+	vs->globals = NULL;
+	vs->locals = NULL;
+	vs->gstore = NULL;
+	vs->lstore = NULL;
+}
+
+/*
+ * At GO: the static variables (zero-filled global scalars, per-CPU
+ * clause-local slots, by-ref storage with its 8-byte header) and the
+ * by-ref descriptions the interpreter uses, from the variable tables
+ * of every enabled DIFO (dtrace-internals.md 5.4).
+ */
+int dtrace_vstate_alloc(struct dtrace_state *state)
+{
+	struct dtrace_vstate *vs = &state->vstate;
+	u32 ng = vs->nvars[DIFV_SCOPE_GLOBAL];
+	u32 nl = vs->nvars[DIFV_SCOPE_LOCAL];
+	const struct dtrace_var *e;
+	u64 gbytes = 0, lbytes = 0, goff = 0, loff = 0;
+	unsigned int cpu;
+	u32 sc, i;
+
+	lockdep_assert_held(&state->lock);
+	for (sc = 0; sc < DTRACE_NSCOPES; sc++) {
+		for (i = 0; i < vs->nvars[sc]; i++) {
+			e = &vs->vars[sc][i];
+			if (!dtrace_var_byref(e))
+				continue;
+			if (!vs->info[sc]) {
+				vs->info[sc] = dtrace_zalloc_nowarn
+					(array_size(vs->nvars[sc],
+						    sizeof(*vs->info[sc])));
+				if (!vs->info[sc])
+					goto nomem;
+			}
+			vs->info[sc][i].size = e->type.dtdt_size;
+			vs->info[sc][i].string =
+				e->type.dtdt_kind == DIF_TYPE_KIND_STRING;
+			if (e->kind != DIFV_KIND_SCALAR)
+				continue;
+			if (sc == DIFV_SCOPE_GLOBAL)
+				gbytes += dtrace_var_storage(e);
+			else if (sc == DIFV_SCOPE_LOCAL)
+				lbytes += dtrace_var_storage(e);
+		}
+	}
+	if (ng) {
+		vs->globals = dtrace_zalloc_nowarn(array_size(ng, sizeof(u64)));
+		if (!vs->globals)
+			goto nomem;
+	}
+	if (nl) {
+		vs->locals = dtrace_zalloc_nowarn(array3_size(nr_cpu_ids, nl,
+							      sizeof(u64)));
+		if (!vs->locals)
+			goto nomem;
+	}
+	if (gbytes) {
+		vs->gstore = dtrace_zalloc_nowarn(gbytes);
+		if (!vs->gstore)
+			goto nomem;
+	}
+	if (lbytes) {
+		vs->lstore = dtrace_zalloc_nowarn(array_size(nr_cpu_ids,
+							     lbytes));
+		if (!vs->lstore)
+			goto nomem;
+	}
+	for (i = 0; i < ng; i++) {
+		e = &vs->vars[DIFV_SCOPE_GLOBAL][i];
+		if (e->kind != DIFV_KIND_SCALAR || !dtrace_var_byref(e))
+			continue;
+		vs->globals[i] = (uintptr_t)(vs->gstore + goff);
+		goff += dtrace_var_storage(e);
+	}
+	for (i = 0; i < nl; i++) {
+		e = &vs->vars[DIFV_SCOPE_LOCAL][i];
+		if (e->kind != DIFV_KIND_SCALAR || !dtrace_var_byref(e))
+			continue;
+		for_each_possible_cpu(cpu)
+			vs->locals[(u64)cpu * nl + i] =
+				(uintptr_t)(vs->lstore + cpu * lbytes + loff);
+		loff += dtrace_var_storage(e);
+	}
+	WARN_ON_ONCE(goff != gbytes || loff != lbytes);
+	return 0;
+nomem:
+	dtrace_vstate_free(vs);
+	return -ENOMEM;
 }
 
 /*
@@ -66,6 +249,13 @@ void dtrace_state_destroy(struct dtrace_state *state)
 	mutex_unlock(&dtrace_lock);
 	dtrace_sync();
 
+	cancel_delayed_work_sync(&state->deadman);
+	dtrace_dstate_free(state);
+	dtrace_aggbufs_free(state);
+	dtrace_vstate_free(&state->vstate);
+	for (i = 0; i < DTRACE_NSCOPES; i++)
+		dtrace_free(state->vstate.vars[i]);
+	dtrace_free(state->aggs);
 	for (i = 0; i < state->necbs; i++)
 		dtrace_free(state->ecbs[i]);
 	dtrace_free(state->ecbs);
@@ -108,11 +298,28 @@ int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 	err = dtrace_buffers_alloc(state, &size);
 	if (err)
 		goto out;
+	err = dtrace_vstate_alloc(state);
+	if (!err)
+		err = dtrace_dstate_alloc(state);
+	if (!err)
+		err = dtrace_aggbufs_alloc(state);
+	if (err) {
+		/* Still INACTIVE: no probe context looks at any of it. */
+		dtrace_dstate_free(state);
+		dtrace_aggbufs_free(state);
+		dtrace_vstate_free(&state->vstate);
+		dtrace_buffers_free(state);
+		goto out;
+	}
 	state->options[DTRACEOPT_BUFSIZE] = size;
 	opt = state->options[DTRACEOPT_STRSIZE];
 	state->strsize = opt == DTRACEOPT_UNSET ? DTRACE_DEFAULT_STRSIZE : opt;
-	state->alive = ktime_get_mono_fast_ns();
+	WRITE_ONCE(state->alive, ktime_get_mono_fast_ns());
+	WRITE_ONCE(state->deadman_alive, state->alive);
+	schedule_delayed_work(&state->deadman, dtrace_deadman_period());
 
+	/* Everything above is visible before any CPU sees us running. */
+	smp_wmb();
 	WRITE_ONCE(state->activity, DTRACE_ACTIVITY_WARMUP);
 	*cpu = dtrace_state_fire(state, dtrace_probeid_begin);
 	/* Unless exit() ran in BEGIN. */
@@ -165,10 +372,11 @@ int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st)
 	memset(st, 0, sizeof(*st));
 	st->dtst_errors = errors;
 	st->dtst_dblerrors = atomic64_read(&state->dblerrors);
+	dtrace_dstate_drops(state, st);
 	st->dtst_killed = activity == DTRACE_ACTIVITY_KILLED;
 	st->dtst_exiting = activity == DTRACE_ACTIVITY_DRAINING;
 	st->dtst_activity = activity;
-	state->alive = ktime_get_mono_fast_ns();
+	WRITE_ONCE(state->alive, ktime_get_mono_fast_ns());
 	mutex_unlock(&state->lock);
 	return 0;
 }
@@ -177,10 +385,11 @@ int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st)
 int dtrace_state_eprobe(struct dtrace_state *state,
 			struct dtrace_eprobedesc *epd)
 {
+	const struct dtrace_action *act;
 	const struct dtrace_clause *cl;
 	const struct dtrace_ecb *ecb;
 	struct dtrace_recdesc __user *urecs;
-	u32 i, n;
+	u32 i, n = 0;
 	int err = 0;
 
 	mutex_lock(&state->lock);
@@ -191,19 +400,24 @@ int dtrace_state_eprobe(struct dtrace_state *state,
 	}
 	ecb = state->ecbs[epd->dtepd_epid - 1];
 	cl = ecb->clause;
-	n = min(epd->dtepd_nrecs, cl->nacts);
 	urecs = u64_to_user_ptr(epd->dtepd_recs);
-	for (i = 0; i < n; i++) {
-		if (copy_to_user(&urecs[i], &cl->acts[i].rec,
-				 sizeof(urecs[i]))) {
+	/* Aggregation keys and values are not principal buffer records. */
+	for (i = 0; i < cl->nacts; i++) {
+		act = &cl->acts[i];
+		if (act->intuple ||
+		    DTRACEACT_CLASS(act->kind) == DTRACEACT_AGGREGATION)
+			continue;
+		if (n < epd->dtepd_nrecs &&
+		    copy_to_user(&urecs[n], &act->rec, sizeof(urecs[n]))) {
 			err = -EFAULT;
 			goto out;
 		}
+		n++;
 	}
 	epd->dtepd_probeid = ecb->probe->id;
 	epd->dtepd_uarg = cl->uarg;
 	epd->dtepd_size = cl->size;
-	epd->dtepd_nrecs = cl->nacts;
+	epd->dtepd_nrecs = n;
 out:
 	mutex_unlock(&state->lock);
 	return err;

@@ -43,6 +43,31 @@ struct dif_object {
 	__u32 destructive;		/* set by dif_validate() */
 };
 
+/*
+ * A by-reference user variable (dtrace-internals.md 1.8, 5.4).  Tables of
+ * these, indexed by id - DIF_VAR_OTHER_UBASE, say how a variable is
+ * stored; a NULL table means every variable of that scope is by value.
+ *
+ * Static by-ref variables (global scalars, clause-locals): the u64 slot in
+ * globals/locals holds the address of size + 8 bytes of storage, an 8-byte
+ * header (byte 0 is 0xff when the variable was last assigned NULL, a load
+ * then yields 0) followed by the data.  A load yields the data address; a
+ * store copies size bytes (strings: up to the NUL, zero-padded) from the
+ * source address, read with dif_env_kload().
+ *
+ * Dynamic by-ref variables have size bytes of data in their chunk.
+ */
+struct dif_vinfo {
+	__u32 size;			/* data bytes; 0 = by value */
+	__u32 string;			/* a string: copies stop at the NUL */
+};
+
+/* One tuple stack entry, also one key of a dynamic variable. */
+struct dif_tuple {
+	__u64 val;			/* value, or address when size != 0 */
+	__u64 size;			/* 0: by value; else bytes at val */
+};
+
 /* Fault flags (per firing). */
 #define DIF_F_BADADDR	0x0004
 #define DIF_F_BADALIGN	0x0008
@@ -93,6 +118,17 @@ struct dif_mstate {
 	 */
 	__u64 strtok;
 	__u64 strtok_limit;
+	/*
+	 * How user variables are stored (struct dif_vinfo above): ginfo
+	 * has nglobals entries and covers global scalars and global
+	 * associative arrays, linfo has nlocals entries, tinfo has ntvars
+	 * entries for thread-local scalars and arrays.  NULL: by value.
+	 */
+	const struct dif_vinfo *ginfo;
+	const struct dif_vinfo *linfo;
+	const struct dif_vinfo *tinfo;
+	__u32 ntvars;
+	__u32 pad3;
 };
 
 /* Why a DIFO was refused: DTRACE_EPROG_* and the offending pc. */
@@ -137,5 +173,42 @@ int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size);
  * Unknown ids: set DIF_F_ILLOP in ms->flags and return 0.
  */
 __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id);
+
+/*
+ * Dynamic variables (dtrace-internals.md 5): thread-locals and associative
+ * arrays live in the environment's dynamic variable space.  The interpreter
+ * builds the key tuple as section 5.2 says:
+ *
+ *   a[k1..kn]		k1 .. kn, (id - DIF_VAR_OTHER_UBASE, 0)
+ *   self->x		(id - DIF_VAR_OTHER_UBASE, 0), (thread key, 0)
+ *   self->a[k1..kn]	k1 .. kn, (id - DIF_VAR_OTHER_UBASE, 0), (thread key, 0)
+ *
+ * and calls dif_env_dvar() with one of these ops:
+ *
+ *   DIF_DVAR_LOOKUP	the data address of the variable, or 0 if absent;
+ *   DIF_DVAR_ALLOC	the same, creating the variable (dsize zeroed bytes)
+ *			when absent; 0 when there is no room, with DIF_F_DROP
+ *			set in ms->flags (the ECB is dropped silently);
+ *   DIF_DVAR_DEALLOC	delete the variable if present; returns 0.
+ *
+ * Keys with size != 0 are by reference: size bytes at val, read with the
+ * environment's own nofault loads (an unreadable key sets DIF_F_BADADDR
+ * with illval = its address and returns 0).  nkeys is at most
+ * DIF_DVAR_MAXKEYS.  dsize is the data size (8 for by-value variables).
+ * Probe-context safe, lock-free for lookups; never sleeps or allocates.
+ */
+#define DIF_DVAR_LOOKUP		0
+#define DIF_DVAR_ALLOC		1
+#define DIF_DVAR_DEALLOC	2
+#define DIF_DVAR_MAXKEYS	(DIF_DTR_NREGS + 2)
+
+__u64 dif_env_dvar(struct dif_mstate *ms, const struct dif_tuple *key,
+		   __u32 nkeys, __u32 dsize, __u32 op);
+
+/*
+ * The thread key of the current thread (section 5.2): unique per thread
+ * and interrupt level, never equal to a variable id.
+ */
+__u64 dif_env_threadkey(struct dif_mstate *ms);
 
 #endif /* _DTRACE_DIF_H */

@@ -36,12 +36,6 @@
 /* Page size used to split copyin()/copyinto() reads. */
 #define DIF_PAGESIZE		4096
 
-/* One tuple stack entry: a value, and for by-reference pushes a size. */
-struct dif_tuple {
-	__u64 val;
-	__u64 size;
-};
-
 /*
  * A string being read in aligned chunks through dif_env_kload() (or
  * dif_env_uload() when user is set): see dif_str_byte().

@@ -22,9 +22,16 @@
  * [scratch_base, scratch_base + scratch_used).  Probe-context safe: no
  * allocation, no locks, no recursion, every loop bounded.
  *
- * Not implemented here (ILLOP fault): thread-local variables, associative
- * arrays, ldta and built-in arrays other than args[].  The subroutines of
- * call are in subr.c (which lists the ones that still fault ILLOP).
+ * User variables: global scalars and clause-locals are the caller's
+ * static tables (by value, or by reference through struct dif_vinfo);
+ * thread-locals and associative arrays go to dif_env_dvar() with the keys
+ * of dtrace-internals.md 5.2.  Assigning 0 (for by-reference variables: a
+ * NULL address) to a dynamic variable deletes it.  A dynamic variable that
+ * cannot be allocated sets DIF_F_DROP, which stops the DIFO like a fault.
+ *
+ * Not implemented here (ILLOP fault): ldta and built-in arrays other than
+ * args[].  The subroutines of call are in subr.c (which lists the ones
+ * that still fault ILLOP).
  */
 #include "dif_impl.h"
 
@@ -257,8 +264,93 @@ static inline DIF_NOTRACE __u64 *dif_uvar(struct dif_mstate *ms, __u64 *t,
 	return &t[i];
 }
 
+/*
+ * The by-reference description of user variable id in table t of n
+ * entries: NULL when it is by value (or there is no table); an id outside
+ * a table is an ILLOP fault (returns NULL too).
+ */
+static inline DIF_NOTRACE const struct dif_vinfo *
+dif_vinfo(struct dif_mstate *ms, const struct dif_vinfo *t, __u32 n, __u32 id)
+{
+	__u32 i = id - DIF_VAR_OTHER_UBASE;
+
+	if (!t)
+		return NULL;
+	if (id < DIF_VAR_OTHER_UBASE || i >= n) {
+		dif_fault(ms, DIF_F_ILLOP, id);
+		return NULL;
+	}
+	return t[i].size ? &t[i] : NULL;
+}
+
+/*
+ * Copy a by-reference value from src (any readable memory) into variable
+ * storage dst of vi->size bytes.  Strings stop at their NUL (bounded by
+ * the size, the last byte always NUL) and are zero-padded.
+ */
+static DIF_NOTRACE void dif_vcopy(struct dif_mstate *ms, __u64 dst, __u64 src,
+				  const struct dif_vinfo *vi)
+{
+	__u8 *d = (__u8 *)(unsigned long)dst;
+	struct dif_strcur sc;
+	__u32 i = 0;
+	__u8 c = 1;
+
+	if (!vi->string) {
+		if (dif_env_kload(ms->env, d, src, vi->size))
+			dif_fault(ms, DIF_F_BADADDR, src);
+		return;
+	}
+	dif_strcur_init(&sc, src, 0);
+	for (; i + 1 < vi->size && c; i++) {
+		if (dif_str_byte(ms, &sc, i, &c))
+			return;
+		d[i] = c;
+	}
+	for (; i < vi->size; i++)
+		d[i] = 0;
+}
+
+/* Load a static user variable from slot (by value or by reference). */
+static inline DIF_NOTRACE __u64 dif_sload(const __u64 *slot,
+					  const struct dif_vinfo *vi)
+{
+	const __u8 *hdr;
+
+	if (!slot)
+		return 0;
+	if (!vi)
+		return *slot;
+	hdr = (const __u8 *)(unsigned long)*slot;
+	return hdr[0] == 0xff ? 0 : *slot + 8;
+}
+
+/* Store val into a static user variable. */
+static inline DIF_NOTRACE void dif_sstore(struct dif_mstate *ms, __u64 *slot,
+					  const struct dif_vinfo *vi,
+					  __u64 val)
+{
+	__u8 *hdr;
+
+	if (!slot)
+		return;
+	if (!vi) {
+		*slot = val;
+		return;
+	}
+	hdr = (__u8 *)(unsigned long)*slot;
+	if (!val) {
+		hdr[0] = 0xff;
+		return;
+	}
+	dif_vcopy(ms, *slot + 8, val, vi);
+	if (!(ms->flags & DIF_F_FAULT))
+		hdr[0] = 0;
+}
+
 static DIF_NOTRACE __u64 dif_ldgs(struct dif_mstate *ms, __u32 id)
 {
+	const struct dif_vinfo *vi;
 	__u64 *slot;
 
 	if (id >= DIF_VAR_ARG0 && id <= DIF_VAR_ARG9)
@@ -266,7 +358,69 @@ static DIF_NOTRACE __u64 dif_ldgs(struct dif_mstate *ms, __u32 id)
 	if (id < DIF_VAR_OTHER_UBASE)
 		return dif_env_builtin(ms, id);
 	slot = dif_uvar(ms, ms->globals, ms->nglobals, id);
-	return slot ? *slot : 0;
+	vi = dif_vinfo(ms, ms->ginfo, ms->nglobals, id);
+	return dif_sload(slot, vi);
+}
+
+/*
+ * ldts, stts, ldgaa, stgaa, ldtaa, sttaa: build the key (section 5.2) and
+ * go to the dynamic variable space.  Loads return the value (by-reference
+ * variables: the data address), 0 when absent; stores of 0 delete.
+ */
+static DIF_NOTRACE __u64 dif_dvar(struct dif_mstate *ms, __u32 op, __u32 id,
+				  const struct dif_tuple *tup, __u32 ttop,
+				  __u64 val)
+{
+	struct dif_tuple key[DIF_DVAR_MAXKEYS];
+	const struct dif_vinfo *vi;
+	int thread = op == DIF_OP_LDTS || op == DIF_OP_STTS ||
+		     op == DIF_OP_LDTAA || op == DIF_OP_STTAA;
+	int store = op == DIF_OP_STTS || op == DIF_OP_STGAA ||
+		    op == DIF_OP_STTAA;
+	int array = op != DIF_OP_LDTS && op != DIF_OP_STTS;
+	__u32 n = 0, i, dsize;
+	__u64 p;
+
+	if (id < DIF_VAR_OTHER_UBASE) {
+		dif_fault(ms, DIF_F_ILLOP, id);
+		return 0;
+	}
+	if (thread)
+		vi = dif_vinfo(ms, ms->tinfo, ms->ntvars, id);
+	else
+		vi = dif_vinfo(ms, ms->ginfo, ms->nglobals, id);
+	if (ms->flags & DIF_F_FAULT)
+		return 0;
+	if (array) {
+		for (i = 0; i < ttop && i < DIF_DTR_NREGS; i++)
+			key[n++] = tup[i];
+	}
+	key[n].val = id - DIF_VAR_OTHER_UBASE;
+	key[n++].size = 0;
+	if (thread) {
+		key[n].val = dif_env_threadkey(ms);
+		key[n++].size = 0;
+	}
+	dsize = vi ? vi->size : sizeof(__u64);
+
+	if (!store) {
+		p = dif_env_dvar(ms, key, n, dsize, DIF_DVAR_LOOKUP);
+		if (!p || vi)
+			return p;
+		return *(const __u64 *)(unsigned long)p;
+	}
+	if (!val) {
+		dif_env_dvar(ms, key, n, dsize, DIF_DVAR_DEALLOC);
+		return 0;
+	}
+	p = dif_env_dvar(ms, key, n, dsize, DIF_DVAR_ALLOC);
+	if (!p)
+		return 0;
+	if (vi)
+		dif_vcopy(ms, p, val, vi);
+	else
+		*(__u64 *)(unsigned long)p = val;
+	return 0;
 }
 
 static DIF_NOTRACE __u64 dif_pushtr_size(struct dif_mstate *ms, __u32 type,
@@ -315,7 +469,7 @@ DIF_NOTRACE __u64 dif_emulate(const struct dif_object *dp,
 	__u64 *slot;
 	int res;
 
-	if (ms->flags & DIF_F_FAULT)
+	if (ms->flags & (DIF_F_FAULT | DIF_F_DROP))
 		return 0;
 	__builtin_memset(regs, 0, sizeof(regs));
 
@@ -456,21 +610,33 @@ DIF_NOTRACE __u64 dif_emulate(const struct dif_object *dp,
 			break;
 		case DIF_OP_STGS:
 			slot = dif_uvar(ms, ms->globals, ms->nglobals, id);
-			if (slot)
-				*slot = regs[rd];
+			dif_sstore(ms, slot,
+				   dif_vinfo(ms, ms->ginfo, ms->nglobals, id),
+				   regs[rd]);
 			break;
 		case DIF_OP_LDLS:
 			regs[rd] = 0;
 			if (id < DIF_VAR_OTHER_UBASE)
 				break;
 			slot = dif_uvar(ms, ms->locals, ms->nlocals, id);
-			if (slot)
-				regs[rd] = *slot;
+			regs[rd] = dif_sload(slot, dif_vinfo(ms, ms->linfo,
+							     ms->nlocals, id));
 			break;
 		case DIF_OP_STLS:
 			slot = dif_uvar(ms, ms->locals, ms->nlocals, id);
-			if (slot)
-				*slot = regs[rd];
+			dif_sstore(ms, slot,
+				   dif_vinfo(ms, ms->linfo, ms->nlocals, id),
+				   regs[rd]);
+			break;
+		case DIF_OP_LDTS:
+		case DIF_OP_LDGAA:
+		case DIF_OP_LDTAA:
+			regs[rd] = dif_dvar(ms, op, id, tup, ttop, 0);
+			break;
+		case DIF_OP_STTS:
+		case DIF_OP_STGAA:
+		case DIF_OP_STTAA:
+			dif_dvar(ms, op, id, tup, ttop, regs[rd]);
 			break;
 		case DIF_OP_CALL:
 			regs[rd] = dif_subr(ms, DIF_INSTR_SUBR(instr), tup,
@@ -515,15 +681,13 @@ DIF_NOTRACE __u64 dif_emulate(const struct dif_object *dp,
 			dif_store(ms, regs[rd], a, 8);
 			break;
 		default:
-			/*
-			 * ldta, ldts/stts, ld?aa/st?aa (need the dynamic
-			 * variable space) and anything the validator refuses.
-			 */
+			/* ldta, and anything the validator refuses. */
 			dif_fault(ms, DIF_F_ILLOP, op);
 			break;
 		}
-		if (ms->flags & DIF_F_FAULT) {
-			ms->fltoffs = opc * (__u32)sizeof(__u32);
+		if (ms->flags & (DIF_F_FAULT | DIF_F_DROP)) {
+			if (ms->flags & DIF_F_FAULT)
+				ms->fltoffs = opc * (__u32)sizeof(__u32);
 			return 0;
 		}
 		if (taken)

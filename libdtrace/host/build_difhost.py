@@ -34,7 +34,7 @@ SOURCES = [
     HERE / "dif_env_host.c",
 ]
 
-_DIF_DEFINE = re.compile(r"^#define\s+(DIF_F_[A-Z]+)\s", re.M)
+_DIF_DEFINE = re.compile(r"^#define\s+(DIF_F_[A-Z]+|DIF_DVAR_[A-Z]+)\s", re.M)
 
 DIF_CDEF = """
 struct dif_object {
@@ -65,7 +65,16 @@ struct dif_mstate {
     unsigned long long *locals;
     uint32_t nglobals;
     uint32_t nlocals;
+    const struct dif_vinfo *ginfo;
+    const struct dif_vinfo *linfo;
+    const struct dif_vinfo *tinfo;
+    uint32_t ntvars;
     ...;
+};
+
+struct dif_vinfo {
+    uint32_t size;
+    uint32_t string;
 };
 
 struct dif_verr {
@@ -84,6 +93,9 @@ void dif_host_set_valid_range(unsigned long long lo, unsigned long long hi);
 int dif_host_set_builtin(uint32_t id, unsigned long long value);
 void dif_host_reset(void);
 unsigned long dif_host_kload_calls(void);
+void dif_host_set_dvar_capacity(unsigned int n);
+void dif_host_set_threadkey(unsigned long long key);
+unsigned int dif_host_dvar_count(void);
 """
 
 
@@ -116,7 +128,10 @@ def _make_builder() -> FFI:
         "void dif_host_set_valid_range(__u64 lo, __u64 hi);\n"
         "int dif_host_set_builtin(__u32 id, __u64 value);\n"
         "void dif_host_reset(void);\n"
-        "unsigned long dif_host_kload_calls(void);\n",
+        "unsigned long dif_host_kload_calls(void);\n"
+        "void dif_host_set_dvar_capacity(unsigned int n);\n"
+        "void dif_host_set_threadkey(__u64 key);\n"
+        "unsigned int dif_host_dvar_count(void);\n",
         sources=[str(p.relative_to(ROOT)) for p in SOURCES],
         include_dirs=[str(UAPI_DIR), str(DIF_DIR)],
         extra_compile_args=["-Wall", "-Wextra", "-std=gnu11"],

@@ -10,6 +10,12 @@
  * this so that no load can touch memory it does not own).  User loads
  * behave the same.  Built-in variables come from a table the test fills
  * with dif_host_set_builtin(); an id never set is ILLOP.
+ *
+ * Dynamic variables live in a small table (HOST_NDVARS entries, linear
+ * search, by-ref key bytes copied in); dif_host_set_dvar_capacity() lowers
+ * the number of entries so a test can see DIF_F_DROP, and
+ * dif_host_dvar_count() says how many exist.  The thread key is whatever
+ * dif_host_set_threadkey() set (default 0x10000).
  */
 #include <string.h>
 
@@ -23,6 +29,22 @@ static __u64 valid_lo, valid_hi;	/* if hi > lo: only this is readable */
 static __u64 builtin_val[HOST_NBUILTINS];
 static unsigned char builtin_set[HOST_NBUILTINS];
 static unsigned long kload_calls;
+
+#define HOST_NDVARS	64
+#define HOST_KEYBYTES	512
+#define HOST_DATABYTES	512
+
+struct host_dvar {
+	int used;
+	__u32 nkeys;
+	struct dif_tuple key[DIF_DVAR_MAXKEYS];
+	unsigned char keybytes[DIF_DVAR_MAXKEYS][HOST_KEYBYTES];
+	__u64 data[HOST_DATABYTES / 8];
+};
+
+static struct host_dvar dvars[HOST_NDVARS];
+static unsigned int dvar_cap = HOST_NDVARS;
+static __u64 threadkey = 0x10000;
 
 void dif_host_set_fault_range(__u64 lo, __u64 hi)
 {
@@ -51,6 +73,28 @@ void dif_host_reset(void)
 	valid_lo = valid_hi = 0;
 	memset(builtin_set, 0, sizeof(builtin_set));
 	kload_calls = 0;
+	memset(dvars, 0, sizeof(dvars));
+	dvar_cap = HOST_NDVARS;
+	threadkey = 0x10000;
+}
+
+void dif_host_set_dvar_capacity(unsigned int n)
+{
+	dvar_cap = n < HOST_NDVARS ? n : HOST_NDVARS;
+}
+
+void dif_host_set_threadkey(__u64 key)
+{
+	threadkey = key;
+}
+
+unsigned int dif_host_dvar_count(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < HOST_NDVARS; i++)
+		n += dvars[i].used;
+	return n;
 }
 
 unsigned long dif_host_kload_calls(void)
@@ -94,4 +138,91 @@ __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 		return 0;
 	}
 	return builtin_val[id - HOST_BUILTIN_MIN];
+}
+
+__u64 dif_env_threadkey(struct dif_mstate *ms)
+{
+	(void)ms;
+	return threadkey;
+}
+
+/* Read the by-ref keys into buf (one HOST_KEYBYTES slot per key). */
+static int host_keys(struct dif_mstate *ms, const struct dif_tuple *key,
+		     __u32 nkeys, unsigned char buf[][HOST_KEYBYTES])
+{
+	__u32 i;
+
+	for (i = 0; i < nkeys; i++) {
+		if (!key[i].size)
+			continue;
+		if (key[i].size > HOST_KEYBYTES ||
+		    dif_env_kload(ms->env, buf[i], key[i].val,
+				  (__u32)key[i].size)) {
+			ms->flags |= DIF_F_BADADDR;
+			ms->illval = key[i].val;
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int host_match(const struct host_dvar *v, const struct dif_tuple *key,
+		      __u32 nkeys, unsigned char buf[][HOST_KEYBYTES])
+{
+	__u32 i;
+
+	if (!v->used || v->nkeys != nkeys)
+		return 0;
+	for (i = 0; i < nkeys; i++) {
+		if (v->key[i].size != key[i].size)
+			return 0;
+		if (!key[i].size && v->key[i].val != key[i].val)
+			return 0;
+		if (key[i].size &&
+		    memcmp(v->keybytes[i], buf[i], key[i].size))
+			return 0;
+	}
+	return 1;
+}
+
+__u64 dif_env_dvar(struct dif_mstate *ms, const struct dif_tuple *key,
+		   __u32 nkeys, __u32 dsize, __u32 op)
+{
+	static unsigned char buf[DIF_DVAR_MAXKEYS][HOST_KEYBYTES];
+	struct host_dvar *v;
+	unsigned int i, n = 0;
+
+	if (nkeys > DIF_DVAR_MAXKEYS || dsize > HOST_DATABYTES) {
+		ms->flags |= DIF_F_DROP;
+		return 0;
+	}
+	if (host_keys(ms, key, nkeys, buf))
+		return 0;
+	for (i = 0; i < HOST_NDVARS; i++) {
+		v = &dvars[i];
+		if (!host_match(v, key, nkeys, buf))
+			continue;
+		if (op == DIF_DVAR_DEALLOC) {
+			memset(v, 0, sizeof(*v));
+			return 0;
+		}
+		return (__u64)(unsigned long)v->data;
+	}
+	if (op != DIF_DVAR_ALLOC)
+		return 0;
+	for (i = 0; i < HOST_NDVARS; i++)
+		n += dvars[i].used;
+	for (i = 0; i < HOST_NDVARS && n < dvar_cap; i++) {
+		v = &dvars[i];
+		if (v->used)
+			continue;
+		memset(v, 0, sizeof(*v));
+		v->used = 1;
+		v->nkeys = nkeys;
+		memcpy(v->key, key, nkeys * sizeof(key[0]));
+		memcpy(v->keybytes, buf, sizeof(v->keybytes));
+		return (__u64)(unsigned long)v->data;
+	}
+	ms->flags |= DIF_F_DROP;
+	return 0;
 }

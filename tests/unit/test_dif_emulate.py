@@ -91,6 +91,7 @@ class Machine:
     nglobals: int = 4
     nlocals: int = 4
     keep: list[Any] = field(default_factory=list)
+    setup: Any = None  # called with the dif_mstate before dif_emulate()
 
     def __post_init__(self) -> None:
         self.dp = ffi.new("struct dif_object *")
@@ -139,6 +140,8 @@ class Machine:
         ms.nglobals = self.nglobals
         ms.locals = self.locals if self.nlocals else ffi.NULL
         ms.nlocals = self.nlocals
+        if self.setup is not None:
+            self.setup(ms)
         value = lib.dif_emulate(self.dp, ms)
         return Run(int(value), int(ms.flags), int(ms.illval), int(ms.fltoffs), ms)
 
@@ -694,22 +697,119 @@ def test_user_scalar_out_of_range(ld: str, scope: int) -> None:
     assert_fault(r, lib.DTRACEFLT_ILLOP, 0)
 
 
+def test_thread_local_store_load_delete() -> None:
+    # self->x = 42; then self->x read back, per thread key
+    store = [setx(0, 1), wide("stts", UBASE, 1), wide("ldts", UBASE, 2), ret(2)]
+    assert_value(run(store, ints=[42], vars=[(UBASE, T, SCALAR)]), 42)
+    assert lib.dif_host_dvar_count() == 1
+    load = [wide("ldts", UBASE, 2), ret(2)]
+    assert_value(run(load, vars=[(UBASE, T, SCALAR)]), 42)
+    lib.dif_host_set_threadkey(0x20000)
+    assert_value(run(load, vars=[(UBASE, T, SCALAR)]), 0)  # another thread
+    lib.dif_host_set_threadkey(0x10000)
+    # storing 0 deletes it
+    zero = [wide("stts", UBASE, 0), wide("ldts", UBASE, 2), ret(2)]
+    assert_value(run(zero, vars=[(UBASE, T, SCALAR)]), 0)
+    assert lib.dif_host_dvar_count() == 0
+
+
+def test_assoc_keys() -> None:
+    # a[r1] = r2 for a value key, read back with equal and different keys
+    def prog(key: int, store: int | None) -> list[int]:
+        text = [setx(0, 1), ins("flushts"), push("pushtv", 0, 0, 1)]
+        if store is not None:
+            text += [setx(1, 2), wide("stgaa", UBASE, 2)]
+        return text + [wide("ldgaa", UBASE, 3), ret(3)]
+
+    v = [(UBASE, G, ARRAY)]
+    assert_value(run(prog(5, 7), ints=[5, 7], vars=v), 7)
+    assert_value(run(prog(6, None), ints=[6], vars=v), 0)
+    assert_value(run(prog(5, None), ints=[5], vars=v), 7)
+    # a thread-local array with the same id and key is another variable
+    text = [setx(0, 1), ins("flushts"), push("pushtv", 0, 0, 1), wide("ldtaa", UBASE, 3), ret(3)]
+    assert_value(run(text, ints=[5], vars=[(UBASE, T, ARRAY)]), 0)
+
+
+def test_assoc_string_key_by_reference() -> None:
+    v = [(UBASE, G, ARRAY)]
+    strs = b"foo\0bar\0"
+    # a["foo"] = 3
+    st = [ins("sets", 0, 0, 1), ins("flushts"), push("pushtr", 1, 0, 1)]
+    st += [setx(0, 2), wide("stgaa", UBASE, 2), ret(2)]
+    assert_value(run(st, ints=[3], strs=strs, vars=v), 3)
+    # a["bar"] is absent; a["foo"] from a different copy of the bytes is 3
+    ld = [
+        wide("sets", 4, 1),
+        ins("flushts"),
+        push("pushtr", 1, 0, 1),
+        wide("ldgaa", UBASE, 3),
+        ret(3),
+    ]
+    assert_value(run(ld, strs=strs, vars=v), 0)
+    ld[0] = wide("sets", 0, 1)
+    assert_value(run(ld, strs=b"foo\0", vars=v), 3)
+
+
+def test_dynamic_drop_when_full() -> None:
+    lib.dif_host_set_dvar_capacity(0)
+    text = [setx(0, 1), wide("stts", UBASE, 1), setx(0, 2), ret(2)]
+    r = run(text, ints=[1], vars=[(UBASE, T, SCALAR)])
+    assert r.flags & lib.DIF_F_DROP
+    assert r.flags & lib.DIF_F_FAULT == 0
+    assert r.value == 0
+
+
+def _byref_setup(size: int, string: int, kind: str, storage: Any) -> Any:
+    info = ffi.new("struct dif_vinfo[]", 4)
+    info[0].size = size
+    info[0].string = string
+
+    def setup(ms: Any) -> None:
+        getattr(ms, kind + "s")[0] = addr(storage)
+        setattr(ms, kind[0] + "info", info)
+
+    setup.keep = info  # type: ignore[attr-defined]
+    return setup
+
+
 @pytest.mark.parametrize(
-    "name,scope,kind",
-    [
-        ("ldts", T, SCALAR),
-        ("stts", T, SCALAR),
-        ("ldgaa", G, ARRAY),
-        ("ldtaa", T, ARRAY),
-        ("stgaa", G, ARRAY),
-        ("sttaa", T, ARRAY),
-    ],
+    "kind,ld,st,scope", [("global", "ldgs", "stgs", G), ("local", "ldls", "stls", L)]
 )
-def test_dynamic_variables_not_here(name: str, scope: int, kind: int) -> None:
-    # thread-locals and associative arrays need the dynamic variable space,
-    # which the module provides; the portable VM refuses them cleanly
-    text = [wide(name, UBASE, 1), ret(1)]
-    assert_fault(run(text, vars=[(UBASE, scope, kind)]), lib.DTRACEFLT_ILLOP, 0)
+def test_static_byref_string(kind: str, ld: str, st: str, scope: int) -> None:
+    storage = ffi.new("unsigned char[]", 8 + 16)
+    m = Machine(
+        [wide("sets", 0, 1), wide(st, UBASE, 1), wide(ld, UBASE, 2), ret(2)],
+        strs=b"hello\0",
+        vars=[(UBASE, scope, SCALAR)],
+        setup=_byref_setup(16, 1, kind, storage),
+    )
+    r = m.run()
+    assert_value(r, addr(storage) + 8)
+    assert bytes(ffi.buffer(storage, 24)) == bytes(8) + b"hello" + bytes(11)
+    # assigning NULL marks the header; a load then yields 0
+    m2 = Machine(
+        [wide(st, UBASE, 0), wide(ld, UBASE, 2), ret(2)],
+        vars=[(UBASE, scope, SCALAR)],
+        setup=_byref_setup(16, 1, kind, storage),
+    )
+    assert_value(m2.run(), 0)
+    assert storage[0] == 0xFF
+
+
+def test_thread_byref_string_copied() -> None:
+    info = ffi.new("struct dif_vinfo[]", 1)
+    info[0].size = 8
+    info[0].string = 1
+
+    def setup(ms: Any) -> None:
+        ms.tinfo = info
+        ms.ntvars = 1
+
+    # self->s = "toolongstring" keeps 7 bytes and a NUL
+    text = [wide("sets", 0, 1), wide("stts", UBASE, 1), wide("ldts", UBASE, 2), ret(2)]
+    r = Machine(text, strs=b"toolongstring\0", vars=[(UBASE, T, SCALAR)], setup=setup).run()
+    assert r.flags == 0 and r.value
+    assert ffi.string(ffi.cast("char *", r.value)) == b"toolong"
 
 
 # ----------------------------------------------------- tuples and call

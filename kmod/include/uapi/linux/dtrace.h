@@ -41,7 +41,35 @@
  *   Back-to-back ECB records.  Each starts with a __u32 EPID (0 =
  *   DTRACE_EPIDNONE is padding: skip 4 bytes), followed by the ECB's
  *   records at the offsets DTRACEIOC_EPROBE reports; dtepd_size bytes in
- *   all.  Records are aligned as their descriptions say.
+ *   all.  Records are aligned as their descriptions say.  The keys and
+ *   values of aggregations are not in the principal buffer (DTRACEIOC_EPROBE
+ *   does not list their records).
+ *
+ * Aggregations (dtrace-internals.md 3.6)
+ *   An aggregating action (DTRACEAGG_*) takes the ad_ntuple actions before
+ *   it in its ECB description as its key (the first is the aggregation
+ *   variable id; a last one whose DIFO returns void, size 0, is the
+ *   increment argument of quantize/lquantize/llquantize).  Each
+ *   (ECB, aggregating action) gets an aggregation id, 1 upward per consumer
+ *   in EPID order.  DTRACEIOC_AGGDESC describes one: dtagd_epid, and the
+ *   records of the keys (without the argument) followed by the value
+ *   record, with offsets relative to the aggregation base (the u32
+ *   aggregation id is at offset 0); dtagd_size bytes per record.
+ *   lquantize ad_arg: step << 48 | levels << 32 | (u32)base; llquantize
+ *   ad_arg: factor << 48 | low << 32 | high << 16 | nsteps.
+ *
+ * Aggregation buffer format (DTRACEIOC_AGGSNAP, struct dtrace_bufdesc)
+ *   Each CPU aggregates into its own buffer (aggsize bytes, default 4m);
+ *   a snapshot switches it, so every snapshot holds what that CPU
+ *   aggregated since the previous one (the consumer adds them up).
+ *   Back-to-back records, each 8-aligned, starting with its __u32
+ *   aggregation id (0 = DTRACE_AGGIDNONE is padding: skip 4 bytes), then
+ *   dtagd_size bytes in all: the keys at their offsets (strings zero-padded
+ *   after their NUL), then the value in __u64 words:
+ *     count, sum, min, max [v]; avg [n, sum]; stddev [n, sum, sumsq_lo,
+ *     sumsq_hi]; quantize [127 buckets, 63 = zero]; lquantize [ad_arg,
+ *     levels + 2 buckets]; llquantize [ad_arg, buckets].
+ *   dtbd_drops counts the records that did not fit (aggregation drops).
  */
 #ifndef _UAPI_LINUX_DTRACE_H
 #define _UAPI_LINUX_DTRACE_H
@@ -603,6 +631,15 @@ struct dtrace_eprobedesc {
 	__u64 dtepd_recs;	/* in: user pointer to dtrace_recdesc[] */
 };
 
+/* Layout of an aggregation id (DTRACEIOC_AGGDESC). */
+struct dtrace_aggdesc {
+	__u32 dtagd_id;		/* in: aggregation id */
+	__u32 dtagd_epid;	/* out: the ECB that aggregates */
+	__u32 dtagd_size;	/* out: bytes of one aggregation record */
+	__u32 dtagd_nrecs;	/* in: capacity of dtagd_recs; out: count */
+	__u64 dtagd_recs;	/* in: user pointer to dtrace_recdesc[] */
+};
+
 /* Activity states of a consumer. */
 #define DTRACE_ACTIVITY_INACTIVE	0
 #define DTRACE_ACTIVITY_WARMUP		1
@@ -643,5 +680,7 @@ struct dtrace_status {
 #define DTRACEIOC_STATUS	_IOR(DTRACEIOC, 11, struct dtrace_status)
 #define DTRACEIOC_GO		_IOR(DTRACEIOC, 12, __u32)
 #define DTRACEIOC_STOP		_IOR(DTRACEIOC, 13, __u32)
+#define DTRACEIOC_AGGSNAP	_IOWR(DTRACEIOC, 7, struct dtrace_bufdesc)
+#define DTRACEIOC_AGGDESC	_IOWR(DTRACEIOC, 15, struct dtrace_aggdesc)
 
 #endif /* _UAPI_LINUX_DTRACE_H */
