@@ -15,15 +15,17 @@ from dataclasses import dataclass
 from pydtrace import fmt
 from pydtrace.abi import lib
 from pydtrace.dif.assemble import assemble
-from pydtrace.dif.codegen import VOID_RTYPE, DifType, expr_difo, zero_difo
-from pydtrace.dif.ir import Difo
+from pydtrace.dif.codegen import VOID_RTYPE, DifType, const_difo, expr_difo, zero_difo
+from pydtrace.dif.ir import Difo, DifoIR
 from pydtrace.errors import DError
 from pydtrace.lang import ast
 from pydtrace.lang.parser import parse
 from pydtrace.options import OptionError, Options
 from pydtrace.program import ActDesc, EcbDesc
 from pydtrace.program.serialize import serialize
+from pydtrace.sema import aggs as A
 from pydtrace.sema import types as T
+from pydtrace.sema.aggs import AggVar
 from pydtrace.sema.check import D_NAMES, Checker, Scope, Var
 from pydtrace.sema.decl import TypeEnv, TypeSource
 from pydtrace.sema.lower import lower_clause
@@ -64,12 +66,23 @@ class Compiler:
         self.options: Options = options if options is not None else Options()
         self.formats: list[fmt.Format] = []
         self.globals: dict[str, Var] = {}
+        self.tlocals: dict[str, Var] = {}
+        # aggregation variables by name; Compiler.aggregations lists them by id
+        self.aggvars: dict[str, AggVar] = {}
+        self._stmt_ids = itertools.count(1)
+        self._nlocals = 0           # clause-local ids used by earlier programs
         self.macro_args: list[str] = list(macro_args or [])
         self.macro_values: dict[str, int] = dict(macro_values or {})
         self.types = TypeEnv(kernel=_kernel_types() if kernel == "auto" else
                              kernel)  # type: ignore[arg-type]
         # called as dump(pass_name, state) after each pass when set
         self.dump: Callable[[str, object], None] | None = None
+
+    @property
+    def aggregations(self) -> list[AggVar]:
+        """Every aggregation variable compiled so far, in id order (id i at
+        index i - 1); see pydtrace.sema.aggs.AggVar."""
+        return sorted(self.aggvars.values(), key=lambda a: a.id)
 
     def _dump(self, name: str, state: object) -> None:
         if self.dump is not None:
@@ -90,7 +103,8 @@ class Compiler:
 
     def _compile(self, source: str, *, kind: str, label: str) -> Program:
         env = self.types.copy()
-        scope = Scope(dict(self.globals))
+        scope = Scope(dict(self.globals), dict(self.tlocals), dict(self.aggvars))
+        scope.local_base = self._nlocals
 
         def typename(name: str) -> bool:
             if name in D_NAMES or name in scope.globals:
@@ -142,6 +156,9 @@ class Compiler:
         data = serialize(ecbs, difos, self.options.kernel_options())
         # commit consumer state only once the whole program compiled
         self.globals.update(scope.globals)
+        self.tlocals.update(scope.tlocals)
+        self.aggvars.update(scope.aggs)
+        self._nlocals += len(scope.locals)
         self.types = env
         self.formats.extend(formats)
         return Program(data, kind, label, len(ecbs))
@@ -150,26 +167,81 @@ class Compiler:
                  formats: list[fmt.Format], strsize: int) -> list[ActDesc]:
         acts: list[ActDesc] = []
 
-        def add(ir: object, kind: int, form: int = 0) -> None:
-            difos.append(assemble(ir))  # type: ignore[arg-type]
-            acts.append(ActDesc(len(difos) - 1, kind, form))
+        def add(ir: DifoIR | None, kind: int, form: int = 0, *, ntuple: int = 0,
+                arg: int = 0, uarg: int = 0) -> None:
+            index = None
+            if ir is not None:
+                difos.append(assemble(ir))
+                index = len(difos) - 1
+            acts.append(ActDesc(index, kind, form, ntuple, arg, uarg))
+
+        def expr(e: ast.Expr, rtype: DifType | None = None) -> DifoIR:
+            return expr_difo(e, strsize, rtype)
+
+        def aggid(e: ast.Expr) -> DifoIR:
+            return const_difo(e.agg.id)  # type: ignore[attr-defined]
+
+        def format_index(f: fmt.Format) -> int:
+            formats.append(f)
+            return len(self.formats) + len(formats)
 
         for stmt in clause.stmts:
-            if isinstance(stmt, ast.Call) and stmt.name == "trace":
-                add(expr_difo(stmt.args[0], strsize), lib.DTRACEACT_DIFEXPR)
-            elif isinstance(stmt, ast.Call) and stmt.name == "exit":
-                add(expr_difo(stmt.args[0], strsize, EXIT_RTYPE), lib.DTRACEACT_EXIT)
-            elif isinstance(stmt, ast.Call) and stmt.name == "printf":
-                formats.append(stmt.format)  # type: ignore[attr-defined]
-                index = len(self.formats) + len(formats)
-                args = stmt.args[1:]
-                if not args:
+            name = stmt.name if isinstance(stmt, ast.Call) else None
+            args = stmt.args if isinstance(stmt, ast.Call) else []
+            if isinstance(stmt, ast.Assign) and isinstance(stmt.target, ast.Agg):
+                self._aggregation(stmt, add, expr)
+            elif name == "trace":
+                add(expr(args[0]), lib.DTRACEACT_DIFEXPR)
+            elif name == "exit":
+                add(expr(args[0], EXIT_RTYPE), lib.DTRACEACT_EXIT)
+            elif name == "printf":
+                index = format_index(stmt.format)  # type: ignore[attr-defined]
+                if len(args) == 1:
                     add(zero_difo(), lib.DTRACEACT_PRINTF, index)
-                for i, arg in enumerate(args):
-                    add(expr_difo(arg, strsize), lib.DTRACEACT_PRINTF, index if i == 0 else 0)
+                for i, arg in enumerate(args[1:]):
+                    add(expr(arg), lib.DTRACEACT_PRINTF, index if i == 0 else 0)
+            elif name == "printa":
+                form = getattr(stmt, "format", None)
+                index = format_index(form) if form is not None else 0
+                uarg = next(self._stmt_ids)
+                for a in args:
+                    if isinstance(a, ast.Agg):
+                        add(aggid(a), lib.DTRACEACT_PRINTA, index, uarg=uarg)
+            elif name in ("clear", "denormalize"):
+                code = A.LIBACT_CLEAR if name == "clear" else A.LIBACT_DENORMALIZE
+                add(aggid(args[0]), lib.DTRACEACT_LIBACT, arg=code)
+            elif name in ("normalize", "trunc"):
+                code = A.LIBACT_NORMALIZE if name == "normalize" else A.LIBACT_TRUNC
+                add(aggid(args[0]), lib.DTRACEACT_LIBACT, arg=code)
+                add(expr(args[1]) if len(args) > 1 else const_difo(0),
+                    lib.DTRACEACT_LIBACT, arg=code)
+            elif name == "setopt":
+                add(expr(args[0]), lib.DTRACEACT_LIBACT, arg=A.LIBACT_SETOPT)
+                add(expr(args[1]) if len(args) > 1 else const_difo(0),
+                    lib.DTRACEACT_LIBACT, arg=A.LIBACT_SETOPT)
             else:
-                add(expr_difo(stmt, strsize, VOID_RTYPE), lib.DTRACEACT_DIFEXPR)
+                add(expr(stmt, VOID_RTYPE), lib.DTRACEACT_DIFEXPR)
         return acts
+
+    @staticmethod
+    def _aggregation(stmt: ast.Assign, add: Callable[..., None],
+                     expr: Callable[..., DifoIR]) -> None:
+        """The action-list fragment of @name[keys] = func(args) (3.6)."""
+        agg: AggVar = stmt.agg  # type: ignore[attr-defined]
+        target = stmt.target
+        call = stmt.value
+        assert isinstance(target, ast.Agg) and isinstance(call, ast.Call)
+        add(const_difo(agg.id), lib.DTRACEACT_DIFEXPR)
+        keys = target.keys or []
+        for k in keys:
+            add(expr(k), lib.DTRACEACT_DIFEXPR)
+        ntuple = 1 + len(keys)
+        incr = stmt.incr  # type: ignore[attr-defined]
+        if incr is not None:
+            add(expr(incr, VOID_RTYPE), lib.DTRACEACT_DIFEXPR)
+            ntuple += 1
+        value = expr(call.args[0]) if call.args else None
+        add(value, agg.kind, ntuple=ntuple, arg=agg.arg)
 
     def _pragma(self, p: ast.Pragma) -> None:
         words = p.words

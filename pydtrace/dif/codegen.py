@@ -16,6 +16,9 @@ from pydtrace.sema.check import Var
 
 CTF_K_INTEGER = 1
 CTF_K_POINTER = 3
+CTF_K_ARRAY = 4
+CTF_K_STRUCT = 6
+CTF_K_UNION = 7
 MASK64 = (1 << 64) - 1
 _LOADS = {(1, True): "ldsb", (2, True): "ldsh", (4, True): "ldsw", (8, True): "ldx",
           (1, False): "ldub", (2, False): "lduh", (4, False): "lduw", (8, False): "ldx"}
@@ -25,7 +28,12 @@ _ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor",
 _BRANCH = {"==": ("be", "be"), "!=": ("bne", "bne"), "<": ("bl", "blu"),
            "<=": ("ble", "bleu"), ">": ("bg", "bgu"), ">=": ("bge", "bgeu")}
 _SCOPE = {"builtin": lib.DIFV_SCOPE_GLOBAL, "global": lib.DIFV_SCOPE_GLOBAL,
-          "local": lib.DIFV_SCOPE_LOCAL}
+          "local": lib.DIFV_SCOPE_LOCAL, "thread": lib.DIFV_SCOPE_THREAD}
+# scalar load/store and associative load/store opcodes by scope (1.8)
+_LDS = {"builtin": "ldgs", "global": "ldgs", "local": "ldls", "thread": "ldts"}
+_STS = {"global": "stgs", "local": "stls", "thread": "stts"}
+_LDAA = {"global": "ldgaa", "thread": "ldtaa"}
+_STAA = {"global": "stgaa", "thread": "sttaa"}
 
 
 def diftype(t: T.DType, strsize: int) -> DifType:
@@ -33,7 +41,17 @@ def diftype(t: T.DType, strsize: int) -> DifType:
         return DifType(lib.DIF_TYPE_KIND_STRING, 0, lib.DIF_TF_BYREF, strsize)
     if t.is_int:
         return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_INTEGER, 0, t.size)
-    if T.resolve(t).kind in ("ptr", "array"):
+    rt = T.resolve(t)
+    if rt.kind == "ptr":
+        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_POINTER, 0, 8)
+    # arrays, structs and unions are by reference (DT_NF_REF): a record or
+    # a key holds their bytes, as libdtrace's dt_node_diftype() says
+    if rt.kind == "array" and rt.size:
+        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_ARRAY, lib.DIF_TF_BYREF, rt.size)
+    if rt.sou is not None and rt.size:
+        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_STRUCT if rt.kind == "struct"
+                       else CTF_K_UNION, lib.DIF_TF_BYREF, rt.size)
+    if rt.kind == "array":
         return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_POINTER, 0, 8)
     return DifType(lib.DIF_TYPE_KIND_CTF, 0, 0, 0)
 
@@ -75,7 +93,8 @@ class DifoGen:
         key = (scope, var.id)
         ref = self.vars.get(key)
         if ref is None:
-            ref = VarRef(var.name, var.id, lib.DIFV_KIND_SCALAR, scope, 0,
+            kind = lib.DIFV_KIND_SCALAR if var.keys is None else lib.DIFV_KIND_ARRAY
+            ref = VarRef(var.name, var.id, kind, scope, 0,
                          diftype(var.type, self.strsize))
             self.vars[key] = ref
             self.ir.vars.append(ref)
@@ -162,7 +181,80 @@ class DifoGen:
         return self._value_at(self.address(e), e.type, e)
 
     def g_Index(self, e: ast.Index) -> int:
+        var = getattr(e, "var", None)
+        if var is not None:
+            return self._assoc_load(e, var)
+        n = getattr(e, "arg_index", None)
+        if n is not None:
+            r = self.regs.alloc()
+            self.emit("setx", n, r)
+            self.emit("ldga", lib.DIF_VAR_ARGS, r, r)
+            # typed arguments narrower than 8 bytes: the cast rule (1.12)
+            self.convert(r, T.TYPEDEFS["int64_t"], e.type)
+            return r
         return self._value_at(self.address(e), e.type, e)
+
+    # -- tuples, associative arrays and subroutines (1.9, 1.10, 1.12) ------------
+
+    def _push_tuple(self, args: list[ast.Expr], params: list[T.DType | None]) -> None:
+        """Evaluate args, then flushts and push each, cast to its parameter
+        type (by reference for strings, with the string size in a register)."""
+        if len(args) > lib.DIF_DTR_NREGS:
+            raise library_error("EDT_NOTUPREG")
+        regs = [self.expr(a) for a in args]
+        self.emit("flushts")
+        for a, r, p in zip(args, regs, params, strict=True):
+            t: T.DType = a.type
+            if p is not None:
+                rt, rp = T.resolve(t), T.resolve(p)
+                if not (rt.is_int and rp.is_int and rt.size == rp.size and
+                        rt.signed == rp.signed):
+                    self.convert(r, t, p)
+                if rp.is_string:
+                    t = p
+            dt = diftype(t, self.strsize)
+            if dt.flags & lib.DIF_TF_BYREF:
+                size = 0
+                if dt.size:
+                    size = self.regs.alloc()
+                    self.emit("setx", dt.size, size)
+                self.emit("pushtr", dt.kind, size, r)
+                if size:
+                    self.regs.release(size)
+            else:
+                self.emit("pushtv", 0, 0, r)
+            self.regs.release(r)
+
+    def _assoc_op(self, var: Var, load: bool) -> str:
+        return (_LDAA if load else _STAA)[var.scope]
+
+    def _assoc_load(self, e: ast.Index, var: Var) -> int:
+        """ld?aa after the key pushes; a by-reference element is faulted in
+        (created zeroed) when absent, so its address is usable (1.12)."""
+        assert var.keys is not None
+        self._push_tuple(e.keys, list(var.keys))
+        r = self.regs.alloc()
+        self.use_var(var, lib.DIFV_F_REF)
+        self.emit(self._assoc_op(var, True), var.id, r)
+        dt = diftype(var.type, self.strsize)
+        if dt.flags & lib.DIF_TF_BYREF:
+            done = Label()
+            self.use_var(var, lib.DIFV_F_MOD)
+            self.emit("tst", r)
+            self.emit("bne", done)
+            self.emit("setx", dt.size, r)
+            self.emit("allocs", r, r)
+            self.emit(self._assoc_op(var, False), var.id, r)
+            self.emit(self._assoc_op(var, True), var.id, r)
+            self.place(done)
+        return r
+
+    def g_Call(self, e: ast.Call) -> int:
+        proto = e.subr  # type: ignore[attr-defined]
+        self._push_tuple(e.args, list(proto.params[:len(e.args)]))
+        r = self.regs.alloc()
+        self.emit("call", proto.subr, r)
+        return r
 
     def g_IntLit(self, e: ast.IntLit) -> int:
         r = self.regs.alloc()
@@ -177,12 +269,12 @@ class DifoGen:
     def _load(self, var: Var) -> int:
         r = self.regs.alloc()
         self.use_var(var, lib.DIFV_F_REF)
-        self.emit("ldls" if var.scope == "local" else "ldgs", var.id, r)
+        self.emit(_LDS[var.scope], var.id, r)
         return r
 
     def _store(self, var: Var, r: int) -> None:
         self.use_var(var, lib.DIFV_F_MOD)
-        self.emit("stls" if var.scope == "local" else "stgs", var.id, r)
+        self.emit(_STS[var.scope], var.id, r)
 
     def g_Ident(self, e: ast.Ident) -> int:
         return self._load(e.var)  # type: ignore[attr-defined]
@@ -196,6 +288,8 @@ class DifoGen:
         if e.op == "&":
             return self.address(e.operand)
         r = self.expr(e.operand)
+        if e.op == "stringof":
+            return r                    # a retyping: the value is the address
         if e.op == "-":
             self.emit("sub", 0, r, r)
         elif e.op == "~":
@@ -373,26 +467,50 @@ class DifoGen:
     def g_Assign(self, e: ast.Assign) -> int:
         target = e.target
         var: Var = target.var  # type: ignore[attr-defined]
+        assoc = var.keys is not None
+        keys: list[ast.Expr] = target.keys if assoc else []  # type: ignore[attr-defined]
+
+        def store(r: int) -> None:
+            # an associative store reuses the tuple the load or the key
+            # pushes left on the tuple stack (consumed, not popped)
+            if assoc:
+                self.use_var(var, lib.DIFV_F_MOD)
+                self.emit(self._assoc_op(var, False), var.id, r)
+            else:
+                self._store(var, r)
+
+        def load() -> int:
+            return self._assoc_load(target, var) if assoc else self._load(var)  # type: ignore[arg-type]
+
         if e.op == "=":
             assert e.value is not None
             r = self.expr(e.value)
-            self._store(var, r)
+            if assoc:
+                self._push_tuple(keys, list(var.keys or []))
+            store(r)
             return r
-        r = self._load(var)
         if e.op in ("++", "--"):
+            r = load()
             t = self.regs.alloc()
             self.emit("setx", _step(var.type), t)
             op = "add" if e.op == "++" else "sub"
             if e.prefix:
                 self.emit(op, r, t, r)
-                self._store(var, r)
+                store(r)
             else:
                 self.emit(op, r, t, t)
-                self._store(var, t)
+                store(t)
             self.regs.release(t)
             return r
         assert e.value is not None
-        v = self.expr(e.value)
+        if assoc:
+            # the value first: a call or array reference in it would
+            # flush the tuple the load leaves for the store
+            v = self.expr(e.value)
+            r = load()
+        else:
+            r = load()
+            v = self.expr(e.value)
         binop = e.op[:-1]
         if binop in ("+", "-") and _step(var.type) != 1:
             k = self.regs.alloc()
@@ -410,7 +528,7 @@ class DifoGen:
         elif binop == "%":
             self.emit("srem" if signed else "urem", r, v, r)
         self.regs.release(v)
-        self._store(var, r)
+        store(r)
         return r
 
 
@@ -435,3 +553,12 @@ def zero_difo() -> DifoIR:
     make the whole clause record nothing, so the printf would never print)."""
     gen = DifoGen(0)
     return gen.finish(0, diftype(T.LONG, 0))
+
+
+def const_difo(value: int) -> DifoIR:
+    """`setx value, %r1; ret %r1`: the aggregation variable id and other
+    constant action arguments (dt_action_difconst)."""
+    gen = DifoGen(0)
+    r = gen.regs.alloc()
+    gen.emit("setx", value & MASK64, r)
+    return gen.finish(r, diftype(T.LONG, 0))

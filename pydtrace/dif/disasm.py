@@ -8,9 +8,19 @@ from pydtrace.dif.opcodes import decode
 _SCOPES = {0: "glb", 1: "tls", 2: "loc"}
 
 
-def _varname(difo: Difo, vid: int) -> str:
+def _subr_names() -> dict[int, str]:
+    from pydtrace.abi import lib
+    return {int(getattr(lib, a)): a[len("DIF_SUBR_"):].lower()
+            for a in dir(lib) if a.startswith("DIF_SUBR_") and a != "DIF_SUBR_MAX"}
+
+
+_SUBRS = _subr_names()
+
+
+def _varname(difo: Difo, vid: int, op: str = "") -> str:
+    scope = 2 if op[2:3] == "l" else 1 if op[2:3] == "t" else 0
     for v in difo.vartab:
-        if v.id == vid:
+        if v.id == vid and (v.scope == scope or not op):
             return difo.string_at(v.name)
     return "?"
 
@@ -44,12 +54,12 @@ def instr_text(difo: Difo, word: int) -> str:
         s = difo.string_at(idx) if idx < len(difo.strtab) else ""
         return f'{n:<8}DT_STRING[{idx}], %r{rd}\t\t! "{s}"'
     if form in ("LDV", "STV"):
-        name = _varname(difo, idx)
+        name = _varname(difo, idx, n)
         if form == "LDV":
             return f"{n:<8}DT_VAR({idx}), %r{rd}\t\t! DT_VAR({idx}) = \"{name}\""
         return f"{n:<8}%r{rd}, DT_VAR({idx})\t\t! DT_VAR({idx}) = \"{name}\""
     if form == "CALL":
-        return f"{n:<8}DIF_SUBR({idx}), %r{rd}"
+        return f"{n:<8}DIF_SUBR({idx}), %r{rd}\t\t! {_SUBRS.get(idx, '?')}"
     if form == "STORE":
         return f"{n:<8}%r{r1}, [%r{rd}]"
     return f"{n:<8}0x{r1:x}, %r{r2}, %r{rd}"

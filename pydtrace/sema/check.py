@@ -14,20 +14,23 @@ from dataclasses import dataclass
 
 from pydtrace import fmt
 from pydtrace.abi import lib
-from pydtrace.errors import DError
+from pydtrace.errors import DError, library_error
 from pydtrace.lang import ast
 from pydtrace.sema import types as T
+from pydtrace.sema.aggs import AGG_KINDS, AggVar
 from pydtrace.sema.decl import Declarer, Inline, TypeEnv
 from pydtrace.sema.fold import fold
 from pydtrace.sema.macros import Macros
+from pydtrace.sema.subrs import CONST_CHARP, PROTOS, SOLARIS_ONLY
 
 
 @dataclass
 class Var:
     name: str
-    scope: str          # "builtin", "global", "local"
+    scope: str          # "builtin", "global", "local", "thread"
     id: int
-    type: T.DType
+    type: T.DType       # associative arrays: the element type
+    keys: list[T.DType] | None = None   # associative arrays: the key types
 
 
 def _builtin(name: str, ident: str, t: T.DType) -> Var:
@@ -50,17 +53,27 @@ BUILTINS: dict[str, Var] = {v.name: v for v in (
     _builtin("probefunc", "PROBEFUNC", T.STRING),
     _builtin("probename", "PROBENAME", T.STRING),
     _builtin("cpu", "CPU", T.TYPEDEFS["processorid_t"]),
+    _builtin("errno", "ERRNO", T.INT),
     *(_builtin(f"arg{i}", f"ARG{i}", T.TYPEDEFS["int64_t"]) for i in range(10)),
 )}
 
-ACTIONS = ("trace", "printf", "exit")
+ACTIONS = ("trace", "printf", "exit", "printa", "clear", "denormalize",
+           "normalize", "trunc", "setopt")
 # Everything else DTrace knows by name: accepted by the grammar, rejected by
 # the checker until code generation and the kernel support them.
-OTHER_ACTIONS = ("printa", "tracemem", "stack", "ustack", "jstack", "raise",
-                 "stop", "system", "breakpoint", "panic", "chill", "copyout",
-                 "copyoutstr", "speculate", "commit", "discard", "clear",
-                 "denormalize", "normalize", "trunc", "setopt", "ftruncate",
+OTHER_ACTIONS = ("tracemem", "stack", "ustack", "jstack", "raise",
+                 "stop", "system", "breakpoint", "panic", "chill",
+                 "speculate", "commit", "discard", "ftruncate",
                  "freopen", "print", "pcap")
+# Aggregating functions: D prototypes (None = "@", any type) and, for the
+# ones that take optional parameters, the varargs index (dt_open.c).
+AGG_PROTOS: dict[str, tuple[list[T.DType | None], int]] = {
+    "count": ([], -1), "sum": ([None], -1), "avg": ([None], -1),
+    "min": ([None], -1), "max": ([None], -1), "stddev": ([None], -1),
+    "quantize": ([None], 1),
+    "lquantize": ([None, T.TYPEDEFS["int32_t"], T.TYPEDEFS["int32_t"]], 3),
+    "llquantize": ([None] + [T.TYPEDEFS["int32_t"]] * 4, 5),
+}
 AGG_FUNCS = ("count", "sum", "avg", "min", "max", "stddev", "quantize",
              "lquantize", "llquantize")
 SUBROUTINES = ("alloca", "basename", "bcopy", "cleanpath", "copyin",
@@ -76,7 +89,7 @@ SUBROUTINES = ("alloca", "basename", "bcopy", "cleanpath", "copyin",
                "json", "ddi_pathname", "msgsize", "msgdsize", "lltostr")
 # Names D itself defines: never looked up as kernel typedef names.
 D_NAMES = frozenset(BUILTINS) | frozenset(ACTIONS + OTHER_ACTIONS + AGG_FUNCS + SUBROUTINES) \
-    | {"curthread", "args", "self", "this"}
+    | frozenset(PROTOS) | frozenset(SOLARIS_ONLY) | {"curthread", "args", "self", "this"}
 UBASE = int(lib.DIF_VAR_OTHER_UBASE)
 ARITH_OPS = ("+", "-", "*", "/")
 INT_OPS = ("%", "&", "|", "^", "<<", ">>")
@@ -85,15 +98,30 @@ LOGIC_OPS = ("&&", "||", "^^")
 
 
 class Scope:
-    """Variables of one consumer (globals) and of one program (clause-locals)."""
+    """Variables of one consumer (globals, thread-locals, aggregations) and of
+    one program (clause-locals)."""
 
-    def __init__(self, globals_: dict[str, Var] | None = None) -> None:
+    def __init__(self, globals_: dict[str, Var] | None = None,
+                 tlocals: dict[str, Var] | None = None,
+                 aggs: dict[str, AggVar] | None = None) -> None:
         self.globals: dict[str, Var] = globals_ if globals_ is not None else {}
+        self.tlocals: dict[str, Var] = tlocals if tlocals is not None else {}
+        self.aggs: dict[str, AggVar] = aggs if aggs is not None else {}
         self.locals: dict[str, Var] = {}
+        # clause-local ids continue from the consumer's earlier programs, so
+        # that the kernel, which keeps one slot per id and consumer, never
+        # sees one id with two types
+        self.local_base = 0
 
-    def declare(self, kind: str, name: str, t: T.DType) -> Var:
-        table = self.globals if kind == "global" else self.locals
-        var = Var(name, kind, UBASE + len(table), t)
+    def table(self, kind: str) -> dict[str, Var]:
+        return {"global": self.globals, "local": self.locals,
+                "thread": self.tlocals}[kind]
+
+    def declare(self, kind: str, name: str, t: T.DType,
+                keys: list[T.DType] | None = None) -> Var:
+        table = self.table(kind)
+        base = self.local_base if kind == "local" else 0
+        var = Var(name, kind, UBASE + base + len(table), t, keys)
         table[name] = var
         return var
 
@@ -111,6 +139,7 @@ class Checker:
         self.decl = Declarer(self.env, self.const_expr)
         self.region: str | None = None
         self.strsize = 256
+        self.pdesc = ""
 
     def const_expr(self, e: ast.Expr) -> int | None:
         """The value of an integral constant expression, else None."""
@@ -164,25 +193,32 @@ class Checker:
         if rt.sou is not None and rt.sou.members is None:
             raise self.err(node, "D_DECL_INCOMPLETE",
                            f"incomplete struct/union/enum {t}: {name}")
-        if cls == "self":
-            raise self.unsupported(node, "thread-local variables")
+        keys: list[T.DType] | None = None
         if rt.kind == "assoc":
-            raise self.unsupported(node, "associative arrays")
-        if cls == "this":
-            table = self.scope.locals
-            kind = "local"
-        else:
-            table = self.scope.globals
-            kind = "global"
+            if cls == "this":
+                raise self.err(node, "D_DECL_LOCASSC", "associative arrays may not "
+                               f"be declared as local variables: {name}")
+            assert rt.ref is not None
+            keys = list(rt.params or [])
+            if len(keys) > lib.DIF_DTR_NREGS:
+                raise library_error("EDT_NOTUPREG")
+            t = rt.ref
+            if T.resolve(t).sou is not None or T.resolve(t).kind == "array":
+                raise self.unsupported(node, "associative arrays of this element type")
+        kind = {"this": "local", "self": "thread"}.get(cls or "", "global")
+        table = self.scope.table(kind)
         if name in BUILTINS or name in self.env.inlines or \
                 name in self.env.enum_consts:
             raise self.err(node, "D_DECL_IDRED", f"identifier redeclared: {name}")
         old = table.get(name)
         if old is not None:
-            if not T.same(old.type, t):
+            if not T.same(old.type, t) or (old.keys is None) != (keys is None) or \
+                    (keys is not None and old.keys is not None and
+                     (len(keys) != len(old.keys) or
+                      not all(T.same(a, b) for a, b in zip(keys, old.keys, strict=True)))):
                 raise self.err(node, "D_DECL_IDRED", f"identifier redeclared: {name}")
             return
-        self.scope.declare(kind, name, t)
+        self.scope.declare(kind, name, t, keys)
 
     def inline_item(self, d: ast.InlineDecl) -> None:
         name, t = self.decl.apply(self.decl.specs_type(d.specs), d.declarator)
@@ -231,6 +267,9 @@ class Checker:
     def check_clause(self, clause: ast.Clause) -> None:
         # libdtrace cooks the action list before the predicate
         self.region = "action list"
+        d = clause.descs[0] if clause.descs else None
+        # dtrace_desc2str of the clause's (first) probe description
+        self.pdesc = f"{d.provider}:{d.module}:{d.function}:{d.name}" if d else ""
         for stmt in clause.stmts:
             self.statement(stmt)
         if clause.predicate is not None:
@@ -261,17 +300,299 @@ class Checker:
             self.expr(stmt)
 
     def aggregation(self, stmt: ast.Assign) -> None:
+        """@name[keys] = func(args): checks of dt_cook_op2/dt_compile_agg.
+
+        Annotates stmt with .agg (the AggVar) and .incr (the increment
+        expression of quantize/lquantize/llquantize, or None)."""
         agg = stmt.target
         assert isinstance(agg, ast.Agg)
-        if stmt.op != "=" or not (isinstance(stmt.value, ast.Call) and
-                                  stmt.value.name in AGG_FUNCS):
+        call = stmt.value
+        if stmt.op != "=" or not (isinstance(call, ast.Call) and call.name in AGG_FUNCS):
             raise self.err(stmt, "D_AGG_FUNC", f"@{agg.name} must be assigned the "
                            "result of an aggregating function")
-        for k in agg.keys or []:
-            self.expr(k)
-        for a in stmt.value.args:
+        for a in call.args:
             self.expr(a)
-        raise self.unsupported(stmt, "aggregations")
+        params, varargs = AGG_PROTOS[call.name]
+        self.check_sign(call, f"{call.name}( )", params, call.args, varargs=varargs)
+        old = self.scope.aggs.get(agg.name)
+        if old is not None and old.func != call.name:
+            raise self.err(stmt, "D_AGG_REDEF", f"aggregation redefined: @{agg.name}\n\t "
+                           f"current: @{agg.name} = {call.name}( )\n\tprevious: "
+                           f"@{agg.name} = {old.func}( ) : line {old.line}")
+        keys = agg.keys or []
+        keytypes = [self.expr(k) for k in keys]
+        for i, (k, kt) in enumerate(zip(keys, keytypes, strict=True)):
+            if kt.kind == "void":
+                raise self.err(k, "D_KEY_TYPE", f"{kt} expression may not be used as "
+                               f"aggregation index: key #{i + 1}")
+            _check_key_type(self, k, kt)
+        if old is not None:
+            self.check_sign(agg, f"@{agg.name}[ ]", list(old.keys), keys, iskey=True)
+        if len(keys) + 2 > lib.DIF_DTR_NREGS + 2:
+            raise library_error("EDT_NOTUPREG")
+        if call.args and not T.resolve(call.args[0].type).is_scalar:
+            raise self.err(call, "D_AGG_SCALAR", f"{call.name}( ) argument #1 must "
+                           "be of scalar type")
+        arg = 0
+        incr: ast.Expr | None = None
+        argmax = 0
+        if call.name == "lquantize":
+            arg, incr = self._lquantize(stmt, call, old)
+            argmax = 5
+        elif call.name == "llquantize":
+            arg, incr = self._llquantize(stmt, call, old)
+            argmax = 6
+        elif call.name == "quantize":
+            incr = call.args[1] if len(call.args) > 1 else None
+            argmax = 2
+        if incr is not None:
+            if not T.resolve(incr.type).is_scalar:
+                raise self.err(stmt, "D_PROTO_ARG", f"{call.name}( ) increment value "
+                               f"(argument #{argmax}) must be of scalar type")
+            if len(call.args) > argmax:
+                raise self.err(incr, "D_PROTO_LEN", f"{call.name}( ) prototype mismatch: "
+                               f"{len(call.args)} args passed, at most {argmax} expected")
+        if old is None:
+            old = AggVar(len(self.scope.aggs) + 1, agg.name, call.name,
+                         AGG_KINDS[call.name], keytypes, arg, stmt.line)
+            self.scope.aggs[agg.name] = old
+        stmt.agg = old  # type: ignore[attr-defined]
+        stmt.incr = incr  # type: ignore[attr-defined]
+        stmt.type = T.VOID
+
+    def _lquantize(self, stmt: ast.Assign, call: ast.Call,
+                   old: AggVar | None) -> tuple[int, ast.Expr | None]:
+        a = call.args
+        base = fold(a[1]) if a[1].type.is_int else None
+        if base is None:
+            raise self.err(a[1], "D_LQUANT_BASETYPE",
+                           "lquantize( ) argument #1 must be an integer constant")
+        if not -(1 << 31) <= base < (1 << 31):
+            raise self.err(a[1], "D_LQUANT_BASEVAL",
+                           "lquantize( ) argument #1 must be a 32-bit quantity")
+        limit = fold(a[2]) if a[2].type.is_int else None
+        if limit is None:
+            raise self.err(a[2], "D_LQUANT_LIMTYPE",
+                           "lquantize( ) argument #2 must be an integer constant")
+        if not -(1 << 31) <= limit < (1 << 31):
+            raise self.err(a[2], "D_LQUANT_LIMVAL",
+                           "lquantize( ) argument #2 must be a 32-bit quantity")
+        if limit < base:
+            raise self.err(stmt, "D_LQUANT_MISMATCH", "lquantize( ) base (argument #1) "
+                           "must be less than limit (argument #2)")
+        step = 1
+        if len(a) > 3:
+            v = fold(a[3]) if a[3].type.is_int else None
+            if v is None or v <= 0 or (a[3].type.signed is False and v == 0):
+                raise self.err(a[3], "D_LQUANT_STEPTYPE", "lquantize( ) argument #3 "
+                               "must be a non-zero positive integer constant")
+            if v > 0xFFFF:
+                raise self.err(a[3], "D_LQUANT_STEPVAL",
+                               "lquantize( ) argument #3 must be a 16-bit quantity")
+            step = v
+        levels = (limit - base) // step
+        if levels == 0:
+            raise self.err(stmt, "D_LQUANT_STEPLARGE", "lquantize( ) step (argument #3) "
+                           "too large: must have at least one quantization level")
+        if levels > 0xFFFF:
+            raise self.err(stmt, "D_LQUANT_STEPSMALL", "lquantize( ) step (argument #3) "
+                           "too small: number of quantization levels must be a 16-bit "
+                           "quantity")
+        arg = (step << 48) | (levels << 32) | (base & 0xFFFFFFFF)
+        if old is not None and old.arg != arg:
+            obase = old.arg & 0xFFFFFFFF
+            obase -= (1 << 32) if obase >> 31 else 0
+            olevels = (old.arg >> 32) & 0xFFFF
+            ostep = old.arg >> 48
+            if obase != base:
+                raise self.err(stmt, "D_LQUANT_MATCHBASE", "lquantize( ) base (argument "
+                               "#1) doesn't match previous declaration: expected "
+                               f"{obase}, found {base}")
+            if olevels * ostep != levels * step:
+                raise self.err(stmt, "D_LQUANT_MATCHLIM", "lquantize( ) limit (argument "
+                               "#2) doesn't match previous declaration: expected "
+                               f"{obase + olevels * ostep}, found {base + levels * step}")
+            raise self.err(stmt, "D_LQUANT_MATCHSTEP", "lquantize( ) step (argument #3) "
+                           "doesn't match previous declaration: expected "
+                           f"{ostep}, found {step}")
+        return arg, (a[4] if len(a) > 4 else None)
+
+    _LLQ = (("factor", "FACTOR", 48), ("low magnitude", "LOW", 32),
+            ("high magnitude", "HIGH", 16), ("linear steps per magnitude", "NSTEP", 0))
+
+    def _llquantize(self, stmt: ast.Assign, call: ast.Call,
+                    old: AggVar | None) -> tuple[int, ast.Expr | None]:
+        a = call.args
+        vals: list[int] = []
+        arg = 0
+        for i, (what, tag, shift) in enumerate(self._LLQ):
+            e = a[i + 1]
+            v = fold(e) if e.type.is_int else None
+            if v is None:
+                raise self.err(e, f"D_LLQUANT_{tag}TYPE", f"llquantize( ) argument "
+                               f"#{i + 1} ({what}) must be an integer constant")
+            if not 0 <= v <= 0xFFFF:
+                raise self.err(e, f"D_LLQUANT_{tag}VAL", f"llquantize( ) argument "
+                               f"#{i + 1} ({what}) must be an unsigned 16-bit quantity")
+            vals.append(v)
+            arg |= v << shift
+        factor, low, high, nsteps = vals
+        if factor < 2:
+            raise self.err(stmt, "D_LLQUANT_FACTORSMALL",
+                           "llquantize( ) factor (argument #1) must be two or more")
+        if low >= high:
+            raise self.err(stmt, "D_LLQUANT_MAGRANGE", "llquantize( ) high magnitude "
+                           "(argument #3) must be greater than low magnitude (argument #2)")
+        if nsteps < factor:
+            raise self.err(stmt, "D_LLQUANT_FACTORNSTEPS", "llquantize( ) factor "
+                           "(argument #1) must be less than or equal to the number of "
+                           "linear steps per magnitude (argument #4)")
+        v = factor
+        while v < nsteps:
+            v *= factor
+        if nsteps % factor or v % nsteps:
+            raise self.err(stmt, "D_LLQUANT_FACTOREVEN", "llquantize( ) factor "
+                           "(argument #1) must evenly divide the number of steps per "
+                           "magnitude (argument #4), and the number of steps per "
+                           "magnitude must evenly divide a power of the factor")
+        order = 1
+        for _ in range(high + 2):
+            order *= factor
+            if order >= 1 << 64:
+                break
+        if order >= 1 << 64:
+            raise self.err(stmt, "D_LLQUANT_MAGTOOBIG", f"llquantize( ) factor ({factor}) "
+                           f"raised to power of high magnitude ({high}) plus 1 "
+                           "overflows 64-bits")
+        if old is not None and old.arg != arg:
+            for i, (what, tag, shift) in enumerate(self._LLQ):
+                expected = (old.arg >> shift) & 0xFFFF
+                if expected != vals[i]:
+                    raise self.err(stmt, f"D_LLQUANT_{tag}MATCH", f"llquantize( ) {what} "
+                                   f"(argument #{i + 1}) doesn't match previous "
+                                   f"declaration: expected {expected}, found {vals[i]}")
+        return arg, (a[5] if len(a) > 5 else None)
+
+    def check_sign(self, node: ast.Node, label: str, params: list[T.DType | None],
+                   args: list[ast.Expr], *, iskey: bool = False, optargs: int = -1,
+                   varargs: int = -1) -> None:
+        """dt_idcook_sign: the argument (or key) list against a prototype.
+
+        params: None entries match any type ("@"); optargs: the number of
+        required arguments when the last ones are optional; varargs: the
+        index of "..." (only the ones before it are checked)."""
+        argc = len(args)
+        if varargs >= 0:
+            mismatch, limit = argc < varargs, varargs
+        elif optargs >= 0:
+            mismatch, limit = argc < optargs or argc > len(params), argc
+        else:
+            mismatch, limit = argc != len(params), len(params)
+        if mismatch:
+            what = "key" if iskey else "arg"
+            expected = f"at least {optargs}" if optargs >= 0 else str(limit)
+            raise self.err(node, "D_PROTO_LEN", f"{label} prototype mismatch: {argc} "
+                           f"{what}{' ' if argc == 1 else 's '}passed, {expected} expected")
+        for i in range(limit):
+            p = params[i]
+            if p is not None and not _argcompat(p, args[i]):
+                what = "key" if iskey else "argument"
+                raise self.err(node, "D_PROTO_ARG", f"{label} {what} #{i + 1} is "
+                               f"incompatible with prototype:\n\tprototype: {p}\n"
+                               f"\t{what:>9}: {args[i].type}")
+
+    def _agg_arg(self, call: ast.Call, i: int, tag: str) -> AggVar:
+        """Argument i of clear/trunc/normalize/denormalize/printa: an
+        aggregation that has been assigned."""
+        a = call.args[i]
+        if not isinstance(a, ast.Agg):
+            t = self.expr(a)
+            raise self.err(call, f"D_{tag}_AGGARG", f"{call.name}( ) argument #{i + 1} is "
+                           "incompatible with prototype:\n\tprototype: aggregation\n"
+                           f"\t argument: {t}")
+        var = self.scope.aggs.get(a.name)
+        if var is None:
+            raise self.err(call, f"D_{tag}_AGGBAD", f"undefined aggregation: @{a.name}")
+        a.agg = var  # type: ignore[attr-defined]
+        a.type = T.VOID
+        return var
+
+    def action_clear(self, call: ast.Call) -> None:
+        if len(call.args) != 1:
+            raise self.err(call, "D_CLEAR_PROTO", f"clear( ) prototype mismatch: "
+                           f"{len(call.args)} args passed, 1 expected")
+        self._agg_arg(call, 0, "CLEAR")
+
+    def action_normalize(self, call: ast.Call) -> None:
+        denormal = call.name == "denormalize"
+        want = 1 if denormal else 2
+        if len(call.args) != want:
+            raise self.err(call, "D_NORMALIZE_PROTO", f"{call.name}( ) prototype mismatch: "
+                           f"{len(call.args)} args passed, {want} expected")
+        if not isinstance(call.args[0], ast.Agg):
+            self._agg_arg(call, 0, "NORMALIZE")
+        if not denormal and not T.resolve(self.expr(call.args[1])).is_scalar:
+            raise self.err(call, "D_NORMALIZE_SCALAR",
+                           f"{call.name}( ) argument #2 must be of scalar type")
+        self._agg_arg(call, 0, "NORMALIZE")
+
+    action_denormalize = action_normalize
+
+    def action_trunc(self, call: ast.Call) -> None:
+        n = len(call.args)
+        if not 1 <= n <= 2:
+            raise self.err(call, "D_TRUNC_PROTO", f"trunc( ) prototype mismatch: {n} args "
+                           f"passed, {'at least 1' if n < 1 else 'no more than 2'} expected")
+        if not isinstance(call.args[0], ast.Agg):
+            self._agg_arg(call, 0, "TRUNC")
+        if n == 2 and not T.resolve(self.expr(call.args[1])).is_scalar:
+            raise self.err(call, "D_TRUNC_SCALAR",
+                           "trunc( ) argument #2 must be of scalar type")
+        self._agg_arg(call, 0, "TRUNC")
+
+    def action_setopt(self, call: ast.Call) -> None:
+        for a in call.args:
+            self.expr(a)
+        self.check_sign(call, "setopt( )", [CONST_CHARP, CONST_CHARP], call.args,
+                        optargs=1)
+
+    def action_printa(self, call: ast.Call) -> None:
+        args = call.args
+        if not args:
+            raise self.err(call, "D_PROTO_LEN",
+                           "printa( ) prototype mismatch: 0 args passed, 1 expected")
+        fmtnode = args[0] if isinstance(args[0], ast.StrLit) else None
+        argr = 2 if fmtnode is not None else 1
+        if len(args) < argr:
+            raise self.err(call, "D_PRINTA_PROTO", f"printa( ) prototype mismatch: "
+                           f"{len(args)} args passed, {argr} expected")
+        first: AggVar | None = None
+        for i in range(argr - 1, len(args)):
+            var = self._agg_arg(call, i, "PRINTA")
+            if first is None:
+                first = var
+                continue
+            if len(first.keys) != len(var.keys):
+                n1, n2 = len(first.keys), len(var.keys)
+                raise self.err(call, "D_PRINTA_AGGKEY", f"printa( ): @{first.name} and "
+                               f"@{var.name} do not have matching key signatures: "
+                               f"@{first.name} has {n1} key{'' if n1 == 1 else 's'}, "
+                               f"@{var.name} has {n2} key{'' if n2 == 1 else 's'}")
+            for k, (lt, rt) in enumerate(zip(first.keys, var.keys, strict=True)):
+                if not _typecompat(lt, rt):
+                    raise self.err(call, "D_PRINTA_AGGPROTO", f"printa( ): @{var.name}[ ] "
+                                   f"key #{k + 1} is incompatible with @{first.name}:\n"
+                                   f"{first.name:>9} key #{k + 1}: {lt}\n"
+                                   f"{var.name:>9} key #{k + 1}: {rt}")
+        if fmtnode is not None:
+            fmtnode.type = T.STRING
+            assert first is not None
+            try:
+                form = fmt.parse(fmtnode.value)
+            except DError as e:
+                raise self.err(call, e.tag, e.message) from None
+            call.format = self.validate_format(  # type: ignore[attr-defined]
+                call, form, list(first.keys), aggregation=True)
 
     def _proto_len(self, call: ast.Call, expected: int) -> None:
         if len(call.args) != expected:
@@ -281,6 +602,9 @@ class Checker:
 
     def action_trace(self, call: ast.Call) -> None:
         self._proto_len(call, 1)
+        if isinstance(call.args[0], ast.Agg):
+            raise self.err(call, "D_TRACE_AGG",
+                           "trace( ) may not be applied to an aggregation")
         t = self.expr(call.args[0])
         if t.kind == "void":
             raise self.err(call, "D_TRACE_VOID",
@@ -315,8 +639,9 @@ class Checker:
         call.format = self.validate_format(call, form, argtypes)  # type: ignore[attr-defined]
 
     def validate_format(self, call: ast.Call, form: fmt.Format,
-                        argtypes: list[T.DType]) -> fmt.Format:
-        """dt_printf_validate for printf(): checks and the signed flags."""
+                        argtypes: list[T.DType], *, aggregation: bool = False) -> fmt.Format:
+        """dt_printf_validate for printf() (argtypes: the arguments) and
+        printa() (aggregation: argtypes are the keys, %@ the value)."""
         func = call.name
         foff = 1
         j = 0
@@ -342,6 +667,9 @@ class Checker:
                                    f"\tconversion: % {dyn} {name}\n"
                                    f"\t prototype: int\n\t  argument: {argtypes[j]}")
                 j += 1
+            if "@" in piece.flags and aggregation:
+                signs.append(False)
+                continue
             if "@" in piece.flags:
                 raise self.err(call, "D_PRINTF_AGG_CONV",
                                "%@ conversion requires an aggregation and is not for "
@@ -359,7 +687,7 @@ class Checker:
                                f"conversion #{i + 1} prototype:\n\tconversion: %{name}\n"
                                f"\t prototype: {info.proto}\n\t  argument: {at}")
             signs.append(at.is_int and at.signed)
-        if j < len(argtypes):
+        if j < len(argtypes) and not aggregation:
             raise self.err(call, "D_PRINTF_ARG_EXTRA",
                            f"{func}( ) prototype mismatch: only {j} arguments "
                            "required by this format string")
@@ -385,6 +713,9 @@ class Checker:
     def e_Ident(self, e: ast.Ident) -> T.DType:
         var = BUILTINS.get(e.name) or self.scope.globals.get(e.name)
         if var is not None:
+            if var.keys is not None:
+                raise self.err(e, "D_ARR_BADREF", f"{e.name} is an associative array "
+                               "and may only be referenced with [ ]")
             e.var = var  # type: ignore[attr-defined]
             return var.type
         inline = self.env.inlines.get(e.name)
@@ -410,6 +741,10 @@ class Checker:
                           T.pointer(task))
                 e.var = var  # type: ignore[attr-defined]
                 return var.type
+        if e.name == "NULL":
+            # the D library's inline long NULL = 0
+            e.const = 0  # type: ignore[attr-defined]
+            return T.LONG
         if e.name in ACTIONS or e.name in OTHER_ACTIONS:
             raise self.err(e, "D_CG_EXPR", f"{e.name}( ) may not be called from "
                            "a D expression (D program context required)")
@@ -417,13 +752,14 @@ class Checker:
                        f"failed to resolve {e.name}: Unknown variable name")
 
     def e_ScopedVar(self, e: ast.ScopedVar) -> T.DType:
-        if e.scope == "self":
-            raise self.err(e, "D_VAR_UNSUP",
-                           "thread-local variables are not supported yet")
-        var = self.scope.locals.get(e.name)
+        table = self.scope.tlocals if e.scope == "self" else self.scope.locals
+        var = table.get(e.name)
         if var is None:
             raise self.err(e, "D_VAR_UNDEF",
-                           f"this->{e.name} has not yet been declared or assigned")
+                           f"{e.scope}->{e.name} has not yet been declared or assigned")
+        if var.keys is not None:
+            raise self.err(e, "D_ARR_BADREF", f"{e.scope}->{e.name} is an associative "
+                           "array and may only be referenced with [ ]")
         e.var = var  # type: ignore[attr-defined]
         return var.type
 
@@ -512,21 +848,79 @@ class Checker:
         e.lvalue = op == "->" or getattr(e.operand, "lvalue", False)  # type: ignore[attr-defined]
         return m.type
 
+    def assoc_of(self, e: ast.Index) -> tuple[str, str, str] | None:
+        """(kind, name, prefix) when e indexes an associative array (global
+        a[k] or thread-local self->a[k]), else None."""
+        base = e.operand
+        if isinstance(base, ast.Ident):
+            name = base.name
+            if name in BUILTINS or name == "args" or name in self.env.inlines or \
+                    self.env.enum_constant(name) is not None:
+                return None
+            var = self.scope.globals.get(name)
+            if var is None or var.keys is not None:
+                return "global", name, ""
+            return None
+        if isinstance(base, ast.ScopedVar) and base.scope == "self":
+            var = self.scope.tlocals.get(base.name)
+            if var is None or var.keys is not None:
+                return "thread", base.name, "self->"
+        return None
+
+    def assoc_ref(self, e: ast.Index, kind: str, name: str, prefix: str,
+                  declare: T.DType | None = None) -> Var:
+        """Check the keys of an associative array reference; declare the
+        array with element type `declare` when it does not exist yet."""
+        keytypes = [self.expr(k) for k in e.keys]
+        var = self.scope.table(kind).get(name)
+        if var is None or var.keys is None:
+            for i, (k, kt) in enumerate(zip(e.keys, keytypes, strict=True)):
+                if kt.kind == "void":
+                    raise self.err(k, "D_KEY_TYPE", f"{kt} expression may not be used "
+                                   f"as associative array index: key #{i + 1}")
+                _check_key_type(self, k, kt)
+            if declare is None:
+                raise self.err(e, "D_VAR_UNDEF",
+                               f"{prefix}{name} has not yet been declared or assigned")
+            if len(e.keys) > lib.DIF_DTR_NREGS:
+                raise library_error("EDT_NOTUPREG")
+            var = self.scope.declare(kind, name, declare, keytypes)
+        else:
+            self.check_sign(e, f"{prefix}{name}[ ]", list(var.keys), e.keys, iskey=True)
+        e.var = var  # type: ignore[attr-defined]
+        e.type = var.type
+        e.operand.type = var.type
+        return var
+
+    def args_ref(self, e: ast.Index) -> T.DType:
+        """args[N]: N an integer constant; untyped (int64_t) until providers
+        describe their arguments."""
+        n = len(e.keys)
+        if n != 1:
+            raise self.err(e, "D_PROTO_LEN", f"args[ ] prototype mismatch: {n} "
+                           f"arg{' ' if n == 1 else 's '}passed, 1 expected")
+        kt = self.expr(e.keys[0])
+        v = fold(e.keys[0]) if kt.is_int else None
+        if v is None:
+            raise self.err(e, "D_PROTO_ARG", "args[ ] argument #1 is incompatible with "
+                           f"prototype:\n\tprototype: integer constant\n\t argument: {kt}")
+        if v < 0 or v > 255:
+            raise self.err(e, "D_ARGS_IDX", f"index {v} is out of range for probe "
+                           f"{self.pdesc} args[ ]")
+        e.arg_index = v  # type: ignore[attr-defined]
+        return T.TYPEDEFS["int64_t"]
+
     def e_Index(self, e: ast.Index) -> T.DType:
         base = e.operand
-        if isinstance(base, ast.Ident) and base.name not in BUILTINS and \
-                base.name not in self.scope.globals and base.name != "args":
-            for k in e.keys:
-                self.expr(k)
-            raise self.unsupported(e, "associative arrays")
         if isinstance(base, ast.Ident) and base.name == "args":
-            raise self.unsupported(e, "typed probe arguments (args[])")
-        if isinstance(base, ast.ScopedVar) and base.scope == "self":
-            raise self.unsupported(e, "thread-local variables")
+            return self.args_ref(e)
+        assoc = self.assoc_of(e)
+        if assoc is not None:
+            return self.assoc_ref(e, *assoc).type
         t = self.expr(base)
         rt = T.resolve(t)
         if rt.kind not in ("ptr", "array"):
-            raise self.err(e, "D_OP_INCOMPAT" if rt.kind != "assoc" else "D_VAR_UNSUP",
+            raise self.err(e, "D_OP_INCOMPAT",
                            f'operands have incompatible types: "{t}" [ ] "int"')
         if len(e.keys) != 1:
             raise self.err(e, "D_ARR_BADREF",
@@ -538,7 +932,9 @@ class Checker:
         return self.deref(e, t)
 
     def e_Agg(self, e: ast.Agg) -> T.DType:
-        raise self.unsupported(e, "aggregations")
+        raise self.err(e, "D_AGG_FUNC", f"@{e.name} may only be used as the target of "
+                       "an aggregating function or as an argument of an aggregation "
+                       "action")
 
     def e_Macro(self, e: ast.Macro) -> T.DType:
         v = self.macros.lookup(e.name, e.line)
@@ -681,6 +1077,17 @@ class Checker:
         if e.name in AGG_FUNCS:
             raise self.err(e, "D_CG_EXPR", f"{e.name}( ) may not be called from a "
                            "D expression (D program context required)")
+        proto = PROTOS.get(e.name)
+        if proto is not None:
+            for a in e.args:
+                self.expr(a)
+            optargs = len(proto.params) - proto.optional if proto.optional else -1
+            self.check_sign(e, f"{e.name}( )", list(proto.params), e.args,
+                            optargs=optargs)
+            e.subr = proto  # type: ignore[attr-defined]
+            return proto.ret
+        if e.name in SOLARIS_ONLY:
+            raise self.err(e, "D_VAR_UNSUP", f"{e.name}( ) has no meaning on Linux")
         if e.name in SUBROUTINES:
             raise self.err(e, "D_VAR_UNSUP", f"{e.name}( ) is not supported yet")
         if e.name in BUILTINS or e.name in self.scope.globals:
@@ -698,15 +1105,17 @@ class Checker:
         if isinstance(target, ast.Ident) and target.name in BUILTINS:
             raise self.err(e, "D_OP_WRITE",
                            f"operator {op} can only be applied to a writable variable")
-        if isinstance(target, ast.ScopedVar) and target.scope == "self":
-            raise self.unsupported(e, "thread-local variables")
-        if isinstance(target, ast.Index):
+        assoc = self.assoc_of(target) if isinstance(target, ast.Index) else None
+        if isinstance(target, ast.Index) and assoc is None:
             self.expr(target)
         if isinstance(target, ast.Ident) and (target.name in self.env.inlines or
                                                target.name in self.env.enum_consts):
             raise self.err(e, "D_OP_WRITE",
                            f"operator {op} can only be applied to a writable variable")
-        if not isinstance(target, ast.Ident | ast.ScopedVar):
+        if assoc is not None and op != "=":
+            assert isinstance(target, ast.Index)
+            self.assoc_ref(target, *assoc)
+        if not isinstance(target, ast.Ident | ast.ScopedVar) and assoc is None:
             t = self.expr(target)
             if getattr(target, "lvalue", False):
                 raise self.err(e, "D_OP_WRITE",
@@ -714,7 +1123,7 @@ class Checker:
             raise self.err(e, "D_OP_LVAL",
                            f"operator {op} requires modifiable lvalue as an operand")
         if op in ("++", "--"):
-            t = self.expr(target)
+            t = target.type if assoc is not None else self.expr(target)
             if not t.is_scalar or t.kind == "array":
                 raise self.err(e, "D_OP_SCALAR",
                                f"operator {op} requires operand of scalar type")
@@ -725,7 +1134,7 @@ class Checker:
         assert e.value is not None
         vt = self.expr(e.value)
         if op != "=":
-            t = self.expr(target)
+            t = target.type if assoc is not None else self.expr(target)
             binop = op[:-1]
             if binop in ("+", "-") and (t.is_ptr or vt.is_ptr):
                 if not t.is_ptr or _vfptr(t):
@@ -743,32 +1152,55 @@ class Checker:
         if vt.kind == "void":
             raise self.err(e, "D_OP_VFPTR", "operator = requires operands of "
                            "compatible types: void value")
-        var = self._lookup_target(target)
+        if assoc is not None:
+            assert isinstance(target, ast.Index)
+            known = self.scope.table(assoc[0]).get(assoc[1])
+            if known is None or known.keys is None:
+                self._check_new_var_type(e, vt)
+            var = self.assoc_ref(target, *assoc, declare=vt)
+            if known is None or known.keys is None:
+                target.type = var.type
+                return var.type
+        else:
+            var = self._lookup_target(target)
         if var is None:
-            rvt = T.resolve(vt)
-            if rvt.kind in ("array", "func") and not vt.is_string:
-                raise self.err(e, "D_OP_ARRFUN", f'operator {op} may not be applied to '
-                               f'operand of type "{vt}"')
-            if rvt.sou is not None:
-                raise self.unsupported(e, "struct-valued variables")
-            kind = "global" if isinstance(target, ast.Ident) else "local"
-            name = target.name
+            self._check_new_var_type(e, vt)
+            kind = "global" if isinstance(target, ast.Ident) else \
+                "thread" if getattr(target, "scope", "") == "self" else "local"
+            name = target.name  # type: ignore[attr-defined]
             var = self.scope.declare(kind, name, vt)
         elif T.resolve(var.type).kind in ("array", "func"):
             raise self.err(e, "D_OP_ARRFUN", f'operator {op} may not be applied to '
                            f'operand of type "{var.type}"')
-        elif not _assignable(var.type, vt):
+        elif not _assignable(var.type, vt) and not (
+                var.type.is_string and vt.is_int and fold(e.value) == 0):
+            # a string takes NULL: assigning 0 deletes a dynamic variable
             raise self.err(e, "D_OP_INCOMPAT", "operands have incompatible types: "
                            f'"{var.type}" = "{vt}"')
         target.var = var  # type: ignore[attr-defined]
         target.type = var.type
         return var.type
 
+    def _check_new_var_type(self, e: ast.Assign, vt: T.DType) -> None:
+        """The type of the value that implicitly declares a variable."""
+        rvt = T.resolve(vt)
+        if rvt.kind in ("array", "func") and not vt.is_string:
+            raise self.err(e, "D_OP_ARRFUN", f'operator {e.op} may not be applied to '
+                           f'operand of type "{vt}"')
+        if rvt.sou is not None:
+            raise self.unsupported(e, "struct-valued variables")
+
     def _lookup_target(self, target: ast.Expr) -> Var | None:
         if isinstance(target, ast.Ident):
-            return self.scope.globals.get(target.name)
-        assert isinstance(target, ast.ScopedVar)
-        return self.scope.locals.get(target.name)
+            var = self.scope.globals.get(target.name)
+        else:
+            assert isinstance(target, ast.ScopedVar)
+            table = self.scope.tlocals if target.scope == "self" else self.scope.locals
+            var = table.get(target.name)
+        if var is not None and var.keys is not None:
+            raise self.err(target, "D_ARR_BADREF", f"{_node_name(target)} is an "
+                           "associative array and may only be referenced with [ ]")
+        return var
 
 
 def _ptrish(t: T.DType) -> bool:
@@ -821,6 +1253,42 @@ def _assignable(lt: T.DType, rt: T.DType) -> bool:
     if a.kind == "ptr" and b.is_int:
         return False
     return False
+
+
+def _check_key_type(checker: Checker, k: ast.Expr, t: T.DType) -> None:
+    """Keys are values or by-reference objects of known size."""
+    rt = T.resolve(t)
+    if rt.kind == "func" or (rt.kind in ("array", "struct", "union") and not rt.size):
+        raise checker.unsupported(k, f"keys of type {t}")
+
+
+def _strcompat(t: T.DType) -> bool:
+    """dt_node_is_strcompat: a string, or a char pointer or array."""
+    if t.is_string:
+        return True
+    return t.kind in ("ptr", "array") and t.ref is not None and \
+        T.resolve(t.ref).name in ("char", "signed char", "unsigned char")
+
+
+def _typecompat(lt: T.DType, rt: T.DType) -> bool:
+    """dt_node_is_argcompat on two types (no constant-zero rule)."""
+    a, b = T.resolve(lt), T.resolve(rt)
+    if a.is_int and b.is_int or _strcompat(a) and _strcompat(b):
+        return True
+    if a.sou is not None or b.sou is not None or a.kind == "func":
+        return T.same(a, b)
+    if a.kind in ("ptr", "array") and b.kind in ("ptr", "array"):
+        return _vfptr(a) or _vfptr(b) or (a.ref is not None and b.ref is not None and
+                                           T.same(a.ref, b.ref))
+    return T.same(a, b)
+
+
+def _argcompat(p: T.DType, arg: ast.Expr) -> bool:
+    """dt_node_is_argcompat: may arg be passed for a parameter of type p?
+    A pointer parameter also takes the integer constant 0 (NULL)."""
+    if (T.resolve(p).kind == "ptr" or p.is_string) and arg.type.is_int and fold(arg) == 0:
+        return True
+    return _typecompat(p, arg.type)
 
 
 def _node_name(e: ast.Expr) -> str:

@@ -268,7 +268,9 @@ def test_if_compiles_to_more_ecbs() -> None:
      "signature expected as array declaration subscript"),
     ("inline int I = \"s\";", "D_OP_INCOMPAT",
      'inline I definition uses incompatible types: "int" = "string"'),
-    ("BEGIN { trace(strlen(\"x\")); }", "D_VAR_UNSUP", "strlen( ) is not supported yet"),
+    ("BEGIN { trace(strlen(\"x\", 1)); }", "D_PROTO_LEN",
+     "strlen( ) prototype mismatch: 2 args passed, 1 expected"),
+    ("BEGIN { trace(msgsize(0)); }", "D_VAR_UNSUP", "msgsize( ) has no meaning on Linux"),
     ("BEGIN { @a = 1; }", "D_AGG_FUNC",
      "@a must be assigned the result of an aggregating function"),
 ])

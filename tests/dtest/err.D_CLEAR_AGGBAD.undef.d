@@ -1,0 +1,4 @@
+END
+{
+	clear(@nope);
+}

@@ -1,0 +1,9 @@
+BEGIN
+{
+	@a = count();
+}
+
+END
+{
+	normalize(@a);
+}
