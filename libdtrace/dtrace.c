@@ -100,3 +100,23 @@ int dt_bufsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
 	bd->dtbd_cpu = cpu;
 	return dt_ioctl(fd, DTRACEIOC_BUFSNAP, bd);
 }
+
+int dt_aggsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
+	       struct dtrace_bufdesc *bd)
+{
+	memset(bd, 0, sizeof(*bd));
+	bd->dtbd_data = (uint64_t)(uintptr_t)buf;
+	bd->dtbd_size = size;
+	bd->dtbd_cpu = cpu;
+	return dt_ioctl(fd, DTRACEIOC_AGGSNAP, bd);
+}
+
+int dt_aggdesc(int fd, uint32_t aggid, struct dtrace_aggdesc *ad,
+	       struct dtrace_recdesc *recs, uint32_t nrecs)
+{
+	memset(ad, 0, sizeof(*ad));
+	ad->dtagd_id = aggid;
+	ad->dtagd_nrecs = nrecs;
+	ad->dtagd_recs = (uint64_t)(uintptr_t)recs;
+	return dt_ioctl(fd, DTRACEIOC_AGGDESC, ad);
+}

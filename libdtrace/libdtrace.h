@@ -25,5 +25,9 @@ int dt_stop(int fd, uint32_t *cpu);
 int dt_status(int fd, struct dtrace_status *st);
 int dt_bufsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
 	       struct dtrace_bufdesc *bd);
+int dt_aggsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
+	       struct dtrace_bufdesc *bd);
+int dt_aggdesc(int fd, uint32_t aggid, struct dtrace_aggdesc *ad,
+	       struct dtrace_recdesc *recs, uint32_t nrecs);
 
 #endif /* _LIBDTRACE_H */

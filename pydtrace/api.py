@@ -18,6 +18,7 @@ from types import FrameType
 from typing import BinaryIO
 
 from pydtrace.compiler import Compiler, Program
+from pydtrace.consume.aggregate import Aggregations, SortOptions, python_key, python_value
 from pydtrace.consume.loop import Printer, Session
 from pydtrace.consume.output import LIST_HEADER, list_line
 from pydtrace.options import Options
@@ -75,6 +76,7 @@ class Consumer:
         self.programs: list[Program] = []
         self.device: Device | None = None
         self.session: Session | None = None
+        self.aggs: Aggregations | None = None
         self._interrupted = False
 
     # -- options --------------------------------------------------------------
@@ -129,24 +131,62 @@ class Consumer:
         self.out.flush()
         return n
 
+    def sort_options(self) -> SortOptions:
+        """The aggsort* options as the aggregation printing uses them."""
+
+        def number(name: str) -> int:
+            v = self.options.get(name)
+            return v if self._flag(name) and isinstance(v, int) else 0
+
+        return SortOptions(
+            key=self._flag("aggsortkey"),
+            rev=self._flag("aggsortrev"),
+            pos=number("aggsortpos"),
+            keypos=number("aggsortkeypos"),
+        )
+
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
         device = self.open()
+        self.aggs = Aggregations(device.aggdesc, {v.id: v for v in self.compiler.aggregations})
         printer = Printer(
             device,
             self.compiler.formats,
             self.out,
             quiet=self.quiet,
             rawbytes=self._flag("rawbytes"),
+            aggs=self.aggs,
+            aggopts=self.sort_options(),
         )
         self.session = Session(
             device,
             printer,
             bufsize=int(self.options.get("bufsize")),
             switchrate=int(self.options.get("switchrate")),
+            aggsize=int(self.options.get("aggsize")),
+            aggrate=int(self.options.get("aggrate")),
             warn=self.warn,
         )
         self.session.go()
+
+    def aggregations(self) -> dict[str, dict[tuple[object, ...], object]]:
+        """The merged aggregations as of the last snapshot: variable name ("" for
+        @) -> {key tuple: value}; quantize-family values are lists of
+        (bucket lower bound, count), None standing for "below the range"."""
+        out: dict[str, dict[tuple[object, ...], object]] = {}
+        if self.aggs is None:
+            return out
+        variables = {v.id: v for v in self.compiler.aggregations}
+        for e in self.aggs.sorted(self.sort_options()):
+            var = variables.get(e.varid)
+            name = var.name if var is not None else f"<{e.varid}>"
+            types = list(getattr(var, "keys", []) or [])
+            key = tuple(
+                python_key(rec, raw, getattr(types[i], "signed", True) if i < len(types) else True)
+                for i, (rec, raw) in enumerate(zip(e.keyrecs, e.keys, strict=True))
+            )
+            out.setdefault(name, {})[key] = python_value(e)
+        return out
 
     def interrupt(self) -> None:
         """Ask a running :meth:`run` to stop (END fires); safe in a signal handler."""
@@ -168,6 +208,10 @@ class Consumer:
             for sig, handler in old.items():
                 signal.signal(sig, handler)
         self.out.write(b"\n")
+        if self.aggs is not None:
+            # dtrace(1): every aggregation not printed by printa(), at the end
+            printer = self.session.printer
+            self.out.write(self.aggs.print_unprinted(printer.aggopts))
         self.out.flush()
         return 0 if status is None else status & 0xFF
 

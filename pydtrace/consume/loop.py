@@ -7,18 +7,36 @@ order (BEGIN's CPU first on the first pass, END's CPU last once stopped).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
 from pydtrace.abi import lib
-from pydtrace.consume.output import HEADER, cpu_drops, probe_line, status_drops, trace_value
-from pydtrace.consume.printf import PrintfError, format_printf
+from pydtrace.consume.aggregate import Aggregations, SortOptions
+from pydtrace.consume.output import (
+    HEADER,
+    agg_drops,
+    cpu_drops,
+    probe_line,
+    status_drops,
+    trace_value,
+)
+from pydtrace.consume.printf import PrintfError, format_printa, format_printf
 from pydtrace.consume.records import EcbRecord, ecb_records
 from pydtrace.fmt import Format
-from pydtrace.runtime import Device, DeviceError, ProbeDesc, Status
+from pydtrace.runtime import Device, DeviceError, ProbeDesc, RecDesc, Status
 
 NANOSEC = 1_000_000_000
+
+# dtad_arg of DTRACEACT_LIBACT records (pydtrace.sema.aggs, kept in step by
+# tests/unit/test_aggregate.py; the consumer layer does not import sema).
+LIBACT_CLEAR = 1
+LIBACT_NORMALIZE = 2
+LIBACT_DENORMALIZE = 3
+LIBACT_TRUNC = 4
+LIBACT_SETOPT = 5
+_FALSE = ("0", "false", "no", "off", "unset")
 POLL_NS = 20_000_000  # status polling: short, so exit() is noticed promptly
 
 
@@ -37,12 +55,16 @@ class Printer:
         *,
         quiet: bool = False,
         rawbytes: bool = False,
+        aggs: Aggregations | None = None,
+        aggopts: SortOptions | None = None,
     ) -> None:
         self.device = device
         self.formats = formats
         self.out = out
         self.quiet = quiet
         self.rawbytes = rawbytes
+        self.aggs = aggs
+        self.aggopts = aggopts if aggopts is not None else SortOptions()
         self.heading = False
         self.exit_status: int | None = None
 
@@ -79,12 +101,81 @@ class Printer:
                     raise ConsumeError(self._fault(rec, str(e))) from e
                 i = j
                 continue
+            if r.action == lib.DTRACEACT_PRINTA:
+                j = i
+                varids = []
+                while j < len(recs) and recs[j].action == r.action and recs[j].uarg == r.uarg:
+                    varids.append(rec.integer(recs[j], False))
+                    j += 1
+                parts.append(self._printa(rec, r.format, varids))
+                i = j
+                continue
+            if r.action == lib.DTRACEACT_LIBACT:
+                i = self._libact(rec, i)
+                continue
             if r.size:
                 parts.append(trace_value(rec.raw(r), self.quiet, self.rawbytes))
             i += 1
         if not self.quiet:
             parts.append(b"\n")
         self.out.write(b"".join(parts))
+
+    def _printa(self, rec: EcbRecord, fmtidx: int, varids: list[int]) -> bytes:
+        """printa() of those aggregation variables, with or without a format."""
+        if self.aggs is None or not varids:
+            return b""
+        try:
+            if 0 < fmtidx <= len(self.formats):
+                return self.aggs.printa_format(
+                    self.formats[fmtidx - 1], varids, self.aggopts, format_printa
+                )
+            return self.aggs.printa(varids, self.aggopts)
+        except (PrintfError, ValueError, KeyError) as e:
+            raise ConsumeError(self._fault(rec, str(e))) from e
+
+    def _libact(self, rec: EcbRecord, i: int) -> int:
+        """clear, trunc, normalize, denormalize, setopt at record i; the
+        index of the record after it."""
+        recs = rec.eprobe.recs
+        r = recs[i]
+        arg: RecDesc | None = None
+        if r.arg in (LIBACT_NORMALIZE, LIBACT_TRUNC, LIBACT_SETOPT):
+            if i + 1 >= len(recs) or recs[i + 1].action != r.action or recs[i + 1].arg != r.arg:
+                raise ConsumeError(self._fault(rec, "library action without its argument"))
+            arg = recs[i + 1]
+        if r.arg == LIBACT_SETOPT and arg is not None:
+            name = rec.cstr(r).decode("utf-8", "replace")
+            value = rec.cstr(arg).decode("utf-8", "replace") if arg.size > 8 else None
+            self.setopt(name, value)
+            return i + 2
+        aggs = self.aggs
+        if aggs is not None and r.size == 8:
+            varid = rec.integer(r, False)
+            if r.arg == LIBACT_CLEAR:
+                aggs.clear(varid)
+            elif r.arg == LIBACT_DENORMALIZE:
+                aggs.denormalize(varid)
+            elif arg is not None and arg.size in (1, 2, 4, 8):
+                n = rec.integer(arg, r.arg == LIBACT_TRUNC)
+                if r.arg == LIBACT_TRUNC:
+                    aggs.trunc(varid, n)
+                else:
+                    aggs.normalize(varid, n)
+        return i + (2 if arg is not None else 1)
+
+    def setopt(self, name: str, value: str | None) -> None:
+        """setopt() of a runtime option the printer honours."""
+        on = value is None or value.lower() not in _FALSE
+        if name == "quiet":
+            self.quiet = on
+        elif name == "rawbytes":
+            self.rawbytes = on
+        elif name in ("aggsortkey", "aggsortrev"):
+            field = "key" if name == "aggsortkey" else "rev"
+            self.aggopts = dataclasses.replace(self.aggopts, **{field: on})
+        elif name in ("aggsortpos", "aggsortkeypos") and value is not None and value.isdigit():
+            field = "pos" if name == "aggsortpos" else "keypos"
+            self.aggopts = dataclasses.replace(self.aggopts, **{field: int(value)})
 
     def _fault(self, rec: EcbRecord, text: str) -> str:
         p = self.probe(rec)
@@ -101,12 +192,17 @@ class Session:
         *,
         bufsize: int,
         switchrate: int = NANOSEC,
+        aggsize: int = 4 << 20,
+        aggrate: int = NANOSEC,
         warn: Callable[[str], None],
     ) -> None:
         self.device = device
         self.printer = printer
         self.bufsize = bufsize
         self.switchrate = max(switchrate, 1)
+        self.aggsize = max(aggsize, 8)
+        self.aggrate = max(aggrate, 1)
+        self._last_agg = 0
         self.warn = warn
         self.ncpus = 0
         self.began_on: int | None = None
@@ -146,17 +242,44 @@ class Session:
             now = time.monotonic_ns()
             if not interrupted() and now < next_status:
                 wake = min(next_status, self._last_switch + self.switchrate)
+                if self.printer.aggs is not None:
+                    wake = min(wake, self._last_agg + self.aggrate)
                 time.sleep(max(wake - now, 0) / NANOSEC)
             if interrupted():
                 self.stop()
             next_status = time.monotonic_ns() + POLL_NS
             done = self.status()
+            self.snap_aggregations(force=done)
             self.consume(force=done)
         if self.stopped:
             self.status()  # drops that happened while draining
         return self.printer.exit_status
 
     # -- consuming ------------------------------------------------------------
+    def snap_aggregations(self, force: bool = False) -> None:
+        """Every aggrate: snapshot each CPU's aggregation buffer and merge it
+        (dtrace_aggregate_snap); report aggregation drops."""
+        aggs = self.printer.aggs
+        if aggs is None:
+            return
+        now = time.monotonic_ns()
+        if not force and now - self._last_agg < self.aggrate:
+            return
+        self._last_agg = now
+        for cpu in range(self.ncpus):
+            try:
+                snap = self.device.aggsnap(cpu, self.aggsize)
+            except DeviceError as e:
+                raise ConsumeError(f"processing aborted: {e.message}") from e
+            if snap is None:
+                continue
+            if snap.drops:
+                self.warn(agg_drops(snap.drops, cpu))
+            try:
+                aggs.merge(snap.data)
+            except (ValueError, DeviceError) as e:
+                raise ConsumeError(f"processing aborted: {e}") from e
+
     def consume(self, force: bool = False) -> None:
         """One pass over every CPU's buffer, in dtrace's order."""
         now = time.monotonic_ns()

@@ -109,6 +109,11 @@ def cpu_drops(n: int, cpu: int) -> str:
     return f"{n} {_plural(n, 'drop')} on CPU {cpu}"
 
 
+def agg_drops(n: int, cpu: int) -> str:
+    """dt_handle_cpudrop() for an aggregation buffer."""
+    return f"{n} aggregation {_plural(n, 'drop')} on CPU {cpu}"
+
+
 # Status counters reported as drops (4.5), in libdtrace's order.
 _STATUS_DROPS: tuple[tuple[str, str, str], ...] = (
     ("dyndrops", "dynamic variable drop", ""),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import struct
 import sys
 import time
+from collections.abc import Callable, Sequence
 
 from pydtrace.fmt import Conversion, Format
 
@@ -153,8 +154,27 @@ def format_printf(fmt: Format, args: list[bytes]) -> bytes:
 
     '*' and '.*' consume an integer argument before the value, as in C.
     """
+    return _format(fmt, args, None)
+
+
+# Renders a %@ conversion: (conversion, width, precision) -> bytes.
+AggValue = Callable[[Conversion, "int | None", "int | None"], bytes]
+
+
+def format_printa(fmt: Format, keys: list[bytes], values: Sequence[AggValue]) -> bytes:
+    """The bytes printa(fmt, @a[, @b ...]) prints for one entry.
+
+    Ordinary conversions (and '*' widths) consume the keys in order; each %@
+    conversion prints the next aggregation's value, the last one repeating
+    (libdtrace's dt_printf_format with aggregation data).
+    """
+    return _format(fmt, keys, values)
+
+
+def _format(fmt: Format, args: list[bytes], values: Sequence[AggValue] | None) -> bytes:
     out = []
     it = iter(args)
+    cur = 0
 
     def take() -> bytes:
         try:
@@ -181,5 +201,12 @@ def format_printf(fmt: Format, args: list[bytes]) -> bytes:
             piece = Conversion(
                 piece.text, flags, width, prec, piece.length, piece.conv, piece.signed
             )
+        if values is not None and "@" in piece.flags:
+            if not values:
+                raise PrintfError("%@ conversion without an aggregation")
+            out.append(values[cur](piece, width, prec))
+            if cur < len(values) - 1:
+                cur += 1
+            continue
         out.append(convert(piece, take(), width, prec))
     return b"".join(out)

@@ -144,6 +144,18 @@ class Status:
 
 
 @dataclass(frozen=True)
+class AggDesc:
+    """One aggregation id (DTRACEIOC_AGGDESC): its records, offsets relative
+    to the aggregation record (the u32 id at 0); record 0 is the variable id,
+    then the keys, then the value."""
+
+    aggid: int
+    epid: int
+    size: int
+    recs: tuple[RecDesc, ...]
+
+
+@dataclass(frozen=True)
 class BufSnapshot:
     cpu: int
     data: bytes
@@ -151,6 +163,18 @@ class BufSnapshot:
     errors: int
     oldest: int
     timestamp: int
+
+
+def _recdesc(r: object) -> RecDesc:
+    return RecDesc(
+        r.dtrd_action,
+        r.dtrd_size,
+        r.dtrd_offset,
+        r.dtrd_alignment,
+        r.dtrd_format,
+        r.dtrd_arg,
+        r.dtrd_uarg,
+    )
 
 
 def enable_failure_message(label: str, rv: int, en: object) -> str:
@@ -182,6 +206,9 @@ class Device:
         self._eprobes: dict[int, EProbe] = {}
         self._buf = None
         self._bufsize = 0
+        self._aggbuf = None
+        self._aggbufsize = 0
+        self._aggdescs: dict[int, AggDesc] = {}
 
     # -- lifetime ---------------------------------------------------------
     def close(self) -> None:
@@ -347,3 +374,55 @@ class Device:
             bd.dtbd_oldest,
             bd.dtbd_timestamp,
         )
+
+    # -- aggregations -------------------------------------------------------
+    def aggsnap(self, cpu: int, size: int) -> BufSnapshot | None:
+        """Snapshot (and switch) one CPU's aggregation buffer; None if that
+        CPU has none."""
+        if self._aggbuf is None or self._aggbufsize < size:
+            self._aggbuf = ffi.new("char[]", size)
+            self._aggbufsize = size
+        bd = ffi.new("struct dtrace_bufdesc *")
+        rv = lib.dt_aggsnap(self._fd, cpu, self._aggbuf, self._aggbufsize, bd)
+        while rv == -_errno.ENOSPC and self._aggbufsize < _MAX_SNAPSHOT:
+            # the module tells the size it needs; nothing was switched
+            self._aggbufsize = max(self._aggbufsize * 2, bd.dtbd_size)
+            self._aggbuf = ffi.new("char[]", self._aggbufsize)
+            rv = lib.dt_aggsnap(self._fd, cpu, self._aggbuf, self._aggbufsize, bd)
+        if -rv in _NO_BUFFER:
+            return None
+        _check(rv, f"failed to snapshot aggregation buffer of CPU {cpu}")
+        n = min(bd.dtbd_size, self._aggbufsize)
+        return BufSnapshot(
+            cpu,
+            bytes(ffi.buffer(self._aggbuf, n)),
+            bd.dtbd_drops,
+            bd.dtbd_errors,
+            bd.dtbd_oldest,
+            bd.dtbd_timestamp,
+        )
+
+    def aggdesc(self, aggid: int) -> AggDesc:
+        """The record layout of an aggregation id (cached)."""
+        ad = self._aggdescs.get(aggid)
+        if ad is not None:
+            return ad
+        nrecs = _EPROBE_NRECS
+        d = ffi.new("struct dtrace_aggdesc *")
+        while True:
+            recs = ffi.new("struct dtrace_recdesc[]", nrecs)
+            _check(
+                lib.dt_aggdesc(self._fd, aggid, d, recs, nrecs),
+                f"failed to get description of aggregation {aggid}",
+            )
+            if d.dtagd_nrecs <= nrecs:
+                break
+            nrecs = d.dtagd_nrecs
+        ad = AggDesc(
+            aggid,
+            d.dtagd_epid,
+            d.dtagd_size,
+            tuple(_recdesc(recs[i]) for i in range(d.dtagd_nrecs)),
+        )
+        self._aggdescs[aggid] = ad
+        return ad
