@@ -23,7 +23,6 @@ from pydtrace.lang.parser import parse
 from pydtrace.options import OptionError, Options
 from pydtrace.program import ActDesc, EcbDesc
 from pydtrace.program.serialize import serialize
-from pydtrace.sema import aggs as A
 from pydtrace.sema import types as T
 from pydtrace.sema.aggs import AggVar
 from pydtrace.sema.check import D_NAMES, Checker, Scope, Var
@@ -208,17 +207,19 @@ class Compiler:
                     if isinstance(a, ast.Agg):
                         add(aggid(a), lib.DTRACEACT_PRINTA, index, uarg=uarg)
             elif name in ("clear", "denormalize"):
-                code = A.LIBACT_CLEAR if name == "clear" else A.LIBACT_DENORMALIZE
+                code = (lib.DTRACE_LIBACT_CLEAR if name == "clear"
+                        else lib.DTRACE_LIBACT_DENORMALIZE)
                 add(aggid(args[0]), lib.DTRACEACT_LIBACT, arg=code)
             elif name in ("normalize", "trunc"):
-                code = A.LIBACT_NORMALIZE if name == "normalize" else A.LIBACT_TRUNC
+                code = (lib.DTRACE_LIBACT_NORMALIZE if name == "normalize"
+                        else lib.DTRACE_LIBACT_TRUNC)
                 add(aggid(args[0]), lib.DTRACEACT_LIBACT, arg=code)
                 add(expr(args[1]) if len(args) > 1 else const_difo(0),
                     lib.DTRACEACT_LIBACT, arg=code)
             elif name == "setopt":
-                add(expr(args[0]), lib.DTRACEACT_LIBACT, arg=A.LIBACT_SETOPT)
+                add(expr(args[0]), lib.DTRACEACT_LIBACT, arg=lib.DTRACE_LIBACT_SETOPT)
                 add(expr(args[1]) if len(args) > 1 else const_difo(0),
-                    lib.DTRACEACT_LIBACT, arg=A.LIBACT_SETOPT)
+                    lib.DTRACEACT_LIBACT, arg=lib.DTRACE_LIBACT_SETOPT)
             else:
                 add(expr(stmt, VOID_RTYPE), lib.DTRACEACT_DIFEXPR)
         return acts

@@ -29,13 +29,6 @@ from pydtrace.runtime import Device, DeviceError, ProbeDesc, RecDesc, Status
 
 NANOSEC = 1_000_000_000
 
-# dtad_arg of DTRACEACT_LIBACT records (pydtrace.sema.aggs, kept in step by
-# tests/unit/test_aggregate.py; the consumer layer does not import sema).
-LIBACT_CLEAR = 1
-LIBACT_NORMALIZE = 2
-LIBACT_DENORMALIZE = 3
-LIBACT_TRUNC = 4
-LIBACT_SETOPT = 5
 _FALSE = ("0", "false", "no", "off", "unset")
 POLL_NS = 20_000_000  # status polling: short, so exit() is noticed promptly
 
@@ -139,11 +132,12 @@ class Printer:
         recs = rec.eprobe.recs
         r = recs[i]
         arg: RecDesc | None = None
-        if r.arg in (LIBACT_NORMALIZE, LIBACT_TRUNC, LIBACT_SETOPT):
+        paired = (lib.DTRACE_LIBACT_NORMALIZE, lib.DTRACE_LIBACT_TRUNC, lib.DTRACE_LIBACT_SETOPT)
+        if r.arg in paired:
             if i + 1 >= len(recs) or recs[i + 1].action != r.action or recs[i + 1].arg != r.arg:
                 raise ConsumeError(self._fault(rec, "library action without its argument"))
             arg = recs[i + 1]
-        if r.arg == LIBACT_SETOPT and arg is not None:
+        if r.arg == lib.DTRACE_LIBACT_SETOPT and arg is not None:
             name = rec.cstr(r).decode("utf-8", "replace")
             value = rec.cstr(arg).decode("utf-8", "replace") if arg.size > 8 else None
             self.setopt(name, value)
@@ -151,13 +145,13 @@ class Printer:
         aggs = self.aggs
         if aggs is not None and r.size == 8:
             varid = rec.integer(r, False)
-            if r.arg == LIBACT_CLEAR:
+            if r.arg == lib.DTRACE_LIBACT_CLEAR:
                 aggs.clear(varid)
-            elif r.arg == LIBACT_DENORMALIZE:
+            elif r.arg == lib.DTRACE_LIBACT_DENORMALIZE:
                 aggs.denormalize(varid)
             elif arg is not None and arg.size in (1, 2, 4, 8):
-                n = rec.integer(arg, r.arg == LIBACT_TRUNC)
-                if r.arg == LIBACT_TRUNC:
+                n = rec.integer(arg, r.arg == lib.DTRACE_LIBACT_TRUNC)
+                if r.arg == lib.DTRACE_LIBACT_TRUNC:
                     aggs.trunc(varid, n)
                 else:
                     aggs.normalize(varid, n)

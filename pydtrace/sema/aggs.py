@@ -21,21 +21,7 @@ AGG_KINDS: dict[str, int] = {
                  "lquantize", "llquantize")
 }
 
-# dtad_arg of DTRACEACT_LIBACT actions (pydtrace's own codes; libdtrace keeps
-# its DT_ACT_* private too).  Each library action is a pair of LIBACT
-# records with the same code, except clear and denormalize (one record):
-#   clear(@a)          LIBACT_CLEAR: aggregation variable id (8 bytes)
-#   denormalize(@a)    LIBACT_DENORMALIZE: aggregation variable id
-#   normalize(@a, n)   LIBACT_NORMALIZE: id, then LIBACT_NORMALIZE: n
-#   trunc(@a[, n])     LIBACT_TRUNC: id, then LIBACT_TRUNC: n (0 = all)
-#   setopt(o[, v])     LIBACT_SETOPT: option name (string), then
-#                      LIBACT_SETOPT: value (string), or an 8-byte 0
-#                      when no value was given
-LIBACT_CLEAR = 1
-LIBACT_NORMALIZE = 2
-LIBACT_DENORMALIZE = 3
-LIBACT_TRUNC = 4
-LIBACT_SETOPT = 5
+# dtad_arg of DTRACEACT_LIBACT actions: DTRACE_LIBACT_* in the uapi header.
 
 
 @dataclass

@@ -15,12 +15,10 @@ from pydtrace import fmt
 from pydtrace.abi import lib
 from pydtrace.consume import aggregate as A
 from pydtrace.consume import histogram as H
-from pydtrace.consume import loop
 from pydtrace.consume.loop import Printer, Session
 from pydtrace.consume.printf import format_printa
 from pydtrace.runtime import BufSnapshot, EProbe, ProbeDesc, RecDesc
 from pydtrace.runtime.kernel import AggDesc
-from pydtrace.sema import aggs as sema_aggs
 
 DIFEXPR = int(lib.DTRACEACT_DIFEXPR)
 
@@ -168,12 +166,6 @@ def test_cython_merge_agrees_with_python():
     assert run(merge) == run(A.py_merge)
 
 
-def test_libact_codes_agree_with_the_compiler():
-    assert loop.LIBACT_CLEAR == sema_aggs.LIBACT_CLEAR
-    assert loop.LIBACT_NORMALIZE == sema_aggs.LIBACT_NORMALIZE
-    assert loop.LIBACT_DENORMALIZE == sema_aggs.LIBACT_DENORMALIZE
-    assert loop.LIBACT_TRUNC == sema_aggs.LIBACT_TRUNC
-    assert loop.LIBACT_SETOPT == sema_aggs.LIBACT_SETOPT
 
 
 # -- values ----------------------------------------------------------------------

@@ -12,7 +12,6 @@ from pydtrace.compiler import Compiler
 from pydtrace.errors import DError
 from pydtrace.program import ActDesc
 from pydtrace.program.decode import Decoded, decode
-from pydtrace.sema import aggs as A
 
 try:
     from pydtrace import _difhost
@@ -254,10 +253,11 @@ def test_library_actions() -> None:
                  'normalize(@a, 1000); denormalize(@a); setopt("quiet"); '
                  'setopt("bufsize", "2m"); }')
     lib_acts = [x for x in acts(d) if x.kind == LIBACT]
+    clear, trunc, norm, denorm, setopt = (
+        lib.DTRACE_LIBACT_CLEAR, lib.DTRACE_LIBACT_TRUNC, lib.DTRACE_LIBACT_NORMALIZE,
+        lib.DTRACE_LIBACT_DENORMALIZE, lib.DTRACE_LIBACT_SETOPT)
     assert [x.arg for x in lib_acts] == [
-        A.LIBACT_CLEAR, A.LIBACT_TRUNC, A.LIBACT_TRUNC, A.LIBACT_TRUNC, A.LIBACT_TRUNC,
-        A.LIBACT_NORMALIZE, A.LIBACT_NORMALIZE, A.LIBACT_DENORMALIZE,
-        A.LIBACT_SETOPT, A.LIBACT_SETOPT, A.LIBACT_SETOPT, A.LIBACT_SETOPT]
+        clear, trunc, trunc, trunc, trunc, norm, norm, denorm, setopt, setopt, setopt, setopt]
     ids = [const_of(d, lib_acts[i]) for i in (0, 1, 3, 5, 7)]
     assert ids == [1] * 5
     assert const_of(d, lib_acts[2]) == 0               # trunc(@a): remove all

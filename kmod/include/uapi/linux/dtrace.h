@@ -403,6 +403,24 @@ struct dtrace_difv {
 
 #define DTRACEACT_CLASS(x)		((x) & 0xff00)
 
+/*
+ * Library actions: the ad_arg of a DTRACEACT_LIBACT action.  The module
+ * only records them; the compiler and the consumer agree on them here.
+ * Each is a pair of LIBACT records with the same code, except clear and
+ * denormalize (one record):
+ *   clear(@a)        CLEAR: aggregation variable id (8 bytes)
+ *   denormalize(@a)  DENORMALIZE: aggregation variable id
+ *   normalize(@a, n) NORMALIZE: id, then NORMALIZE: n
+ *   trunc(@a[, n])   TRUNC: id, then TRUNC: n (0 = remove all)
+ *   setopt(o[, v])   SETOPT: option name (string), then SETOPT: the value
+ *                    (string), or an 8-byte 0 when none was given
+ */
+#define DTRACE_LIBACT_CLEAR		1
+#define DTRACE_LIBACT_NORMALIZE		2
+#define DTRACE_LIBACT_DENORMALIZE	3
+#define DTRACE_LIBACT_TRUNC		4
+#define DTRACE_LIBACT_SETOPT		5
+
 #define DTRACE_EPIDNONE		0
 #define DTRACE_AGGIDNONE	0
 #define DTRACE_IDNONE		0
