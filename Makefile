@@ -42,8 +42,9 @@ $(VPY):
 	$(VPY) -m pip install -q $(PIP_PKGS)
 
 # The stamp is refreshed when the package metadata or the C sources change.
-$(VENV)/.installed: $(VPY) pyproject.toml setup.py $(wildcard libdtrace/*.py libdtrace/*.c libdtrace/*.h)
+$(VENV)/.installed: $(VPY) pyproject.toml setup.py pydtrace/lang/parser.py $(wildcard libdtrace/*.py libdtrace/*.c libdtrace/*.h)
 	$(VPY) -m pip install -q --no-build-isolation -e '.[test]'
+	$(VPY) -m pydtrace.lang.parser --write-tables
 	@touch $@
 
 install: $(VENV)/.installed
