@@ -87,8 +87,13 @@ static long dtrace_ioctl_eprobe(struct dtrace_state *state, void __user *uarg)
 	return copy_to_user(uarg, &epd, sizeof(epd)) ? -EFAULT : 0;
 }
 
-static long dtrace_ioctl_bufsnap(struct dtrace_state *state,
-				 void __user *uarg)
+/*
+ * BUFSNAP and AGGSNAP: copy one CPU's snapshot out.  ENOSPC still copies
+ * the descriptor back, because it carries the capacity needed.
+ */
+static long dtrace_ioctl_snap(struct dtrace_state *state, void __user *uarg,
+			      int (*snap)(struct dtrace_state *,
+					  struct dtrace_bufdesc *))
 {
 	struct dtrace_bufdesc desc;
 	int err;
@@ -96,26 +101,7 @@ static long dtrace_ioctl_bufsnap(struct dtrace_state *state,
 	if (copy_from_user(&desc, uarg, sizeof(desc)))
 		return -EFAULT;
 	mutex_lock(&state->lock);
-	err = dtrace_buffer_snapshot(state, &desc);
-	mutex_unlock(&state->lock);
-	if (err && err != -ENOSPC)
-		return err;
-	/* ENOSPC also reports the capacity needed. */
-	if (copy_to_user(uarg, &desc, sizeof(desc)))
-		return -EFAULT;
-	return err;
-}
-
-static long dtrace_ioctl_aggsnap(struct dtrace_state *state,
-				 void __user *uarg)
-{
-	struct dtrace_bufdesc desc;
-	int err;
-
-	if (copy_from_user(&desc, uarg, sizeof(desc)))
-		return -EFAULT;
-	mutex_lock(&state->lock);
-	err = dtrace_agg_snapshot(state, &desc);
+	err = snap(state, &desc);
 	mutex_unlock(&state->lock);
 	if (err && err != -ENOSPC)
 		return err;
@@ -184,9 +170,9 @@ static long dtrace_ioctl(struct file *file, unsigned int cmd,
 	case DTRACEIOC_STATUS:
 		return dtrace_ioctl_status(state, uarg);
 	case DTRACEIOC_BUFSNAP:
-		return dtrace_ioctl_bufsnap(state, uarg);
+		return dtrace_ioctl_snap(state, uarg, dtrace_buffer_snapshot);
 	case DTRACEIOC_AGGSNAP:
-		return dtrace_ioctl_aggsnap(state, uarg);
+		return dtrace_ioctl_snap(state, uarg, dtrace_agg_snapshot);
 	case DTRACEIOC_AGGDESC:
 		return dtrace_ioctl_aggdesc(state, uarg);
 	default:
