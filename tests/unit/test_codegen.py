@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from difhost import dif_object
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -36,32 +37,7 @@ class Runner:
         ffi = _difhost.ffi
         self.difo = difo
         self._keep = []
-        obj = ffi.new("struct dif_object *")
-        text = ffi.new("uint32_t[]", difo.text or [0])
-        ints = ffi.new("unsigned long long[]", difo.inttab or [0])
-        strs = ffi.new("char[]", difo.strtab or b"\0")
-        nvar = max(1, len(difo.vartab))
-        vars_ = ffi.new("struct dtrace_difv[]", nvar)
-        for i, v in enumerate(difo.vartab):
-            vars_[i].dtdv_name = v.name
-            vars_[i].dtdv_id = v.id
-            vars_[i].dtdv_kind = v.kind
-            vars_[i].dtdv_scope = v.scope
-            vars_[i].dtdv_flags = v.flags
-            vars_[i].dtdv_type.dtdt_kind = v.type.kind
-            vars_[i].dtdv_type.dtdt_ckind = v.type.ckind
-            vars_[i].dtdv_type.dtdt_flags = v.type.flags
-            vars_[i].dtdv_type.dtdt_size = v.type.size
-        obj.text, obj.len = text, len(difo.text)
-        obj.inttab, obj.intlen = ints, len(difo.inttab)
-        obj.strtab, obj.strlen = strs, len(difo.strtab)
-        obj.vartab, obj.varlen = vars_, len(difo.vartab)
-        obj.rtype.dtdt_kind = difo.rtype.kind
-        obj.rtype.dtdt_ckind = difo.rtype.ckind
-        obj.rtype.dtdt_flags = difo.rtype.flags
-        obj.rtype.dtdt_size = difo.rtype.size
-        self._keep += [text, ints, strs, vars_]
-        self.obj = obj
+        self.obj = dif_object(ffi, difo, self._keep)
 
     def validate(self) -> tuple[int, int]:
         """(0, 0) when valid, else (DTRACE_EPROG_*, pc)."""

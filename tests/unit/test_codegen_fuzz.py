@@ -5,6 +5,7 @@ raises a DError or produces DIFOs that all pass the C validator."""
 from __future__ import annotations
 
 import pytest
+from difhost import dif_object
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -77,24 +78,8 @@ def test_random_programs(stmts: list[str]) -> None:
     except DError:
         return
     ffi, lib = _difhost.ffi, _difhost.lib
+    keep: list[object] = []
     for difo in decode(blob).difos:
-        obj = ffi.new("struct dif_object *")
-        text = ffi.new("uint32_t[]", difo.text or [0])
-        ints = ffi.new("unsigned long long[]", difo.inttab or [0])
-        strs = ffi.new("char[]", difo.strtab or b"\0")
-        vars_ = ffi.new("struct dtrace_difv[]", max(1, len(difo.vartab)))
-        for i, v in enumerate(difo.vartab):
-            vars_[i].dtdv_name, vars_[i].dtdv_id = v.name, v.id
-            vars_[i].dtdv_kind, vars_[i].dtdv_scope = v.kind, v.scope
-            vars_[i].dtdv_type.dtdt_kind = v.type.kind
-            vars_[i].dtdv_type.dtdt_flags = v.type.flags
-            vars_[i].dtdv_type.dtdt_size = v.type.size
-        obj.text, obj.len = text, len(difo.text)
-        obj.inttab, obj.intlen = ints, len(difo.inttab)
-        obj.strtab, obj.strlen = strs, len(difo.strtab)
-        obj.vartab, obj.varlen = vars_, len(difo.vartab)
-        obj.rtype.dtdt_kind = difo.rtype.kind
-        obj.rtype.dtdt_flags = difo.rtype.flags
-        obj.rtype.dtdt_size = difo.rtype.size
+        obj = dif_object(ffi, difo, keep)
         err = ffi.new("struct dif_verr *")
         assert lib.dif_validate(obj, err) == 0, (src, err.err, err.pc)

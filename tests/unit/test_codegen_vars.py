@@ -11,6 +11,7 @@ by-reference descriptions (struct dif_vinfo) built from the variable tables.
 from __future__ import annotations
 
 import pytest
+from difhost import dif_object
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -71,30 +72,7 @@ class Machine:
         _difhost.lib.dif_host_reset()
 
     def obj(self, difo: Difo) -> object:
-        ffi = self.ffi
-        obj = ffi.new("struct dif_object *")
-        text = ffi.new("uint32_t[]", difo.text or [0])
-        ints = ffi.new("unsigned long long[]", difo.inttab or [0])
-        strs = ffi.new("char[]", difo.strtab or b"\0")
-        vars_ = ffi.new("struct dtrace_difv[]", max(1, len(difo.vartab)))
-        for i, v in enumerate(difo.vartab):
-            vars_[i].dtdv_name = v.name
-            vars_[i].dtdv_id = v.id
-            vars_[i].dtdv_kind = v.kind
-            vars_[i].dtdv_scope = v.scope
-            vars_[i].dtdv_flags = v.flags
-            vars_[i].dtdv_type.dtdt_kind = v.type.kind
-            vars_[i].dtdv_type.dtdt_flags = v.type.flags
-            vars_[i].dtdv_type.dtdt_size = v.type.size
-        obj.text, obj.len = text, len(difo.text)
-        obj.inttab, obj.intlen = ints, len(difo.inttab)
-        obj.strtab, obj.strlen = strs, len(difo.strtab)
-        obj.vartab, obj.varlen = vars_, len(difo.vartab)
-        obj.rtype.dtdt_kind = difo.rtype.kind
-        obj.rtype.dtdt_flags = difo.rtype.flags
-        obj.rtype.dtdt_size = difo.rtype.size
-        self.keep += [text, ints, strs, vars_, obj]
-        return obj
+        return dif_object(self.ffi, difo, self.keep)
 
     def run(self, difo: Difo, args: list[int] | None = None) -> tuple[int, int]:
         """(value, fault flags) of one DIFO; validation must pass first."""
