@@ -135,6 +135,9 @@ def _run(argv: list[str], prog: str) -> int:
         sys.stderr.flush()
 
     with Consumer(opts, warn=warn) as c:
+        if kw["args"]:  # $1..$n; $0 is the first program's name, as dtrace
+            first = programs[0].text if programs else prog
+            c.compiler.macro_args = [first, *map(str, kw["args"])]  # type: ignore[call-overload]
         if kw["list_mode"]:
             pats = [p.text for p in programs if p.kind == "probe"]
             try:

@@ -82,6 +82,16 @@ def test_script_file_and_interpreter_line_keep_line_numbers(capsys, tmp_path):
     assert err == f'pydtrace: failed to compile script {bad}: line 4: syntax error near ";"\n'
 
 
+def test_macro_arguments_after_the_script(capsys, tmp_path):
+    script = tmp_path / "m.d"
+    script.write_text("BEGIN { trace($1 + 1); trace($$2); exit(0); }\n")
+    assert run(capsys, "-e", "-s", str(script), "41", "hello") == (0, "", "")
+    rc, _, err = run(capsys, "-e", "-s", str(script), "41")
+    assert rc == 1 and "macro argument $$2 is not defined" in err, err
+    rc, _, err = run(capsys, "-e", "-s", str(script), "41", "hello", "extra")
+    assert rc == 1 and "$3" in err, err
+
+
 def test_missing_script_file(capsys, tmp_path):
     rc, _, err = run(capsys, "-e", "-s", str(tmp_path / "none.d"))
     assert rc == 1
