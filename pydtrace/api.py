@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterator
 from types import FrameType
 from typing import BinaryIO
 
+from pydtrace.abi import DTRACE_UARG_ERROR
 from pydtrace.compiler import Compiler, Program
 from pydtrace.consume.aggregate import Aggregations, SortOptions, python_key, python_value
 from pydtrace.consume.loop import Printer, Session
@@ -24,6 +25,9 @@ from pydtrace.consume.output import LIST_HEADER, list_line
 from pydtrace.options import Options
 from pydtrace.runtime import Device, ProbeDesc
 from pydtrace.runtime.kernel import DEFAULT_DEVICE
+
+# libdtrace's own ERROR clause (2.9): its records are turned into fault reports.
+ERROR_CLAUSE = "dtrace:::ERROR { trace(arg1); trace(arg2); trace(arg3); trace(arg4); trace(arg5); }"
 
 
 def crop_label(text: str) -> str:
@@ -145,9 +149,18 @@ class Consumer:
             keypos=number("aggsortkeypos"),
         )
 
+    def enable_error_handler(self) -> None:
+        """Enable the library's ERROR clause (not counted in any notice), so
+        faults are reported; done by :meth:`go` before tracing starts."""
+        prog = self.compiler.compile(
+            ERROR_CLAUSE, kind="probe", label=ERROR_CLAUSE, uarg=DTRACE_UARG_ERROR
+        )
+        self.open().enable(prog.data, crop_label(ERROR_CLAUSE))
+
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
         device = self.open()
+        self.enable_error_handler()
         self.aggs = Aggregations(device.aggdesc, {v.id: v for v in self.compiler.aggregations})
         printer = Printer(
             device,
@@ -157,6 +170,7 @@ class Consumer:
             rawbytes=self._flag("rawbytes"),
             aggs=self.aggs,
             aggopts=self.sort_options(),
+            warn=self.warn,
         )
         self.session = Session(
             device,

@@ -93,14 +93,16 @@ class Compiler:
             return False
         return self.types.is_typename(name)
 
-    def compile(self, source: str, *, kind: str, label: str) -> Program:
+    def compile(self, source: str, *, kind: str, label: str, uarg: int = 0) -> Program:
+        """Compile one program; uarg goes into every ECB description (the
+        module hands it back as dtepd_uarg)."""
         try:
-            return self._compile(source, kind=kind, label=label)
+            return self._compile(source, kind=kind, label=label, uarg=uarg)
         except RecursionError:
             # the checker and code generator recurse over the tree
             raise DError("D_SYNTAX", "expression is nested too deeply") from None
 
-    def _compile(self, source: str, *, kind: str, label: str) -> Program:
+    def _compile(self, source: str, *, kind: str, label: str, uarg: int) -> Program:
         env = self.types.copy()
         scope = Scope(dict(self.globals), dict(self.tlocals), dict(self.aggvars))
         scope.local_base = self._nlocals
@@ -150,7 +152,7 @@ class Compiler:
             acts = self._actions(clause, difos, formats, strsize)
             for desc in clause.descs:
                 probe = (desc.provider, desc.module, desc.function, desc.name)
-                ecbs.append(EcbDesc(probe, pred, [ActDesc(**vars(a)) for a in acts]))
+                ecbs.append(EcbDesc(probe, pred, [ActDesc(**vars(a)) for a in acts], uarg))
         self._dump("codegen", difos)
         data = serialize(ecbs, difos, self.options.kernel_options())
         # commit consumer state only once the whole program compiled

@@ -8,16 +8,18 @@ order (BEGIN's CPU first on the first pass, END's CPU last once stopped).
 from __future__ import annotations
 
 import dataclasses
+import sys
 import time
 from collections.abc import Callable, Sequence
 from typing import BinaryIO
 
-from pydtrace.abi import lib
+from pydtrace.abi import DTRACE_UARG_ERROR, lib
 from pydtrace.consume.aggregate import Aggregations, SortOptions
 from pydtrace.consume.output import (
     HEADER,
     agg_drops,
     cpu_drops,
+    fault_message,
     probe_line,
     status_drops,
     trace_value,
@@ -50,8 +52,10 @@ class Printer:
         rawbytes: bool = False,
         aggs: Aggregations | None = None,
         aggopts: SortOptions | None = None,
+        warn: Callable[[str], None] | None = None,
     ) -> None:
         self.device = device
+        self.warn = warn if warn is not None else _stderr_warn
         self.formats = formats
         self.out = out
         self.quiet = quiet
@@ -66,6 +70,9 @@ class Printer:
 
     def ecb(self, rec: EcbRecord) -> None:
         """Print one ECB record: probe line, each record, newline."""
+        if rec.eprobe.uarg == DTRACE_UARG_ERROR:
+            self.fault(rec)
+            return
         parts = []
         if not self.quiet:
             if not self.heading:
@@ -112,6 +119,20 @@ class Printer:
         if not self.quiet:
             parts.append(b"\n")
         self.out.write(b"".join(parts))
+
+    def fault(self, rec: EcbRecord) -> None:
+        """A record of the library's own ERROR clause (arg1..arg5): report
+        the fault as dt_handle_err() does; tracing goes on."""
+        recs = rec.eprobe.recs
+        if len(recs) != 5:
+            raise ConsumeError(self._fault(rec, "malformed ERROR record"))
+        epid, action, offset, code, addr = (rec.integer(r, True) for r in recs)
+        try:
+            probe = self.device.probe(self.device.eprobe(epid).probeid)
+        except DeviceError as e:
+            raise ConsumeError(f"processing aborted: {e.message}") from e
+        self.out.flush()  # what was printed before the fault comes first
+        self.warn(fault_message(epid, probe, action, offset, code, addr))
 
     def _printa(self, rec: EcbRecord, fmtidx: int, varids: list[int]) -> bytes:
         """printa() of those aggregation variables, with or without a format."""
@@ -332,3 +353,8 @@ class Session:
             for msg in self._drops:
                 self.warn(msg)
             self._drops.clear()
+
+
+def _stderr_warn(msg: str) -> None:
+    sys.stderr.write(f"pydtrace: {msg}\n")
+    sys.stderr.flush()

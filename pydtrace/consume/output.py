@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sys
 
+from pydtrace.abi import lib
 from pydtrace.runtime import ProbeDesc, Status
 
 HEADER = b"%3s %6s %32s\n" % (b"CPU", b"ID", b"FUNCTION:NAME")
@@ -135,3 +136,38 @@ def status_drops(old: Status | None, new: Status) -> list[str]:
         if n > 0:
             out.append(f"{n} {_plural(n, word)}{tail}")
     return out
+
+
+# dtrace_faultstr(): the text of each DTRACEFLT_* code (2.6), by name.
+_FAULT_TEXT = {
+    "DTRACEFLT_UNKNOWN": "unknown fault",
+    "DTRACEFLT_BADADDR": "invalid address",
+    "DTRACEFLT_BADALIGN": "invalid alignment",
+    "DTRACEFLT_ILLOP": "illegal operation",
+    "DTRACEFLT_DIVZERO": "divide-by-zero",
+    "DTRACEFLT_NOSCRATCH": "out of scratch space",
+    "DTRACEFLT_KPRIV": "invalid kernel access",
+    "DTRACEFLT_UPRIV": "invalid user access",
+    "DTRACEFLT_TUPOFLOW": "tuple stack overflow",
+    "DTRACEFLT_BADSTACK": "bad stack",
+    "DTRACEFLT_LIBRARY": "library-level fault",
+}
+FAULT_TEXT: dict[int, str] = {getattr(lib, k): v for k, v in _FAULT_TEXT.items()}
+# faults whose illval (the address) is printed
+_ADDR_FAULTS = frozenset((lib.DTRACEFLT_BADADDR, lib.DTRACEFLT_BADALIGN, lib.DTRACEFLT_BADSTACK))
+
+
+def fault_message(
+    epid: int, probe: ProbeDesc, action: int, offset: int, fault: int, addr: int
+) -> str:
+    """dt_handle_err()'s text for one ERROR report (7.1): the faulting EPID,
+    its probe, the action index (0 = predicate), the DIF byte offset (-1 if
+    not in DIF), the DTRACEFLT_* code and the illval."""
+    text = FAULT_TEXT.get(fault, "unknown fault")
+    details = f" (0x{addr & 0xFFFF_FFFF_FFFF_FFFF:x})" if fault in _ADDR_FAULTS else ""
+    where = "predicate" if action == 0 else f"action #{action}"
+    at = f" at DIF offset {offset}" if offset != -1 else ""
+    return (
+        f"error on enabled probe ID {epid} (ID {probe.id}: {probe.fullname}): "
+        f"{text}{details} in {where}{at}"
+    )

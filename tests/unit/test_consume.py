@@ -4,13 +4,16 @@ output formats, printf, and the loop's CPU order, with a fake device."""
 from __future__ import annotations
 
 import ctypes
+import dataclasses
 import io
 import struct
 
 import pytest
 
 from pydtrace import fmt
-from pydtrace.abi import ffi, lib
+from pydtrace.abi import DTRACE_UARG_ERROR, ffi, lib
+from pydtrace.api import ERROR_CLAUSE
+from pydtrace.compiler import Compiler
 from pydtrace.consume import records
 from pydtrace.consume.loop import ConsumeError, Printer, Session
 from pydtrace.consume.output import (
@@ -439,3 +442,81 @@ def test_session_stops_when_interrupted():
     s.go()
     assert s.run(lambda: True) is None
     assert dev.stopped and out.getvalue() == b""
+
+
+# -- fault reports (the library's ERROR clause) -------------------------------------------
+
+
+def error_layout(epid: int) -> EProbe:
+    """The library's ERROR ECB: trace(arg1) .. trace(arg5), marked by its uarg."""
+    ep = layout(epid, 3, [(DIFEXPR, 8, 0)] * 5)
+    return dataclasses.replace(ep, uarg=DTRACE_UARG_ERROR)
+
+
+def report(dev: FakeDevice, epid: int, args: list[int], quiet: bool = False):
+    out, warnings = io.BytesIO(), []
+    p = Printer(dev, [], out, quiet=quiet, warn=warnings.append)
+    data = ecb_bytes(dev.eprobes[epid], [struct.pack("=q", a) for a in args])
+    for r in records.ecb_records(0, data, 0, dev.eprobe):
+        p.ecb(r)
+    return out.getvalue(), warnings
+
+
+@pytest.mark.parametrize(
+    ("args", "text"),
+    [
+        (
+            [1, 1, 16, lib.DTRACEFLT_DIVZERO, 0],
+            "divide-by-zero in action #1 at DIF offset 16",
+        ),
+        (
+            [2, 3, 8, lib.DTRACEFLT_BADADDR, 8],
+            "invalid address (0x8) in action #3 at DIF offset 8",
+        ),
+        (
+            [1, 0, 4, lib.DTRACEFLT_BADALIGN, -2],
+            "invalid alignment (0xfffffffffffffffe) in predicate at DIF offset 4",
+        ),
+        (
+            [2, 2, -1, lib.DTRACEFLT_KPRIV, 0x1000],
+            "invalid kernel access in action #2",
+        ),
+        ([1, 1, 0, 77, 0], "unknown fault in action #1 at DIF offset 0"),
+    ],
+)
+def test_error_records_are_reported_as_faults(args, text):
+    dev = FakeDevice(
+        {
+            1: layout(1, 1, [(DIFEXPR, 8, 0)]),
+            2: layout(2, 7, [(DIFEXPR, 8, 0)]),
+            5: error_layout(5),
+        }
+    )
+    out, warnings = report(dev, 5, args)
+    probe = dev.probe(dev.eprobe(args[0]).probeid)
+    assert out == b""  # no header, no probe line: not user output
+    assert warnings == [
+        f"error on enabled probe ID {args[0]} (ID {probe.id}: {probe.fullname}): {text}"
+    ]
+
+
+def test_a_user_error_clause_prints_as_written():
+    user = layout(4, 3, [(DIFEXPR, 8, 0)] * 5)  # same records, no marker
+    dev = FakeDevice({1: layout(1, 1, []), 4: user})
+    dev.probes[3] = ProbeDesc(3, "dtrace", "", "", "ERROR")
+    out, warnings = report(dev, 4, [1, 1, 16, lib.DTRACEFLT_DIVZERO, 0], quiet=True)
+    assert out == b"111640"
+    assert warnings == []
+
+
+def test_the_library_error_clause_carries_the_marker():
+    marked = Compiler().compile(
+        ERROR_CLAUSE, kind="probe", label="ERROR", uarg=DTRACE_UARG_ERROR
+    ).data
+    hdr = ffi.cast("struct dtrace_prog *", ffi.from_buffer(marked))
+    assert hdr.dp_necbs == 1
+    ed = ffi.cast(
+        "struct dtrace_ecbdesc *", ffi.cast("char *", ffi.from_buffer(marked)) + hdr.dp_ecboff
+    )
+    assert ed.ed_uarg == DTRACE_UARG_ERROR
+    assert ffi.string(ed.ed_probe.dtpd_name) == b"ERROR"
