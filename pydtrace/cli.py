@@ -17,12 +17,13 @@ from pydtrace.api import Consumer, crop_label
 from pydtrace.consume.loop import ConsumeError
 from pydtrace.errors import DError, render_compile_error
 from pydtrace.options import Options
+from pydtrace.program.listing import program_listing
 from pydtrace.runtime import DeviceError
 
 E_SUCCESS, E_ERROR, E_USAGE = 0, 1, 2
 
 # getopt's view of the options (for their order); click validates them.
-_OPTSTRING = "b:elqn:s:wx:"
+_OPTSTRING = "b:elqn:s:Swx:"
 _PROGRAM_OPTS = {"-n": "probe", "-s": "script"}
 
 _USAGE = """\
@@ -53,6 +54,7 @@ class ProgramArg:
 @click.option("-q", "quiet", is_flag=True)
 @click.option("-n", "probes", multiple=True)
 @click.option("-s", "scripts", multiple=True)
+@click.option("-S", "show_dif", is_flag=True)
 @click.option("-w", "destructive", is_flag=True)
 @click.option("-x", "xopts", multiple=True)
 @click.argument("args", nargs=-1)
@@ -155,13 +157,15 @@ def _run(argv: list[str], prog: str) -> int:
         for p in programs:
             source = _read_script(p.text) if p.kind == "script" else p.text
             try:
-                c.compile(source, kind=p.kind, label=p.text)
+                compiled = c.compile(source, kind=p.kind, label=p.text)
             except DError as e:
                 msg = render_compile_error(
                     e, progname=prog, kind=p.kind, label=p.text, errtags=errtags
                 )
                 sys.stderr.write(msg + "\n")
                 return E_ERROR
+            if kw["show_dif"]:
+                sys.stderr.write(program_listing(compiled.data))
         if kw["compile_only"]:
             return E_SUCCESS
         quiet = c.quiet  # a '#pragma D option quiet' counts too

@@ -92,6 +92,15 @@ def test_macro_arguments_after_the_script(capsys, tmp_path):
     assert rc == 1 and "$3" in err, err
 
 
+def test_dash_S_lists_every_difo_on_stderr(capsys):
+    rc, out, err = run(capsys, "-Se", "-n", "BEGIN /1 > 0/ { trace(6 * 7); exit(0); }")
+    assert (rc, out) == (0, "")
+    assert "DIFO 0 (:::BEGIN predicate):" in err
+    assert "DIFO 1 (:::BEGIN action #1):" in err
+    assert "mul     %r1, %r2, %r1" in err
+    assert err.count("ret     %r") == 3
+
+
 def test_missing_script_file(capsys, tmp_path):
     rc, _, err = run(capsys, "-e", "-s", str(tmp_path / "none.d"))
     assert rc == 1
