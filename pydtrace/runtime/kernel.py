@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from pydtrace.abi import ffi, lib
@@ -264,40 +264,31 @@ class Device:
             _cstr(pd.dtpd_name),
         )
 
+    def _described(
+        self, call: Callable[..., int], key: int, desc: object, count: str, what: str
+    ) -> tuple[RecDesc, ...]:
+        """EPROBE's and AGGDESC's two-call protocol: ask with room for
+        _EPROBE_NRECS records, and again with room for all if the module
+        reports more (in desc.<count>)."""
+        nrecs = _EPROBE_NRECS
+        while True:
+            recs = ffi.new("struct dtrace_recdesc[]", nrecs)
+            _check(call(self._fd, key, desc, recs, nrecs), what)
+            n = getattr(desc, count)
+            if n <= nrecs:
+                return tuple(_recdesc(recs[i]) for i in range(n))
+            nrecs = n
+
     def eprobe(self, epid: int) -> EProbe:
         """The record layout of an EPID (cached)."""
         ep = self._eprobes.get(epid)
         if ep is not None:
             return ep
-        nrecs = _EPROBE_NRECS
         ed = ffi.new("struct dtrace_eprobedesc *")
-        while True:
-            recs = ffi.new("struct dtrace_recdesc[]", nrecs)
-            _check(
-                lib.dt_eprobe(self._fd, epid, ed, recs, nrecs),
-                f"failed to get description of EPID {epid}",
-            )
-            if ed.dtepd_nrecs <= nrecs:
-                break
-            nrecs = ed.dtepd_nrecs
-        ep = EProbe(
-            epid,
-            ed.dtepd_probeid,
-            ed.dtepd_uarg,
-            ed.dtepd_size,
-            tuple(
-                RecDesc(
-                    r.dtrd_action,
-                    r.dtrd_size,
-                    r.dtrd_offset,
-                    r.dtrd_alignment,
-                    r.dtrd_format,
-                    r.dtrd_arg,
-                    r.dtrd_uarg,
-                )
-                for r in (recs[i] for i in range(ed.dtepd_nrecs))
-            ),
+        recs = self._described(
+            lib.dt_eprobe, epid, ed, "dtepd_nrecs", f"failed to get description of EPID {epid}"
         )
+        ep = EProbe(epid, ed.dtepd_probeid, ed.dtepd_uarg, ed.dtepd_size, recs)
         self._eprobes[epid] = ep
         return ep
 
@@ -407,22 +398,11 @@ class Device:
         ad = self._aggdescs.get(aggid)
         if ad is not None:
             return ad
-        nrecs = _EPROBE_NRECS
         d = ffi.new("struct dtrace_aggdesc *")
-        while True:
-            recs = ffi.new("struct dtrace_recdesc[]", nrecs)
-            _check(
-                lib.dt_aggdesc(self._fd, aggid, d, recs, nrecs),
-                f"failed to get description of aggregation {aggid}",
-            )
-            if d.dtagd_nrecs <= nrecs:
-                break
-            nrecs = d.dtagd_nrecs
-        ad = AggDesc(
-            aggid,
-            d.dtagd_epid,
-            d.dtagd_size,
-            tuple(_recdesc(recs[i]) for i in range(d.dtagd_nrecs)),
+        recs = self._described(
+            lib.dt_aggdesc, aggid, d, "dtagd_nrecs",
+            f"failed to get description of aggregation {aggid}",
         )
+        ad = AggDesc(aggid, d.dtagd_epid, d.dtagd_size, recs)
         self._aggdescs[aggid] = ad
         return ad
