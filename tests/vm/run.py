@@ -47,9 +47,12 @@ MODULES = (
 
 # no_timer_check: under TCG on a loaded host the IO-APIC timer check can
 # miss its ticks and panic at boot ("IO-APIC + timer doesn't work!").
+# A soft lockup or an RCU stall panics at once, with every CPU's backtrace,
+# instead of leaving a wedged guest to the timeout.
 CMDLINE = (
     "console=ttyS0 tsc=reliable slub_debug=FZPU panic_on_warn=1 oops=panic "
-    "panic=-1 loglevel=5 rdinit=/init pci=noacpi no_timer_check"
+    "panic=-1 loglevel=5 rdinit=/init pci=noacpi no_timer_check "
+    "softlockup_panic=1 softlockup_all_cpu_backtrace=1 sysctl.kernel.panic_on_rcu_stall=1"
 )
 
 # dmesg lines that fail a run, and the expected lines that look alike.
@@ -269,6 +272,15 @@ def keep_logs(share: Path, keep: int = 20) -> Path:
     return logs
 
 
+def first_trouble(text: str, before: int = 5, after: int = 150) -> str:
+    """The console around its first bad line (the report and its stacks), else its tail."""
+    lines = text.splitlines()
+    for i, ln in enumerate(lines):
+        if BAD_DMESG.search(ln) and not OK_DMESG.search(ln):
+            return "\n".join(lines[max(0, i - before) : i + after])
+    return "\n".join(lines[-60:])
+
+
 def bad_lines(text: str) -> list[str]:
     return [ln for ln in text.splitlines() if BAD_DMESG.search(ln) and not OK_DMESG.search(ln)]
 
@@ -390,12 +402,12 @@ def verdict(run: Run, timeout: float) -> int:
         )
     status_file = logs / "status"
     if run.timed_out:
-        log(f"TIMEOUT after {timeout:.0f}s; console tail:")
-        print("\n".join(consolelog.splitlines()[-40:]), file=sys.stderr)
+        log(f"TIMEOUT after {timeout:.0f}s; console from the first bad line, else its tail:")
+        print(first_trouble(consolelog), file=sys.stderr)
         rc = 124
     elif not status_file.exists():
-        log("the guest died before finishing; console tail:")
-        print("\n".join(consolelog.splitlines()[-60:]), file=sys.stderr)
+        log("the guest died before finishing; console from the first bad line:")
+        print(first_trouble(consolelog), file=sys.stderr)
         rc = 1
     else:
         rc = int(status_file.read_text().strip() or 1)
