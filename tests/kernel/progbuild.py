@@ -13,6 +13,7 @@ import fcntl
 import os
 import struct
 from dataclasses import dataclass, field
+from types import SimpleNamespace
 from typing import Any
 
 from pydtrace.abi import ffi, lib
@@ -25,6 +26,13 @@ UBASE = lib.DIF_VAR_OTHER_UBASE
 # ---------------------------------------------------------------------------
 # DIF assembly
 # ---------------------------------------------------------------------------
+
+
+def copy_recs(recs: Any, n: int) -> list[SimpleNamespace]:
+    """The first n records of a cffi recdesc array, copied: an element of a
+    cffi struct array does not keep the array alive."""
+    names = [name for name, _ in ffi.typeof("struct dtrace_recdesc").fields]
+    return [SimpleNamespace(**{k: getattr(recs[i], k) for k in names}) for i in range(n)]
 
 
 def ins(op: int, r1: int = 0, r2: int = 0, rd: int = 0) -> int:
@@ -338,7 +346,7 @@ class Consumer:
         epd.dtepd_nrecs = nrecs
         epd.dtepd_recs = int(ffi.cast("uintptr_t", recs))
         self.ioctl(lib.DTRACEIOC_EPROBE, epd)
-        return epd, [recs[i] for i in range(min(nrecs, epd.dtepd_nrecs))]
+        return epd, copy_recs(recs, min(nrecs, epd.dtepd_nrecs))
 
     def aggdesc(self, aggid: int, nrecs: int = 16) -> tuple[Any, list[Any]]:
         recs = ffi.new("struct dtrace_recdesc[]", max(nrecs, 1))
@@ -347,7 +355,7 @@ class Consumer:
         ad.dtagd_nrecs = nrecs
         ad.dtagd_recs = int(ffi.cast("uintptr_t", recs))
         self.ioctl(lib.DTRACEIOC_AGGDESC, ad)
-        return ad, [recs[i] for i in range(min(nrecs, ad.dtagd_nrecs))]
+        return ad, copy_recs(recs, min(nrecs, ad.dtagd_nrecs))
 
     def _snap(self, cmd: int, cpu: int, size: int) -> tuple[bytes, Any]:
         data = ffi.new("char[]", size)

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from progbuild import copy_recs
 
 from pydtrace.abi import ffi, lib
 
@@ -252,7 +253,7 @@ class Consumer:
         epd.dtepd_nrecs = nrecs
         epd.dtepd_recs = int(ffi.cast("uintptr_t", recs))
         self.ioctl(lib.DTRACEIOC_EPROBE, "", epd)
-        return epd, [recs[i] for i in range(min(nrecs, epd.dtepd_nrecs))]
+        return epd, copy_recs(recs, min(nrecs, epd.dtepd_nrecs))
 
     def bufsnap(self, cpu: int, size: int = 4 << 20) -> tuple[bytes, Any]:
         data = ffi.new("char[]", size)
