@@ -231,7 +231,7 @@ class Console:
 
     def __init__(self, proc: subprocess.Popen[bytes], path: Path, verbose: bool) -> None:
         self.proc = proc
-        self.file = open(path, "w", encoding="utf-8")  # noqa: SIM115
+        self.file = open(path, "w", encoding="utf-8", buffering=1)  # noqa: SIM115
         self.verbose = verbose
         self.showing = verbose
         self.t_start: float | None = None
