@@ -550,6 +550,16 @@ int dtrace_agg_snapshot(struct dtrace_state *state,
 		desc->dtbd_size = ab->size;
 		return -ENOSPC;
 	}
+	if (!READ_ONCE(ab->offset) && !READ_ONCE(ab->drops) &&
+	    !READ_ONCE(ab->nbuckets)) {
+		/* Nothing aggregated since the last switch: no IPI. */
+		desc->dtbd_size = 0;
+		desc->dtbd_errors = 0;
+		desc->dtbd_drops = 0;
+		desc->dtbd_oldest = 0;
+		desc->dtbd_timestamp = ktime_get_mono_fast_ns();
+		return 0;
+	}
 	if (smp_call_function_single(cpu, dtrace_aggbuf_switch, ab, 1))
 		return -ENOENT;		/* offline */
 	if (copy_to_user(u64_to_user_ptr(desc->dtbd_data),

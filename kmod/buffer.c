@@ -167,6 +167,19 @@ int dtrace_buffer_snapshot(struct dtrace_state *state,
 		desc->dtbd_size = buf->size;
 		return -ENOSPC;
 	}
+	if (!READ_ONCE(buf->offset) && !READ_ONCE(buf->drops) &&
+	    !READ_ONCE(buf->errors)) {
+		/*
+		 * Nothing to switch out: spare the CPU an IPI.  A firing that
+		 * races with these reads is in the next snapshot.
+		 */
+		desc->dtbd_size = 0;
+		desc->dtbd_errors = 0;
+		desc->dtbd_drops = 0;
+		desc->dtbd_oldest = 0;
+		desc->dtbd_timestamp = ktime_get_mono_fast_ns();
+		return 0;
+	}
 	if (smp_call_function_single(cpu, dtrace_buffer_switch, buf, 1))
 		return -ENOENT;		/* offline */
 	if (copy_to_user(u64_to_user_ptr(desc->dtbd_data),
