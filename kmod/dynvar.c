@@ -402,7 +402,7 @@ static void dtrace_dstate_clean(struct work_struct *work)
 {
 	struct dtrace_dstate *ds = container_of(to_delayed_work(work),
 						struct dtrace_dstate, cleaner);
-	struct dtrace_dvar *list, *old;
+	struct dtrace_dvar *list, *tail, *old;
 	struct dtrace_dvcpu *c;
 	unsigned int cpu;
 	bool any = false;
@@ -421,9 +421,16 @@ static void dtrace_dstate_clean(struct work_struct *work)
 			list = c->rinsing;
 			if (!list)
 				continue;
+			/*
+			 * The tail before linking: after a lost race it would
+			 * be the tail of the clean list a CPU took meanwhile,
+			 * and that list would be in two places at once.  Only
+			 * the cleaner adds to clean, so no ABA.
+			 */
+			tail = dtrace_dvar_tail(list);
 			do {
 				old = READ_ONCE(c->clean);
-				dtrace_dvar_tail(list)->lnext = old;
+				tail->lnext = old;
 			} while (cmpxchg(&c->clean, old, list) != old);
 			WRITE_ONCE(c->rinsing, NULL);
 		}
