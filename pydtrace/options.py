@@ -19,7 +19,7 @@ NANOSEC = 1_000_000_000
 @dataclass(frozen=True)
 class OptSpec:
     name: str
-    kind: str                 # "size" "rate" "bool" "int" "string" "policy"
+    kind: str                 # "size" "rate" "bool" "int" "string" "policy" "oformat"
     optid: int | None         # DTRACEOPT_* for kernel options, else None
 
 
@@ -54,7 +54,7 @@ _USER: tuple[tuple[str, str], ...] = (
     ("udefs", "bool"), ("undef", "string"), ("unodefs", "bool"),
     ("verbose", "bool"), ("version", "string"), ("zdefs", "bool"),
     ("temporal", "bool"), ("agghist", "bool"), ("aggpack", "bool"),
-    ("aggzoom", "bool"),
+    ("aggzoom", "bool"), ("oformat", "oformat"),
 )
 
 TABLE: dict[str, OptSpec] = {
@@ -62,14 +62,19 @@ TABLE: dict[str, OptSpec] = {
     **{n: OptSpec(n, kind, None) for n, kind in _USER},
 }
 
+# Output formats of the oformat option (FreeBSD's -O / -x oformat): dtrace(1)'s
+# text, or one JSON document per record (docs/json.md).
+OFORMATS = ("text", "json")
+
 # dtrace(1)'s defaults.
-DEFAULTS: dict[str, int] = {
+DEFAULTS: dict[str, int | str] = {
     "bufsize": 4 << 20,
     "aggsize": 4 << 20,
     "strsize": 256,
     "switchrate": NANOSEC,
     "statusrate": NANOSEC,
     "aggrate": NANOSEC,
+    "oformat": "text",
 }
 
 _RATE_SUFFIX: dict[str, int] = {
@@ -180,6 +185,8 @@ class Options:
     def _parse(spec: OptSpec, value: str | None) -> int | str | None:
         if spec.kind == "string":
             return value if value is not None else ""
+        if spec.kind == "oformat":
+            return value if value in OFORMATS else None
         if value is None:
             # an option given without a value: set, value 0 (ints/sizes need one)
             return 0 if spec.kind in ("bool", "int", "resize") else None
