@@ -39,5 +39,7 @@ _remove_shadowing_builds()
 
 setup(
     cffi_modules=_cffi_modules(),
+    # dtrace(1)'s manual page, as man(1) finds it under the install prefix
+    data_files=[("share/man/man1", ["pydtrace.1"])],
     ext_modules=_cython_extensions(),
 )

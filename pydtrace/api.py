@@ -20,10 +20,13 @@ from typing import BinaryIO
 from pydtrace.abi import DTRACE_UARG_ERROR
 from pydtrace.compiler import Compiler, Program
 from pydtrace.consume.aggregate import Aggregations, SortOptions, python_key, python_value
-from pydtrace.consume.loop import Printer, Session
+from pydtrace.consume.jsonout import JsonPrinter, json_warn, make_printer
+from pydtrace.consume.loop import Session
 from pydtrace.consume.output import LIST_HEADER, list_line
+from pydtrace.errors import DError
 from pydtrace.options import Options
-from pydtrace.runtime import Device, ProbeDesc
+from pydtrace.program.decode import decode
+from pydtrace.runtime import Device, DeviceError, ProbeDesc
 from pydtrace.runtime.kernel import DEFAULT_DEVICE
 
 # libdtrace's own ERROR clause (2.9): its records are turned into fault reports.
@@ -60,6 +63,14 @@ def probe_matches(probe: ProbeDesc, pattern: tuple[str, str, str, str]) -> bool:
     fields = (probe.provider, probe.mod, probe.func, probe.name)
     pairs = zip(fields, pattern, strict=True)
     return all(not pat or fnmatch.fnmatchcase(f, pat) for f, pat in pairs)
+
+
+class Aborted(Exception):
+    """A second SIGINT/SIGTERM: tracing is abandoned without draining."""
+
+
+def full_name(fields: tuple[str, str, str, str]) -> str:
+    return ":".join(fields)
 
 
 class Consumer:
@@ -124,13 +135,47 @@ class Consumer:
             if not pats or any(probe_matches(probe, p) for p in pats):
                 yield probe
 
-    def print_probes(self, probes: Iterator[ProbeDesc]) -> int:
-        """dtrace -l: the header, then one row per probe; how many."""
+    def describe_probe(self, probeid: int) -> str:
+        """provider:module:function:name of the probe with that id (-i)."""
+        try:
+            p = self.open().probe(probeid)
+        except DeviceError:
+            p = None
+        if p is None:
+            raise DError("D_PDESC_INVAL", f"invalid probe identifier {probeid}")
+        return full_name((p.provider, p.mod, p.func, p.name))
+
+    @staticmethod
+    def descriptions(program: Program) -> list[tuple[str, str, str, str]]:
+        """The probe descriptions of a compiled program, one per ECB, in order."""
+        seen: dict[tuple[str, str, str, str], None] = {}
+        for ecb in decode(program.data).ecbs:
+            seen[tuple(ecb.probe)] = None  # type: ignore[index]
+        return list(seen)
+
+    def unmatched(self, program: Program, nmatched: int) -> list[str]:
+        """The descriptions of an enabled program that match no probe (for
+        zdefs); nmatched is what enabling it reported."""
+        pats = self.descriptions(program)
+        if nmatched == 0:
+            return [full_name(d) for d in pats]
+        if len(pats) == 1:
+            return []
+        probes = list(self.open().probes())
+        return [full_name(d) for d in pats if not any(probe_matches(p, d) for p in probes)]
+
+    def print_probes(
+        self, probes: Iterator[ProbeDesc], info: Callable[[ProbeDesc], str] | None = None
+    ) -> int:
+        """dtrace -l: the header, then one row per probe (followed by info's
+        text, for -v); how many."""
         self.open()
         self.out.write(LIST_HEADER)
         n = 0
         for p in probes:
             self.out.write(list_line(p))
+            if info is not None:
+                self.out.write(info(p).encode())
             n += 1
         self.out.flush()
         return n
@@ -162,7 +207,10 @@ class Consumer:
         device = self.open()
         self.enable_error_handler()
         self.aggs = Aggregations(device.aggdesc, {v.id: v for v in self.compiler.aggregations})
-        printer = Printer(
+        oformat = str(self.options.get("oformat"))
+        warn = json_warn(self.out, self.warn) if oformat == "json" else self.warn
+        printer = make_printer(
+            oformat,
             device,
             self.compiler.formats,
             self.out,
@@ -170,7 +218,7 @@ class Consumer:
             rawbytes=self._flag("rawbytes"),
             aggs=self.aggs,
             aggopts=self.sort_options(),
-            warn=self.warn,
+            warn=warn,
         )
         self.session = Session(
             device,
@@ -179,7 +227,7 @@ class Consumer:
             switchrate=int(self.options.get("switchrate")),
             aggsize=int(self.options.get("aggsize")),
             aggrate=int(self.options.get("aggrate")),
-            warn=self.warn,
+            warn=warn,
         )
         self.session.go()
 
@@ -206,30 +254,51 @@ class Consumer:
         """Ask a running :meth:`run` to stop (END fires); safe in a signal handler."""
         self._interrupted = True
 
-    def run(self, handle_signals: bool = True) -> int:
-        """Trace until exit(), an interrupt or SIGINT/SIGTERM; then the final
-        drain and dtrace(1)'s final newline.  The exit status."""
-        if self.session is None:
-            self.go()
-        assert self.session is not None
+    def run(
+        self,
+        handle_signals: bool = True,
+        *,
+        done: Callable[[], bool] | None = None,
+        on_go: Callable[[], None] | None = None,
+    ) -> int:
+        """Trace until exit(), an interrupt, SIGINT/SIGTERM or done() (polled
+        often, e.g. "the -c/-p processes are gone"); then the final drain and
+        dtrace(1)'s final newline.  on_go is called once tracing has started.
+        A second signal raises :class:`Aborted` at once.  The exit status."""
         old: dict[int, object] = {}
         if handle_signals:
             for sig in (signal.SIGINT, signal.SIGTERM):
+                if signal.getsignal(sig) == signal.SIG_IGN:
+                    continue  # as dtrace(1): an ignored SIGINT stays ignored
                 old[sig] = signal.signal(sig, self._on_signal)
         try:
-            status = self.session.run(lambda: self._interrupted)
+            if self.session is None:
+                self.go()
+            assert self.session is not None
+            if on_go is not None:
+                on_go()
+
+            def stop() -> bool:
+                return self._interrupted or (done is not None and done())
+
+            status = self.session.run(stop)
+            printer = self.session.printer
+            if isinstance(printer, JsonPrinter):
+                printer.finish(0 if status is None else status & 0xFF)
+            else:
+                self.out.write(b"\n")
+                if self.aggs is not None:
+                    # dtrace(1): every aggregation not printed by printa(), at the end
+                    self.out.write(self.aggs.print_unprinted(printer.aggopts))
+            self.out.flush()
         finally:
             for sig, handler in old.items():
-                signal.signal(sig, handler)
-        self.out.write(b"\n")
-        if self.aggs is not None:
-            # dtrace(1): every aggregation not printed by printa(), at the end
-            printer = self.session.printer
-            self.out.write(self.aggs.print_unprinted(printer.aggopts))
-        self.out.flush()
+                signal.signal(sig, handler)  # type: ignore[arg-type]
         return 0 if status is None else status & 0xFF
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._interrupted:
+            raise Aborted
         self.interrupt()
 
     def close(self) -> None:

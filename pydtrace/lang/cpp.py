@@ -29,7 +29,8 @@ def preprocess(text: str, *, defines: Sequence[str] = (), undefs: Sequence[str] 
         argv.append("-H")
     argv.append("-")
     try:
-        proc = subprocess.run(argv, input=text, capture_output=True, text=True, check=False)
+        # cpp's stderr is the user's, as dtrace(1)'s: its errors and -H's list
+        proc = subprocess.run(argv, input=text, stdout=subprocess.PIPE, text=True, check=False)
     except OSError:
         raise library_error("EDT_CPPFORK") from None
     if proc.returncode != 0:

@@ -1,0 +1,202 @@
+"""dtrace(1)'s flags against the real module (test VM): -c/-p and $target,
+-o, -Z, -P/-m/-f/-i with the syscall provider, -w, -lv, SIGINT twice."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
+)
+
+TIMEOUT = 180
+
+
+def pydtrace(*args: str, **kw) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pydtrace", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+        **kw,
+    )
+
+
+def matched(stderr: str, label: str) -> int:
+    m = re.search(
+        rf"^pydtrace: description '{re.escape(label)}' matched (\d+) probes?$", stderr, re.M
+    )
+    assert m, stderr
+    return int(m.group(1))
+
+
+def listed(*args: str) -> list[str]:
+    p = pydtrace("-l", *args)
+    assert p.returncode == 0, p.stderr
+    return p.stdout.splitlines()[1:]
+
+
+def test_c_runs_the_command_once_probes_are_enabled_and_target_is_its_pid():
+    p = pydtrace(
+        "-c",
+        "/bin/echo hello from the target",
+        "-n",
+        "syscall::write:entry /pid == $target/ { @writes[pid] = count(); }",
+        "-n",
+        'END { printf("target %d\\n", $target); }',
+    )
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.splitlines()
+    assert lines[:2] == [
+        "pydtrace: description 'syscall::write:entry ' matched 1 probe",
+        "pydtrace: description 'END ' matched 1 probe",
+    ]
+    m = re.fullmatch(r"pydtrace: pid (\d+) has exited", lines[2])
+    assert m and len(lines) == 3, p.stderr
+    pid = int(m.group(1))
+    assert "hello from the target\n" in p.stdout
+    assert f"target {pid}\n" in p.stdout
+    # the aggregation at the end: the child's write() was traced, so the
+    # command ran only after the probes were enabled
+    assert re.search(rf"^ +{pid} +[1-9]\d*$", p.stdout, re.M), p.stdout
+
+
+def test_c_exit_status_is_reported_and_quiet_hides_it():
+    p = pydtrace("-c", "/bin/false", "-n", "BEGIN { }")
+    assert p.returncode == 0
+    assert re.search(r"^pydtrace: pid \d+ exited with status 1$", p.stderr, re.M), p.stderr
+    p = pydtrace("-q", "-c", "/bin/true", "-c", "/bin/true", "-n", "BEGIN { }")
+    assert (p.returncode, p.stdout, p.stderr) == (0, "\n", "")
+
+
+def test_p_ends_with_the_process():
+    sleeper = subprocess.Popen(["sleep", "4"])
+    try:
+        p = pydtrace("-p", str(sleeper.pid), "-n", 'END { printf("target %d\\n", $target); }')
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.splitlines()[-1] == f"pydtrace: pid {sleeper.pid} has exited"
+    assert f"target {sleeper.pid}\n" in p.stdout
+
+
+def test_o_appends_the_output(tmp_path: Path):
+    out = tmp_path / "trace.out"
+    prog = 'BEGIN { printf("one %d\\n", 1); exit(0); }'
+    for _ in range(2):
+        p = pydtrace("-o", str(out), "-qn", prog)
+        assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
+    assert out.read_text() == "one 1\n\none 1\n\n"
+
+
+def test_descriptions_matching_nothing_need_Z(tmp_path: Path):
+    p = pydtrace("-n", "nosuch:::probe { }", "-n", "BEGIN { exit(0); }")
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == (
+        "pydtrace: invalid probe specifier nosuch:::probe { }: "
+        "probe description nosuch:::probe does not match any probes\n"
+    )
+    p = pydtrace("-Z", "-n", "nosuch:::probe { }", "-n", "BEGIN { exit(0); }")
+    assert p.returncode == 0, p.stderr
+    assert p.stderr == (
+        "pydtrace: description 'nosuch:::probe ' matched 0 probes\n"
+        "pydtrace: description 'BEGIN ' matched 1 probe\n"
+    )
+    script = tmp_path / "z.d"
+    script.write_text("BEGIN, syscall::nosuchcall:entry\n{\n\texit(0);\n}\n")
+    p = pydtrace("-s", str(script))
+    assert p.returncode == 1
+    assert p.stderr == (
+        f"pydtrace: failed to compile script {script}: line 1: "
+        "probe description syscall::nosuchcall:entry does not match any probes\n"
+    )
+    assert pydtrace("-Zqs", str(script)).returncode == 0
+
+
+def test_provider_module_function_and_id_forms():
+    syscalls = listed("-P", "syscall")
+    assert len(syscalls) > 100 and all(" syscall " in row for row in syscalls)
+    assert listed("-m", "syscall:vmlinux") == syscalls
+    reads = listed("-f", "read")
+    assert [r.split()[1:] for r in reads] == [
+        ["syscall", "vmlinux", "read", "entry"],
+        ["syscall", "vmlinux", "read", "return"],
+    ]
+    entry_id = reads[0].split()[0]
+    assert listed("-i", entry_id) == reads[:1]
+
+    p = pydtrace(
+        "-P",
+        "syscall /0/ { }",
+        "-f",
+        "syscall:vmlinux:read",
+        "-i",
+        f"{entry_id} /0/ {{ }}",
+        "-n",
+        "BEGIN { exit(0); }",
+    )
+    assert p.returncode == 0, p.stderr
+    assert matched(p.stderr, "syscall ") == len(syscalls)
+    assert matched(p.stderr, "syscall:vmlinux:read") == 2
+    assert matched(p.stderr, f"{entry_id} ") == 1
+
+
+def test_f_with_syscall_probes_traces_the_target():
+    p = pydtrace(
+        "-q",
+        "-c",
+        "/bin/cat /etc/hostname",
+        "-f",
+        'read /pid == $target/ { printf("%s %s\\n", probefunc, probename); }',
+    )
+    assert p.returncode == 0, p.stderr
+    assert "read entry\n" in p.stdout and "read return\n" in p.stdout
+
+
+def test_w_notice_and_lv_report():
+    p = pydtrace("-w", "-n", "BEGIN { exit(0); }")
+    assert p.returncode == 0
+    assert p.stderr == (
+        "pydtrace: description 'BEGIN ' matched 1 probe\npydtrace: allowing destructive actions\n"
+    )
+    p = pydtrace("-lv", "-n", "dtrace:::BEGIN")
+    assert p.returncode == 0
+    rows = p.stdout.split("\n")
+    assert rows[1].split() == ["1", "dtrace", "BEGIN"]
+    assert rows[2:6] == [
+        "",
+        "\tProbe Description Attributes",
+        "\t\tIdentifier Names: Stable",
+        "\t\tData Semantics:   Stable",
+    ]
+    assert "\tArgument Types\n\t\tNone\n" in p.stdout
+
+
+def test_second_sigint_aborts_while_draining():
+    # END writes more than a pipe holds; nobody reads: draining blocks
+    big = " ".join('printf("%4000s\\n", "x");' for _ in range(40))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pydtrace", "-n", f"END {{ {big} }}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert proc.stderr is not None
+    assert proc.stderr.readline() == b"pydtrace: description 'END ' matched 1 probe\n"
+    time.sleep(2)
+    proc.send_signal(signal.SIGINT)
+    time.sleep(4)
+    assert proc.poll() is None  # stuck writing END's output
+    proc.send_signal(signal.SIGINT)
+    out, _ = proc.communicate(timeout=TIMEOUT)
+    assert proc.returncode == 1
+    assert len(out) < 40 * 4001  # END's output was not all written
