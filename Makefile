@@ -30,7 +30,8 @@ help:
 	@echo "make vmtest   kernel tests (tests/kernel) in the test VM"
 	@echo "make vmrun CMD='...'  run a shell command in the test VM with the module loaded"
 	@echo "make style    ruff; checkpatch on kmod/ when available"
-	@echo "make fuzz | bench | clean"
+	@echo "make bench    pydtrace vs bpftrace in one guest boot -> bench/RESULTS.md"
+	@echo "make fuzz | clean"
 
 # apt packages (idempotent; quick when already installed).
 host-deps:
@@ -78,8 +79,17 @@ fuzz: install
 	@if [ -d tests/fuzz ]; then $(VPY) -m pytest -q tests/fuzz; \
 	else echo "fuzz: no tests/fuzz yet"; fi
 
-bench:
-	@echo "bench: not written yet (bench/ will compare with bpftrace in one guest boot)"
+# One guest boot running bench/run_bench.py (~10-20 min of guest time),
+# then bench/report.py writes bench/results.json and bench/RESULTS.md.
+BENCH_WORKLOAD := .cache/bench/workload
+$(BENCH_WORKLOAD): bench/workload.c
+	@mkdir -p $(@D)
+	cc -O2 -Wall -Wextra -o $@ $<
+
+bench: host-deps
+	@command -v bpftrace >/dev/null || tests/vm/setup-host.sh --extra
+	$(MAKE) install kmod $(BENCH_WORKLOAD)
+	$(PYTHON) bench/report.py --run
 
 # checkpatch.pl is not packaged by Debian: point CHECKPATCH at a kernel tree's copy.
 CHECKPATCH ?= $(firstword $(shell command -v checkpatch.pl) $(wildcard $(KDIR)/scripts/checkpatch.pl))

@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""The pydtrace-vs-bpftrace benchmark; runs INSIDE the test VM, in one boot.
+
+Started by ``bench/report.py --run`` (``make bench``) through
+``tests/vm/run.py`` with the module loaded (its path in ``$PYDTRACE_KO``).
+Standard library only.  For every configuration and both tracers it
+alternates untraced and traced runs of ``bench/workload.c``; it also times
+the tracers' startup, measures the idle cost of the module (no module,
+loaded without a consumer, after a consumer exited, and an
+untraced-vs-untraced pair for the noise floor), samples /proc/meminfo, and
+checks every event count against the workload's call counts.
+
+The raw results go to ``/tmp/vm/bench.json`` (the harness's writable share,
+which the harness copies into ``.cache/vm/logs/``), or, without the share,
+to stdout as one line prefixed ``BENCH-JSON``.  Problems (a count that
+does not match, a tracer that failed) are printed loudly as they happen and
+listed under "problems" in the JSON.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+SHARE = Path("/tmp/vm")
+COMM = "workload"  # the workload binary's name, i.e. its execname/comm
+READY_TIMEOUT = 240.0
+STOP_TIMEOUT = 90.0
+
+T0 = time.monotonic()
+PROBLEMS: list[str] = []
+
+
+def log(msg: str) -> None:
+    print(f"bench [{time.monotonic() - T0:6.1f}s] {msg}", file=sys.stderr, flush=True)
+
+
+def problem(msg: str) -> None:
+    PROBLEMS.append(msg)
+    bar = "!" * 72
+    print(f"{bar}\nBENCH PROBLEM: {msg}\n{bar}", file=sys.stderr, flush=True)
+
+
+# --- configurations ---------------------------------------------------------
+
+
+def configs(n: int, m: int) -> list[dict[str, Any]]:
+    """name, the two programs (``{pid}`` is the workload's pid) and the count check.
+
+    check: ("agg", key, lo, hi): the aggregation entry ``key`` ("" when
+    unkeyed) must lie in [lo, hi]; ("lines", lo, hi): that many printf lines.
+    """
+    return [
+        {
+            "name": "syscall-count",
+            "title": "syscall::getppid:entry count()",
+            "pydtrace": "syscall::getppid:entry { @c = count(); }",
+            "bpftrace": "tracepoint:syscalls:sys_enter_getppid { @c = count(); }",
+            "check": ["agg", "", n, n],
+            "target": 0.8,
+        },
+        {
+            "name": "fbt-execname",
+            "title": "fbt::__do_sys_getppid:entry @[execname] = count()",
+            "pydtrace": "fbt::__do_sys_getppid:entry { @[execname] = count(); }",
+            "bpftrace": "kprobe:__do_sys_getppid { @[comm] = count(); }",
+            "check": ["agg", COMM, n, n],
+            "target": 0.8,
+        },
+        {
+            "name": "syscall-all",
+            "title": "syscall:::entry @[execname] = count()",
+            "pydtrace": "syscall:::entry { @[execname] = count(); }",
+            "bpftrace": "tracepoint:raw_syscalls:sys_enter { @[comm] = count(); }",
+            # the N getppid and M read, plus the few calls around them
+            # (the go read's return is not an entry; write, exit_group, ...)
+            "check": ["agg", COMM, n + m, n + m + 32],
+            "target": 0.8,
+        },
+        {
+            "name": "false-predicate",
+            "title": "syscall::getppid:entry /pid == 0/ count()",
+            "pydtrace": "syscall::getppid:entry /pid == 0/ { @c = count(); }",
+            "bpftrace": "tracepoint:syscalls:sys_enter_getppid /pid == 0/ { @c = count(); }",
+            "check": ["agg", "", 0, 0],
+            "target": 0.8,
+        },
+        {
+            "name": "printf3",
+            "title": "syscall::getppid:entry /pid == $target/ printf of 3 values",
+            "pydtrace": (
+                "syscall::getppid:entry /pid == {pid}/ "
+                '{{ printf("%d %d %d\\n", pid, tid, timestamp); }}'
+            ),
+            "bpftrace": (
+                "tracepoint:syscalls:sys_enter_getppid /pid == {pid}/ "
+                '{{ printf("%d %d %d\\n", pid, tid, nsecs); }}'
+            ),
+            "check": ["lines", n, n],
+            "target": None,
+        },
+    ]
+
+
+def tracer_argv(tool: str, program: str) -> list[str]:
+    """The tracer's command line; a BEGIN clause says READY once the probes are on."""
+    if tool == "pydtrace":
+        return ["pydtrace", "-q", "-n", 'BEGIN { printf("READY\\n"); } ' + program]
+    return ["bpftrace", "-e", 'BEGIN { printf("READY\\n"); } ' + program]
+
+
+# --- the workload -----------------------------------------------------------
+
+
+class Workload:
+    """One workload process, started first (its pid is known), run on go()."""
+
+    def __init__(self, exe: str, n: int, m: int) -> None:
+        self.proc = subprocess.Popen(
+            [exe, str(n), str(m), "--wait"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        self.pid = self.proc.pid
+
+    def go(self) -> dict[str, Any]:
+        out, _ = self.proc.communicate(b"g", timeout=600)
+        for line in out.decode().splitlines():
+            if line.startswith("WORKLOAD "):
+                return json.loads(line[len("WORKLOAD ") :])
+        raise RuntimeError(f"workload exited {self.proc.returncode} without its line")
+
+    def kill(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+
+def untraced(exe: str, n: int, m: int) -> dict[str, Any]:
+    return Workload(exe, n, m).go()
+
+
+# --- a tracer around one workload run ---------------------------------------
+
+
+AGG_PYD = re.compile(r"^\s*(?:(\S+)\s+)?(\d+)\s*$")
+AGG_BPF = re.compile(r"^@\w*(?:\[(.*)\])?: (\d+)\s*$")
+PRINTF_LINE = re.compile(r"^\d+ \d+ \d+$")
+
+
+def parse_aggs(tool: str, text: str) -> dict[str, int]:
+    rx = AGG_PYD if tool == "pydtrace" else AGG_BPF
+    out: dict[str, int] = {}
+    for line in text.splitlines():
+        if PRINTF_LINE.match(line.strip()):
+            continue
+        mt = rx.match(line)
+        if mt:
+            out[mt.group(1) or ""] = int(mt.group(2))
+    return out
+
+
+def wait_ready(proc: subprocess.Popen[bytes], out: Path, timeout: float) -> float:
+    """Seconds until the tracer printed READY; raises if it died or timed out."""
+    t = time.monotonic()
+    while time.monotonic() - t < timeout:
+        if b"READY" in out.read_bytes():
+            return time.monotonic() - t
+        if proc.poll() is not None:
+            raise RuntimeError(f"tracer exited {proc.returncode} before READY")
+        time.sleep(0.05)
+    raise RuntimeError(f"no READY after {timeout:.0f}s")
+
+
+def count_lines(out: Path) -> int:
+    return sum(1 for ln in out.read_text(errors="replace").splitlines() if PRINTF_LINE.match(ln))
+
+
+def wait_drained(
+    out: Path, want: int, quiet: float = 20.0, limit: float = 300.0
+) -> tuple[int, float]:
+    """Wait until the tracer printed ``want`` lines or stopped printing for ``quiet`` s.
+
+    Returns the lines seen and the seconds from the workload's end to the last new line.
+    """
+    t0 = time.monotonic()
+    last_n, last_t = count_lines(out), t0
+    while last_n < want and time.monotonic() - last_t < quiet and time.monotonic() - t0 < limit:
+        time.sleep(0.5)
+        n = count_lines(out)
+        if n != last_n:
+            last_n, last_t = n, time.monotonic()
+    return last_n, last_t - t0
+
+
+def stop(tr: subprocess.Popen[bytes], name: str, tool: str) -> int:
+    """SIGINT (the tracer prints its aggregations); escalate if it does not exit."""
+    tr.send_signal(signal.SIGINT)
+    try:
+        return tr.wait(timeout=STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        problem(f"{name} {tool}: still running {STOP_TIMEOUT:.0f}s after SIGINT; SIGTERM")
+    tr.terminate()
+    try:
+        return tr.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        tr.kill()
+        return tr.wait()
+
+
+def meminfo() -> dict[str, int]:
+    keep = ("MemFree", "MemAvailable", "Slab", "VmallocUsed", "Percpu")
+    out: dict[str, int] = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        k, _, v = line.partition(":")
+        if k in keep:
+            out[k] = int(v.split()[0])
+    return out
+
+
+def traced(
+    tool: str, cfg: dict[str, Any], exe: str, n: int, m: int, tmp: Path, sample_mem: bool = False
+) -> dict[str, Any]:
+    """Start the workload, then the tracer on it; go; stop the tracer; check counts."""
+    wl = Workload(exe, n, m)
+    program = cfg[tool].format(pid=wl.pid) if "{pid}" in cfg[tool] else cfg[tool]
+    argv = tracer_argv(tool, program)
+    out, err = tmp / f"{tool}.out", tmp / f"{tool}.err"
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    with open(out, "wb") as fo, open(err, "wb") as fe:
+        t_start = time.monotonic()
+        tr = subprocess.Popen(argv, stdout=fo, stderr=fe, env=env)
+    rec: dict[str, Any] = {"argv": argv}
+    try:
+        rec["ready_s"] = wait_ready(tr, out, READY_TIMEOUT)
+        if sample_mem:
+            rec["meminfo"] = meminfo()
+        rec["workload"] = wl.go()
+        if cfg["check"][0] == "lines":  # let the tracer drain before stopping it
+            rec["drain_lines"], rec["drain_s"] = wait_drained(out, cfg["check"][2])
+        t_stop = time.monotonic()
+        rec["rc"] = stop(tr, cfg["name"], tool)
+        rec["stop_s"] = time.monotonic() - t_stop
+        rec["total_s"] = time.monotonic() - t_start
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        rec["error"] = str(e)
+        problem(f"{cfg['name']} {tool}: {e}; stderr: {err.read_text(errors='replace')[-400:]}")
+        wl.kill()
+        if tr.poll() is None:
+            tr.kill()
+            tr.wait()
+        return rec
+    text = out.read_text(errors="replace")
+    etext = err.read_text(errors="replace")
+    rec["stderr_tail"] = etext[-600:]
+    # pydtrace reports drops on stderr, bpftrace "Lost N events" on stdout
+    rec["drops"] = [
+        ln for ln in (etext + "\n" + text).splitlines() if re.search(r"drops? on|[Ll]ost \d", ln)
+    ]
+    kind = cfg["check"][0]
+    if kind == "agg":
+        _, key, lo, hi = cfg["check"]
+        aggs = parse_aggs(tool, text)
+        got = aggs.get(key, 0)
+        rec["aggs"] = aggs
+    else:
+        _, lo, hi = cfg["check"]
+        got = sum(1 for ln in text.splitlines() if PRINTF_LINE.match(ln.strip()))
+    rec["count"] = got
+    rec["count_ok"] = lo <= got <= hi
+    if not rec["count_ok"]:
+        problem(
+            f"{cfg['name']} {tool}: {got} events counted, expected "
+            f"{lo if lo == hi else f'{lo}..{hi}'} (pid {wl.pid}); drops: {rec['drops'][:3]}"
+        )
+    if rec["rc"] not in (0, -signal.SIGINT):
+        problem(f"{cfg['name']} {tool}: exit status {rec['rc']}: {etext[-300:]}")
+    return rec
+
+
+# --- the phases ---------------------------------------------------------------
+
+
+def timed(argv: list[str]) -> float:
+    t = time.monotonic()
+    r = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+    dt = time.monotonic() - t
+    if r.returncode != 0:
+        problem(f"{argv[0]} startup run exited {r.returncode}: {r.stderr.decode()[-300:]}")
+    return dt
+
+
+def phase_startup(reps: int) -> dict[str, list[float]]:
+    cmds = {
+        "pydtrace": ["pydtrace", "-n", "BEGIN { exit(0); }"],
+        "bpftrace": ["bpftrace", "-e", "BEGIN { exit(); }"],
+    }
+    for argv in cmds.values():  # warm the 9p page cache; not counted
+        timed(argv)
+    res: dict[str, list[float]] = {k: [] for k in cmds}
+    for i in range(reps):
+        for tool, argv in cmds.items():
+            res[tool].append(timed(argv))
+        log(f"startup {i + 1}/{reps}: " + ", ".join(f"{k} {v[-1]:.2f}s" for k, v in res.items()))
+    return res
+
+
+def phase_configs(exe: str, n: int, m: int, reps: int, tmp: Path) -> list[dict[str, Any]]:
+    out = []
+    for cfg in configs(n, m):
+        res: dict[str, Any] = {k: cfg[k] for k in ("name", "title", "check", "target")}
+        res["programs"] = {t: cfg[t] for t in ("pydtrace", "bpftrace")}
+        for tool in ("pydtrace", "bpftrace"):
+            runs = []
+            for i in range(reps):
+                u = untraced(exe, n, m)
+                t = traced(tool, cfg, exe, n, m, tmp, sample_mem=(i == 0))
+                runs.append({"untraced": u, **t})
+                tw = t.get("workload", {}).get("getppid", {}).get("median")
+                log(
+                    f"{cfg['name']} {tool} {i + 1}/{reps}: getppid median "
+                    f"{u['getppid']['median']} -> {tw} ns, count {t.get('count')}"
+                )
+            res[tool] = runs
+        out.append(res)
+    return out
+
+
+def module_loaded() -> bool:
+    return any(ln.split()[0] == "dtrace" for ln in Path("/proc/modules").read_text().splitlines())
+
+
+def run_ok(argv: list[str]) -> None:
+    r = subprocess.run(argv, capture_output=True, timeout=600)
+    if r.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)}: exit {r.returncode}: {r.stderr.decode()[-300:]}")
+
+
+def phase_idle(exe: str, n: int, m: int, reps: int, ko: str) -> dict[str, Any]:
+    """Per alternation: no module (twice: the noise floor), loaded, after a consumer."""
+    runs = []
+    mem: dict[str, dict[str, int]] = {}
+    consumer = ["pydtrace", "-q", "-n", "syscall:::entry { @c = count(); } BEGIN { exit(0); }"]
+    for i in range(reps):
+        run_ok(["rmmod", "dtrace"])
+        if i == 0:
+            mem["no_module"] = meminfo()
+        a = untraced(exe, n, m)
+        b = untraced(exe, n, m)
+        run_ok(["insmod", ko])
+        if i == 0:
+            mem["loaded"] = meminfo()
+        loaded = untraced(exe, n, m)
+        run_ok(consumer)
+        if i == 0:
+            mem["after_exit"] = meminfo()
+        after = untraced(exe, n, m)
+        runs.append({"no_module_a": a, "no_module_b": b, "loaded": loaded, "after_exit": after})
+        log(
+            f"idle {i + 1}/{reps}: getppid median no-module {a['getppid']['median']}/"
+            f"{b['getppid']['median']}, loaded {loaded['getppid']['median']}, "
+            f"after-exit {after['getppid']['median']} ns"
+        )
+    return {"runs": runs, "meminfo": mem}
+
+
+def module_size() -> int | None:
+    for ln in Path("/proc/modules").read_text().splitlines():
+        f = ln.split()
+        if f[0] == "dtrace":
+            return int(f[1])
+    return None
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--workload", required=True, help="the workload binary")
+    ap.add_argument("-n", type=int, default=300000, help="getppid() calls per run")
+    ap.add_argument("-m", type=int, default=200000, help="1-byte reads per run")
+    ap.add_argument("--reps", type=int, default=5, help="alternations (>= 5 for the report)")
+    ap.add_argument("--only", default="", help="comma-separated phases: startup,configs,idle")
+    ap.add_argument("--out", default=str(SHARE / "bench.json"))
+    args = ap.parse_args()
+    ko = os.environ.get("PYDTRACE_KO", "")
+    phases = set(args.only.split(",")) if args.only else {"startup", "configs", "idle"}
+    if not module_loaded():
+        problem("the dtrace module is not loaded at the start")
+    tmp = Path("/tmp/bench")
+    tmp.mkdir(parents=True, exist_ok=True)
+    bpf_ver = subprocess.run(["bpftrace", "--version"], capture_output=True, text=True)
+    res: dict[str, Any] = {
+        "meta": {
+            "kernel": platform.release(),
+            "n": args.n,
+            "m": args.m,
+            "reps": args.reps,
+            "cpus": os.cpu_count(),
+            "bpftrace": bpf_ver.stdout.strip(),
+            "python": platform.python_version(),
+            "module_size": module_size(),
+        },
+    }
+    try:
+        if "startup" in phases:
+            log("phase startup")
+            res["startup"] = phase_startup(args.reps)
+        if "configs" in phases:
+            log("phase configs")
+            res["configs"] = phase_configs(args.workload, args.n, args.m, args.reps, tmp)
+        if "idle" in phases:
+            log("phase idle")
+            if not ko:
+                problem("PYDTRACE_KO is not set: idle phase skipped")
+            else:
+                res["idle"] = phase_idle(args.workload, args.n, args.m, args.reps, ko)
+    except Exception as e:  # report what we have, loudly
+        problem(f"benchmark aborted: {type(e).__name__}: {e}")
+    finally:
+        if ko and not module_loaded():
+            subprocess.run(["insmod", ko], check=False)
+            if not module_loaded():
+                problem("could not reload the module at the end")
+    res["meta"]["guest_seconds"] = round(time.monotonic() - T0, 1)
+    res["problems"] = PROBLEMS
+    text = json.dumps(res)
+    if Path(args.out).parent.is_dir():
+        Path(args.out).write_text(text)
+        log(f"raw results in {args.out} ({len(text)} bytes)")
+    else:
+        print("BENCH-JSON " + text, flush=True)
+    log(f"done, {len(PROBLEMS)} problem(s)")
+    return 1 if PROBLEMS else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
