@@ -216,6 +216,7 @@ class Consumer:
             self.out,
             quiet=self.quiet,
             rawbytes=self._flag("rawbytes"),
+            flowindent=self._flag("flowindent"),
             aggs=self.aggs,
             aggopts=self.sort_options(),
             warn=warn,

@@ -16,10 +16,16 @@ from typing import BinaryIO
 from pydtrace.abi import DTRACE_UARG_ERROR, lib
 from pydtrace.consume.aggregate import Aggregations, SortOptions
 from pydtrace.consume.output import (
+    FLOW_ENTRY,
+    FLOW_HEADER,
+    FLOW_NONE,
+    FLOW_RETURN,
     HEADER,
     agg_drops,
     cpu_drops,
     fault_message,
+    flow_kind,
+    flow_line,
     probe_line,
     status_drops,
     trace_value,
@@ -39,6 +45,16 @@ class ConsumeError(Exception):
     """Processing failed; str() is the message dtrace(1) prints."""
 
 
+@dataclasses.dataclass
+class FlowState:
+    """One CPU's flow indentation (dtpda_indent) and the EPID and probe of
+    the last record consumed on it (dt_last_epid)."""
+
+    indent: int = 0
+    last_epid: int | None = None
+    last_probe: int | None = None
+
+
 class Printer:
     """Writes the records of ECBs as dtrace(1) does (7.2-7.4)."""
 
@@ -53,6 +69,7 @@ class Printer:
         aggs: Aggregations | None = None,
         aggopts: SortOptions | None = None,
         warn: Callable[[str], None] | None = None,
+        flowindent: bool = False,
     ) -> None:
         self.device = device
         self.warn = warn if warn is not None else _stderr_warn
@@ -64,6 +81,19 @@ class Printer:
         self.aggopts = aggopts if aggopts is not None else SortOptions()
         self.heading = False
         self.exit_status: int | None = None
+        self.flowindent = flowindent
+        self.flows: dict[int, FlowState] = {}
+        self._following: EcbRecord | None = None
+
+    def ecbs(self, recs: Sequence[EcbRecord]) -> None:
+        """Print one CPU's records in buffer order; flowindent looks at the
+        record after each return (dt_consume_cpu)."""
+        try:
+            for i, r in enumerate(recs):
+                self._following = recs[i + 1] if i + 1 < len(recs) else None
+                self.ecb(r)
+        finally:
+            self._following = None
 
     def probe(self, rec: EcbRecord) -> ProbeDesc:
         return self.device.probe(rec.eprobe.probeid)
@@ -72,9 +102,17 @@ class Printer:
         """Print one ECB record: probe line, each record, newline."""
         if rec.eprobe.uarg == DTRACE_UARG_ERROR:
             self.fault(rec)
+            if self.flowindent:
+                self._flow_seen(rec)
             return
         parts = []
-        if not self.quiet:
+        if self.flowindent:
+            # dtrace(1)'s chew() prints the flow header and line in quiet mode too
+            if not self.heading:
+                parts.append(FLOW_HEADER)
+                self.heading = True
+            parts.append(self._flow(rec))
+        elif not self.quiet:
             if not self.heading:
                 parts.append(HEADER)
                 self.heading = True
@@ -119,6 +157,53 @@ class Printer:
         if not self.quiet:
             parts.append(b"\n")
         self.out.write(b"".join(parts))
+
+    def _flow(self, rec: EcbRecord) -> bytes:
+        """dt_flowindent() and chew() for one record: its flow line; the
+        CPU's indentation moves as dtrace's does.
+
+        Followed: illumos libdtrace/common/dt_consume.c (dt_flowindent,
+        dt_consume_cpu) and cmd/dtrace/dtrace.c (chew).  An entry record
+        whose probe is that of the previous record but whose EPID differs (a
+        second clause of the same firing) is not an entry; a return record
+        followed by another clause of the same probe is not a return yet.
+        The indentation grows by 2 after an entry and shrinks by 2 (never
+        below 0) before a return.  One state per CPU, kept across snapshots:
+        illumos keeps one for all CPUs, Solaris and Oracle reset it per
+        buffer snapshot; per CPU matches both whenever a CPU's calls fit in
+        one snapshot, and a thread's calls do not mix with another CPU's.
+        """
+        probe = self.probe(rec)
+        state = self.flows.setdefault(rec.cpu, FlowState())
+        epid = rec.eprobe.epid
+        kind = flow_kind(probe)
+        if (
+            kind == FLOW_ENTRY
+            and state.last_epid is not None
+            and state.last_epid != epid
+            and state.last_probe == probe.id
+        ):
+            kind = FLOW_NONE
+        nxt = self._following
+        if (
+            kind == FLOW_RETURN
+            and nxt is not None
+            and nxt.eprobe.epid != epid
+            and nxt.eprobe.probeid == probe.id
+        ):
+            kind = FLOW_NONE
+        if kind == FLOW_RETURN and state.indent > 0:
+            state.indent -= 2
+        line = flow_line(rec.cpu, probe, state.indent, kind)
+        if kind == FLOW_ENTRY:
+            state.indent += 2
+        self._flow_seen(rec)
+        return line
+
+    def _flow_seen(self, rec: EcbRecord) -> None:
+        state = self.flows.setdefault(rec.cpu, FlowState())
+        state.last_epid = rec.eprobe.epid
+        state.last_probe = rec.eprobe.probeid
 
     def fault(self, rec: EcbRecord) -> None:
         """A record of the library's own ERROR clause (arg1..arg5): report
@@ -346,8 +431,7 @@ class Session:
         return recs
 
     def _consume_cpu(self, recs: list[EcbRecord], report: bool = True) -> None:
-        for r in recs:
-            self.printer.ecb(r)
+        self.printer.ecbs(recs)
         if report and self._drops:
             self.printer.out.flush()
             for msg in self._drops:

@@ -14,6 +14,14 @@ from pydtrace.runtime import ProbeDesc, Status
 HEADER = b"%3s %6s %32s\n" % (b"CPU", b"ID", b"FUNCTION:NAME")
 LIST_HEADER = b"%5s %10s %17s %33s %s\n" % (b"ID", b"PROVIDER", b"MODULE", b"FUNCTION", b"NAME")
 
+# Flow indentation (-F, the flowindent option; dtrace-internals 7.2).  Followed:
+# illumos usr/src/cmd/dtrace/dtrace.c chew() for the header and line formats
+# ("%3s %-41s\n", "%3d %-41s ", and "%*s%s%s" / "%*s%s%s:%s" for the name) and
+# usr/src/lib/libdtrace/common/dt_consume.c dt_flowindent() for the kinds and
+# prefixes; Oracle's dtrace-utils has the same code.
+FLOW_HEADER = b"%3s %-41s\n" % (b"CPU", b"FUNCTION")
+FLOW_NONE, FLOW_ENTRY, FLOW_RETURN = 0, 1, 2
+
 _PRINTABLE_CTRL = frozenset(b"\b\a\t\n\v\f\r")
 
 
@@ -21,6 +29,41 @@ def probe_line(cpu: int, probe: ProbeDesc) -> bytes:
     """The start of a non-quiet ECB line: CPU, probe id, function:name."""
     name = f"{probe.func}:{probe.name}".encode()
     return b"%3d %6d %32s " % (cpu, probe.id, name)
+
+
+def _ends_flow_name(name: str, word: str) -> bool:
+    """dt_flowindent()'s test: the first occurrence of word is at the end of
+    name and is the whole name or follows a '-' ("method-entry" counts,
+    "carpentry" does not)."""
+    i = name.find(word)
+    return i >= 0 and i + len(word) == len(name) and (i == 0 or name[i - 1] == "-")
+
+
+def flow_kind(probe: ProbeDesc) -> int:
+    """FLOW_ENTRY for "entry" or "*-entry", FLOW_RETURN for "return" or
+    "*-return", else FLOW_NONE (before dt_flowindent's EPID heuristics)."""
+    if _ends_flow_name(probe.name, "entry"):
+        return FLOW_ENTRY
+    if _ends_flow_name(probe.name, "return"):
+        return FLOW_RETURN
+    return FLOW_NONE
+
+
+def flow_line(cpu: int, probe: ProbeDesc, indent: int, kind: int) -> bytes:
+    """The start of a flow-indented ECB line: ``"%3d %-41s "`` of the
+    indentation, then " -> func" / " <- func" (" => " / " <= " for the syscall
+    provider) or "| func:name" for a probe that is neither."""
+    func = probe.func.encode()
+    if kind == FLOW_NONE:
+        name = b"%*s| %s:%s" % (indent, b"", func, probe.name.encode())
+    else:
+        syscall = probe.provider == "syscall"
+        if kind == FLOW_ENTRY:
+            prefix = b" => " if syscall else b" -> "
+        else:
+            prefix = b" <= " if syscall else b" <- "
+        name = b"%*s%s%s" % (indent, b"", prefix, func)
+    return b"%3d %-41s " % (cpu, name)
 
 
 def list_line(probe: ProbeDesc) -> bytes:
