@@ -43,9 +43,8 @@ from pydtrace.consume.aggregate import (
     s64,
     stddev,
 )
-from pydtrace.consume.loop import ConsumeError, Printer
+from pydtrace.consume.loop import ConsumeError, PrintaItem, Printer, PrintfItem
 from pydtrace.consume.output import FAULT_TEXT, fault_message
-from pydtrace.consume.printf import PrintfError, format_printf
 from pydtrace.consume.records import EcbRecord
 from pydtrace.fmt import Conversion, Format
 from pydtrace.runtime import Device, DeviceError, ProbeDesc, RecDesc
@@ -317,47 +316,18 @@ class JsonPrinter(Printer):
             self.fault(rec)
             return
         output: list[JSON] = []
-        recs = rec.eprobe.recs
-        i = 0
-        while i < len(recs):
-            r = recs[i]
-            if r.action == lib.DTRACEACT_EXIT:
-                self.exit_status = rec.integer(r, True)
-                i += 1
-                continue
-            if r.action == lib.DTRACEACT_PRINTF and 0 < r.format <= len(self.formats):
-                j = i + 1
-                while (
-                    j < len(recs) and recs[j].action == lib.DTRACEACT_PRINTF and recs[j].format == 0
-                ):
-                    j += 1
-                fmt = self.formats[r.format - 1]
-                args = [rec.raw(x) for x in recs[i:j] if x.size]
-                try:
-                    printed = format_printf(fmt, [rec.raw(x) for x in recs[i:j]])
-                except PrintfError as e:
-                    raise ConsumeError(self._fault(rec, str(e))) from e
+        for item in self.actions(rec):
+            if isinstance(item, PrintfItem):
+                printed = self._printf(rec, item)
+                args = [rec.raw(x) for x in item.recs if x.size]
                 output.append(
-                    {"kind": "printf", "text": text(printed), "args": printf_args(fmt, args)}
+                    {"kind": "printf", "text": text(printed), "args": printf_args(item.fmt, args)}
                 )
-                i = j
-                continue
-            if r.action == lib.DTRACEACT_PRINTA:
-                j = i
-                varids = []
-                while j < len(recs) and recs[j].action == r.action and recs[j].uarg == r.uarg:
-                    varids.append(rec.integer(recs[j], False))
-                    j += 1
-                if self.aggs is not None and varids:
-                    output.append(self._printa_record(rec, r.format, varids))
-                i = j
-                continue
-            if r.action == lib.DTRACEACT_LIBACT:
-                i = self._libact(rec, i)
-                continue
-            if r.size:
-                output.append(trace_value(rec.raw(r), self.rawbytes))
-            i += 1
+            elif isinstance(item, PrintaItem):
+                if self.aggs is not None and item.varids:
+                    output.append(self._printa_record(rec, item.fmtidx, item.varids))
+            elif item.size:
+                output.append(trace_value(rec.raw(item), self.rawbytes))
         if self.quiet and not output:
             return
         p = self.probe(rec)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
 from pydtrace.abi import DTRACE_UARG_ERROR, lib
@@ -53,6 +53,23 @@ class FlowState:
     indent: int = 0
     last_epid: int | None = None
     last_probe: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintfItem:
+    """A printf() action: its format and its records (the first carries the
+    format index; argument records follow)."""
+
+    fmt: Format
+    recs: Sequence[RecDesc]
+
+
+@dataclasses.dataclass(frozen=True)
+class PrintaItem:
+    """A printa() action: its format index (0: none) and aggregation ids."""
+
+    fmtidx: int
+    varids: list[int]
 
 
 class Printer:
@@ -117,6 +134,21 @@ class Printer:
                 parts.append(HEADER)
                 self.heading = True
             parts.append(probe_line(rec.cpu, self.probe(rec)))
+        for item in self.actions(rec):
+            if isinstance(item, PrintfItem):
+                parts.append(self._printf(rec, item))
+            elif isinstance(item, PrintaItem):
+                parts.append(self._printa(rec, item.fmtidx, item.varids))
+            elif item.size:
+                parts.append(trace_value(rec.raw(item), self.quiet, self.rawbytes))
+        if not self.quiet:
+            parts.append(b"\n")
+        self.out.write(b"".join(parts))
+
+    def actions(self, rec: EcbRecord) -> Iterator[RecDesc | PrintfItem | PrintaItem]:
+        """The clause's records grouped as dtrace consumes them: a printf()
+        with its argument records, a printa() with its aggregations, else
+        one record.  exit() and the library actions are done here."""
         recs = rec.eprobe.recs
         i = 0
         while i < len(recs):
@@ -124,39 +156,33 @@ class Printer:
             if r.action == lib.DTRACEACT_EXIT:
                 self.exit_status = rec.integer(r, True)
                 i += 1
-                continue
-            if r.action == lib.DTRACEACT_PRINTF and 0 < r.format <= len(self.formats):
+            elif r.action == lib.DTRACEACT_PRINTF and 0 < r.format <= len(self.formats):
                 j = i + 1
                 while (
                     j < len(recs) and recs[j].action == lib.DTRACEACT_PRINTF and recs[j].format == 0
                 ):
                     j += 1
-                try:
-                    parts.append(
-                        format_printf(self.formats[r.format - 1], [rec.raw(x) for x in recs[i:j]])
-                    )
-                except PrintfError as e:
-                    raise ConsumeError(self._fault(rec, str(e))) from e
+                yield PrintfItem(self.formats[r.format - 1], recs[i:j])
                 i = j
-                continue
-            if r.action == lib.DTRACEACT_PRINTA:
+            elif r.action == lib.DTRACEACT_PRINTA:
                 j = i
                 varids = []
                 while j < len(recs) and recs[j].action == r.action and recs[j].uarg == r.uarg:
                     varids.append(rec.integer(recs[j], False))
                     j += 1
-                parts.append(self._printa(rec, r.format, varids))
+                yield PrintaItem(r.format, varids)
                 i = j
-                continue
-            if r.action == lib.DTRACEACT_LIBACT:
+            elif r.action == lib.DTRACEACT_LIBACT:
                 i = self._libact(rec, i)
-                continue
-            if r.size:
-                parts.append(trace_value(rec.raw(r), self.quiet, self.rawbytes))
-            i += 1
-        if not self.quiet:
-            parts.append(b"\n")
-        self.out.write(b"".join(parts))
+            else:
+                yield r
+                i += 1
+
+    def _printf(self, rec: EcbRecord, item: PrintfItem) -> bytes:
+        try:
+            return format_printf(item.fmt, [rec.raw(x) for x in item.recs])
+        except PrintfError as e:
+            raise ConsumeError(self._fault(rec, str(e))) from e
 
     def _flow(self, rec: EcbRecord) -> bytes:
         """dt_flowindent() and chew() for one record: its flow line; the
