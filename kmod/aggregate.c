@@ -609,3 +609,21 @@ out:
 	mutex_unlock(&state->lock);
 	return err;
 }
+
+/* The consumers file: both halves of every CPU's buffer (state->lock). */
+u64 dtrace_aggbufs_bytes(const struct dtrace_state *state, u64 *meta)
+{
+	const struct dtrace_aggbuf *ab;
+	unsigned int cpu;
+	u64 bytes = 0;
+
+	if (!state->aggbufs)
+		return 0;
+	*meta += (u64)nr_cpu_ids * sizeof(*state->aggbufs);
+	for_each_possible_cpu(cpu) {
+		ab = &state->aggbufs[cpu];
+		bytes += (ab->data[0] ? ab->size : 0) +
+			 (ab->data[1] ? ab->size : 0);
+	}
+	return bytes;
+}

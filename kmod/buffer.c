@@ -192,3 +192,21 @@ int dtrace_buffer_snapshot(struct dtrace_state *state,
 	desc->dtbd_timestamp = buf->switched;
 	return 0;
 }
+
+/* The consumers file: both halves of every CPU's buffer (state->lock). */
+u64 dtrace_buffers_bytes(const struct dtrace_state *state, u64 *meta)
+{
+	const struct dtrace_buffer *buf;
+	unsigned int cpu;
+	u64 bytes = 0;
+
+	if (!state->buffers)
+		return 0;
+	*meta += (u64)nr_cpu_ids * sizeof(*state->buffers);
+	for_each_possible_cpu(cpu) {
+		buf = &state->buffers[cpu];
+		bytes += (buf->data[0] ? buf->size : 0) +
+			 (buf->data[1] ? buf->size : 0);
+	}
+	return bytes;
+}

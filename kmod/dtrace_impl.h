@@ -312,6 +312,12 @@ struct dtrace_state {
 	struct dtrace_aggbuf *aggbufs;	/* nr_cpu_ids entries, or NULL */
 	struct delayed_work deadman;	/* from GO: refreshes deadman_alive */
 	u64 deadman_alive;		/* ns; 0 before GO (READ_ONCE) */
+	/* For the consumers file (dtrace_states_lock): */
+	struct list_head node;		/* dtrace_states */
+	u64 id;				/* module-wide, from 1 */
+	pid_t pid;			/* the opener's */
+	char comm[TASK_COMM_LEN];
+	u64 vbytes;			/* static variable storage; lock */
 };
 
 struct dtrace_state *dtrace_state_create(void);
@@ -346,5 +352,23 @@ struct dtrace_mctx {
 	u64 walltime;
 	int cpu;
 };
+
+/*
+ * ---------------------------------------------------------------------------
+ * Consumers list and per-consumer accounting (state.c, debugfs.c).  The
+ * *_bytes() accessors take state->lock held; they return the data bytes
+ * and add their per-CPU bookkeeping to *meta.
+ * ---------------------------------------------------------------------------
+ */
+struct seq_file;
+struct dentry;
+
+extern struct dentry *dtrace_debugfs_dir;	/* /sys/kernel/debug/dtrace */
+int dtrace_debugfs_init(void);
+void dtrace_debugfs_exit(void);
+int dtrace_states_show(struct seq_file *m);
+u64 dtrace_buffers_bytes(const struct dtrace_state *state, u64 *meta);
+u64 dtrace_aggbufs_bytes(const struct dtrace_state *state, u64 *meta);
+u64 dtrace_dstate_bytes(const struct dtrace_state *state, u64 *meta);
 
 #endif /* _DTRACE_IMPL_H */

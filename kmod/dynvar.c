@@ -610,3 +610,14 @@ void dtrace_dstate_drops(struct dtrace_state *state, struct dtrace_status *st)
 			READ_ONCE(ds->cpus[cpu].rinsing_drops);
 	}
 }
+
+/* The consumers file: the dynamic variable space (state->lock). */
+u64 dtrace_dstate_bytes(const struct dtrace_state *state, u64 *meta)
+{
+	const struct dtrace_dstate *ds = state->dstate;
+
+	if (!ds)
+		return 0;
+	*meta += sizeof(*ds) + (u64)nr_cpu_ids * sizeof(*ds->cpus);
+	return ds->size;
+}

@@ -12,6 +12,9 @@ static int __init dtrace_init(void)
 {
 	int err;
 
+	err = dtrace_debugfs_init();
+	if (err)
+		goto err_debugfs;
 	err = dtrace_probes_init();
 	if (err)
 		goto err_probes;
@@ -43,6 +46,8 @@ err_prov_profile:
 err_prov_dtrace:
 	dtrace_probes_exit();
 err_probes:
+	dtrace_debugfs_exit();
+err_debugfs:
 	WARN_ON_ONCE(atomic_long_read(&dtrace_nallocs));
 	return err;
 }
@@ -55,6 +60,7 @@ static void __exit dtrace_exit(void)
 	dtrace_prov_profile_exit();
 	dtrace_prov_dtrace_exit();
 	dtrace_probes_exit();
+	dtrace_debugfs_exit();
 	/* Every allocation of the module must have come back. */
 	WARN_ON_ONCE(atomic_long_read(&dtrace_nallocs));
 }

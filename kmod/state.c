@@ -11,7 +11,11 @@
  *
  * Process context changes activity with state->lock held; probe context
  * only moves WARMUP/ACTIVE to DRAINING (exit()), with cmpxchg.
- * Lock order: state->lock, then dtrace_lock.
+ * Lock order: dtrace_states_lock, then state->lock, then dtrace_lock.
+ *
+ * Every state is on dtrace_states from create to destroy, with the id,
+ * pid and comm of its opener: /sys/kernel/debug/dtrace/consumers lists
+ * them with the bytes each one holds (dtrace_states_show()).
  */
 #include <linux/kernel.h>
 #include <linux/irqflags.h>
@@ -20,8 +24,13 @@
 #include <linux/ktime.h>
 #include <linux/moduleparam.h>
 #include <linux/kprobes.h>
+#include <linux/seq_file.h>
 
 #include "dtrace_impl.h"
+
+static LIST_HEAD(dtrace_states);
+static DEFINE_MUTEX(dtrace_states_lock);
+static u64 dtrace_states_lastid;	/* dtrace_states_lock */
 
 /*
  * The deadman (dtrace-internals.md 4.7): every deadman_interval_ms a work
@@ -108,6 +117,13 @@ struct dtrace_state *dtrace_state_create(void)
 	mutex_lock(&dtrace_lock);
 	dtrace_provide_all();
 	mutex_unlock(&dtrace_lock);
+
+	state->pid = task_tgid_nr(current);
+	get_task_comm(state->comm, current);
+	mutex_lock(&dtrace_states_lock);
+	state->id = ++dtrace_states_lastid;
+	list_add_tail(&state->node, &dtrace_states);
+	mutex_unlock(&dtrace_states_lock);
 	return state;
 }
 
@@ -140,6 +156,7 @@ void dtrace_vstate_free(struct dtrace_vstate *vs)
 	vs->locals = NULL;
 	vs->gstore = NULL;
 	vs->lstore = NULL;
+	container_of(vs, struct dtrace_state, vstate)->vbytes = 0;
 }
 
 /*
@@ -221,6 +238,9 @@ int dtrace_vstate_alloc(struct dtrace_state *state)
 		loff += dtrace_var_storage(e);
 	}
 	WARN_ON_ONCE(goff != gbytes || loff != lbytes);
+	state->vbytes = (u64)ng * sizeof(u64) +
+		(u64)nr_cpu_ids * nl * sizeof(u64) + gbytes +
+		(u64)nr_cpu_ids * lbytes;
 	return 0;
 nomem:
 	dtrace_vstate_free(vs);
@@ -236,6 +256,10 @@ void dtrace_state_destroy(struct dtrace_state *state)
 	struct dtrace_enabling *en, *tmp;
 	int activity;
 	u32 i;
+
+	mutex_lock(&dtrace_states_lock);
+	list_del(&state->node);
+	mutex_unlock(&dtrace_states_lock);
 
 	mutex_lock(&state->lock);
 	activity = READ_ONCE(state->activity);
@@ -421,4 +445,73 @@ int dtrace_state_eprobe(struct dtrace_state *state,
 out:
 	mutex_unlock(&state->lock);
 	return err;
+}
+
+static const char *const dtrace_activity_names[] = {
+	[DTRACE_ACTIVITY_INACTIVE] = "inactive",
+	[DTRACE_ACTIVITY_WARMUP] = "warmup",
+	[DTRACE_ACTIVITY_ACTIVE] = "active",
+	[DTRACE_ACTIVITY_DRAINING] = "draining",
+	[DTRACE_ACTIVITY_COOLDOWN] = "cooldown",
+	[DTRACE_ACTIVITY_STOPPED] = "stopped",
+	[DTRACE_ACTIVITY_KILLED] = "killed",
+};
+
+/*
+ * One consumer's line of the consumers file; returns the bytes it holds.
+ * principal, aggregation, dynvar: the buffers' data; static: variable
+ * storage; ecb: the ECB and aggregation tables and the ECBs; meta: the
+ * state and the per-CPU bookkeeping of its buffers.  Program memory
+ * (enablings) is not counted.
+ */
+static u64 dtrace_state_show(struct seq_file *m, struct dtrace_state *state)
+{
+	u64 prin, agg, dyn, stat, ecb, meta = sizeof(*state);
+	int activity;
+	u32 necbs;
+
+	mutex_lock(&state->lock);
+	activity = READ_ONCE(state->activity);
+	necbs = state->necbs;
+	prin = dtrace_buffers_bytes(state, &meta);
+	agg = dtrace_aggbufs_bytes(state, &meta);
+	dyn = dtrace_dstate_bytes(state, &meta);
+	stat = state->vbytes;
+	ecb = (u64)state->ecbs_cap * sizeof(*state->ecbs) +
+	      (u64)necbs * sizeof(**state->ecbs) +
+	      (u64)state->aggs_cap * sizeof(*state->aggs);
+	mutex_unlock(&state->lock);
+
+	seq_printf(m, "consumer id=%llu pid=%d comm=", state->id, state->pid);
+	seq_escape(m, state->comm, " \t\n\\=");
+	seq_printf(m, " state=%s ecbs=%u principal=%llu aggregation=%llu",
+		   activity >= 0 && activity < ARRAY_SIZE(dtrace_activity_names) ?
+		   dtrace_activity_names[activity] : "?", necbs, prin, agg);
+	seq_printf(m, " dynvar=%llu static=%llu ecb=%llu meta=%llu bytes=%llu\n",
+		   dyn, stat, ecb, meta, prin + agg + dyn + stat + ecb + meta);
+	return prin + agg + dyn + stat + ecb + meta;
+}
+
+/*
+ * /sys/kernel/debug/dtrace/consumers: a line per open consumer, then the
+ * totals and the module's count of live allocations (dtrace_zalloc).
+ */
+int dtrace_states_show(struct seq_file *m)
+{
+	struct dtrace_state *state;
+	u64 bytes = 0;
+	u32 n = 0;
+	int err;
+
+	err = mutex_lock_interruptible(&dtrace_states_lock);
+	if (err)
+		return err;
+	list_for_each_entry(state, &dtrace_states, node) {
+		bytes += dtrace_state_show(m, state);
+		n++;
+	}
+	mutex_unlock(&dtrace_states_lock);
+	seq_printf(m, "total consumers=%u bytes=%llu\n", n, bytes);
+	seq_printf(m, "allocations=%ld\n", atomic_long_read(&dtrace_nallocs));
+	return 0;
 }
