@@ -11,6 +11,7 @@
 #include <linux/cpumask.h>
 #include <linux/uaccess.h>
 #include <linux/module.h>
+#include <linux/string.h>
 
 #include "dtrace_impl.h"
 
@@ -57,6 +58,25 @@ static long dtrace_ioctl_probes(void __user *uarg)
 	if (err)
 		return err;
 	return copy_to_user(uarg, &pd, sizeof(pd)) ? -EFAULT : 0;
+}
+
+/* PROVIDE: let every provider create the probes one exact description names. */
+static long dtrace_ioctl_provide(void __user *uarg)
+{
+	struct dtrace_probedesc pd;
+
+	if (copy_from_user(&pd, uarg, sizeof(pd)))
+		return -EFAULT;
+	if (pd.dtpd_id ||
+	    !memchr(pd.dtpd_provider, 0, sizeof(pd.dtpd_provider)) ||
+	    !memchr(pd.dtpd_mod, 0, sizeof(pd.dtpd_mod)) ||
+	    !memchr(pd.dtpd_func, 0, sizeof(pd.dtpd_func)) ||
+	    !memchr(pd.dtpd_name, 0, sizeof(pd.dtpd_name)))
+		return -EINVAL;
+	mutex_lock(&dtrace_lock);
+	dtrace_provide_desc(&pd);
+	mutex_unlock(&dtrace_lock);
+	return 0;
 }
 
 static long dtrace_ioctl_enable(struct dtrace_state *state, void __user *uarg)
@@ -175,6 +195,8 @@ static long dtrace_ioctl(struct file *file, unsigned int cmd,
 		return dtrace_ioctl_snap(state, uarg, dtrace_agg_snapshot);
 	case DTRACEIOC_AGGDESC:
 		return dtrace_ioctl_aggdesc(state, uarg);
+	case DTRACEIOC_PROVIDE:
+		return dtrace_ioctl_provide(uarg);
 	default:
 		return -ENOTTY;
 	}

@@ -11,7 +11,10 @@
  * notrace sections, the kprobes blacklist) or cannot be probed; otherwise
  * sprint_symbol() names its module ("vmlinux" for the kernel image) and
  * both probes are created.  Functions of the dtrace module itself are
- * refused.  Globbed function names match only probes created before.
+ * refused.  Globbed function names match only probes created before:
+ * for a glob, user space reads the probeable functions from tracefs
+ * (available_filter_functions), matches them itself and names each one
+ * exactly through DTRACEIOC_PROVIDE before it enables or lists.
  *
  * entry: arg0..arg5 are the function's register arguments (x86-64 ABI).
  * return: arg0 = 0 (a kretprobe does not say which return instruction was

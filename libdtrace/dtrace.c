@@ -50,6 +50,25 @@ int dt_probe_next(int fd, uint32_t id, struct dtrace_probedesc *pd)
 	return dt_ioctl(fd, DTRACEIOC_PROBES, pd);
 }
 
+/* Let the providers create the probes of one exact description. */
+int dt_provide(int fd, const char *provider, const char *mod,
+	       const char *func, const char *name)
+{
+	struct dtrace_probedesc pd;
+
+	memset(&pd, 0, sizeof(pd));
+	if (strlen(provider) >= sizeof(pd.dtpd_provider) ||
+	    strlen(mod) >= sizeof(pd.dtpd_mod) ||
+	    strlen(func) >= sizeof(pd.dtpd_func) ||
+	    strlen(name) >= sizeof(pd.dtpd_name))
+		return -ENAMETOOLONG;
+	strcpy(pd.dtpd_provider, provider);
+	strcpy(pd.dtpd_mod, mod);
+	strcpy(pd.dtpd_func, func);
+	strcpy(pd.dtpd_name, name);
+	return dt_ioctl(fd, DTRACEIOC_PROVIDE, &pd);
+}
+
 /* The number of probes matched, or -errno (en says why on -EINVAL). */
 int dt_enable(int fd, const void *prog, uint32_t size,
 	      struct dtrace_enable *en)

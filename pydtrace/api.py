@@ -9,7 +9,7 @@ CLI step by step so it can print dtrace(1)'s notices between the steps.
 
 from __future__ import annotations
 
-import fnmatch
+import errno
 import io
 import signal
 import sys
@@ -23,10 +23,17 @@ from pydtrace.consume.aggregate import Aggregations, SortOptions, python_key, py
 from pydtrace.consume.jsonout import JsonPrinter, json_warn, make_printer
 from pydtrace.consume.loop import Session
 from pydtrace.consume.output import LIST_HEADER, list_line
-from pydtrace.errors import DError
+from pydtrace.errors import DError, errmsg
 from pydtrace.options import Options
 from pydtrace.program.decode import decode
 from pydtrace.runtime import Device, DeviceError, ProbeDesc
+from pydtrace.runtime.fbtnames import (
+    KernelFunction,
+    TooManyFunctions,
+    fbt_functions,
+    field_matches,
+    read_filter_functions,
+)
 from pydtrace.runtime.kernel import DEFAULT_DEVICE
 
 # libdtrace's own ERROR clause (2.9): its records are turned into fault reports.
@@ -60,9 +67,15 @@ def parse_probe_pattern(text: str) -> tuple[str, str, str, str]:
 
 
 def probe_matches(probe: ProbeDesc, pattern: tuple[str, str, str, str]) -> bool:
+    """Does the probe match the description (DTrace's globs, as the module)?"""
     fields = (probe.provider, probe.mod, probe.func, probe.name)
     pairs = zip(fields, pattern, strict=True)
-    return all(not pat or fnmatch.fnmatchcase(f, pat) for f, pat in pairs)
+    return all(field_matches(f, pat) for f, pat in pairs)
+
+
+class ProvideError(DeviceError):
+    """A description fbt cannot provide (too many functions); the message is
+    dtrace(1)'s compile-error text after its ``dtrace: `` prefix."""
 
 
 class Aborted(Exception):
@@ -93,6 +106,10 @@ class Consumer:
         self.session: Session | None = None
         self.aggs: Aggregations | None = None
         self._interrupted = False
+        # the kernel's probeable functions (tracefs), read once when an fbt
+        # glob needs them; replaceable (tests)
+        self.kernel_functions: Callable[[], list[KernelFunction]] = read_filter_functions
+        self._functions: list[KernelFunction] | None = None
 
     # -- options --------------------------------------------------------------
     @property
@@ -124,13 +141,67 @@ class Consumer:
         return self.device
 
     def enable(self, program: Program) -> int:
-        """Enable one compiled program; the number of probes it matched."""
+        """Enable one compiled program; the number of probes it matched.
+        The fbt probes its globs name are provided first."""
         label = crop_label(program.label) if program.kind == "probe" else program.label
+        self.provide(self.descriptions(program), kind=program.kind, label=label)
         return self.open().enable(program.data, label)
 
+    def _kernel_functions(self) -> list[KernelFunction]:
+        if self._functions is None:
+            self._functions = self.kernel_functions()
+        return self._functions
+
+    def provide(
+        self,
+        descs: list[tuple[str, str, str, str]],
+        *,
+        listing: bool = False,
+        kind: str = "probe",
+        label: str | None = None,
+    ) -> int:
+        """Create the fbt probes the descriptions name: the module creates
+        those of an exact function itself, but the functions of a glob come
+        from tracefs (see pydtrace.runtime.fbtnames).  listing: for -l, where
+        exact names are provided too and an unrestricted fbt description
+        provides nothing.  Raises ProvideError when a description names too
+        many functions.  How many functions were provided."""
+        device = self.open()
+        n = 0
+        for desc in descs:
+            try:
+                funcs = fbt_functions(desc, self._kernel_functions, listing=listing)
+            except TooManyFunctions as e:
+                raise self._provide_error(e, kind, label) from None
+            if not listing and len(funcs) == 1 and funcs[0].name == desc[2]:
+                continue  # an exact name: ENABLE provides it
+            for kf in funcs:
+                try:
+                    device.provide("fbt", kf.module, kf.name, "")
+                except DeviceError as e:
+                    if e.errno != errno.ENAMETOOLONG:
+                        raise
+                    continue  # no probe can carry that name
+                n += 1
+        return n
+
+    def _provide_error(self, e: TooManyFunctions, kind: str, label: str | None) -> ProvideError:
+        if label is None:
+            label = full_name(e.desc)
+        if kind == "script":
+            head = f"failed to compile script {label}"
+        else:
+            head = f"invalid probe specifier {label}"
+        err = DError("D_PDESC_INVAL", str(e))
+        text = errmsg(err, kind=kind, errtags=self._flag("errtags"))
+        return ProvideError(f"{head}: {text}", errno.E2BIG)
+
     def list_probes(self, patterns: list[str] | None = None) -> Iterator[ProbeDesc]:
-        """Probes in id order, those matching any pattern if patterns are given."""
+        """Probes in id order, those matching any pattern if patterns are given
+        (fbt probes the patterns name are provided first)."""
         pats = [parse_probe_pattern(p) for p in patterns or []]
+        if pats:
+            self.provide(pats, listing=True)
         for probe in self.open().probes():
             if not pats or any(probe_matches(probe, p) for p in pats):
                 yield probe

@@ -232,6 +232,8 @@ class _Run:
 
     def list_probes(self, programs: list[ProgramArg]) -> int:
         pats = self.list_patterns(programs)
+        if pats is not None:
+            self.c.provide(pats, listing=True)  # fbt globs and exact names
         info = None
         if self.kw["verbose"]:
 

@@ -292,6 +292,12 @@ class Device:
         self._eprobes[epid] = ep
         return ep
 
+    def provide(self, provider: str, mod: str, func: str, name: str) -> None:
+        """Let the providers create the probes of one exact description
+        (DTRACEIOC_PROVIDE), e.g. fbt:vmlinux:vfs_read: for an fbt glob."""
+        rv = lib.dt_provide(self._fd, provider.encode(), mod.encode(), func.encode(), name.encode())
+        _check(rv, f"failed to provide {provider}:{mod}:{func}:{name}")
+
     # -- tracing ----------------------------------------------------------
     def enable(self, data: bytes, label: str) -> int:
         """Hand over one compiled program; the number of probes it matched."""
@@ -400,7 +406,10 @@ class Device:
             return ad
         d = ffi.new("struct dtrace_aggdesc *")
         recs = self._described(
-            lib.dt_aggdesc, aggid, d, "dtagd_nrecs",
+            lib.dt_aggdesc,
+            aggid,
+            d,
+            "dtagd_nrecs",
             f"failed to get description of aggregation {aggid}",
         )
         ad = AggDesc(aggid, d.dtagd_epid, d.dtagd_size, recs)

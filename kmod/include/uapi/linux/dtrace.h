@@ -30,6 +30,15 @@
  *      (exit() ran), call DTRACEIOC_STOP.
  *   7. DTRACEIOC_STOP: fires dtrace:::END, returns its CPU; a last
  *      STATUS and BUFSNAP pass drains the buffers.
+ *   DTRACEIOC_PROVIDE (any time, no consumer state): run every
+ *      provider's provide operation on one exact struct dtrace_probedesc
+ *      (dtpd_id must be zero, every string NUL-terminated, else EINVAL),
+ *      so probes created on demand exist before ENABLE or PROBES looks
+ *      for them.  The module cannot list kernel functions, so for an fbt
+ *      glob user space reads the probeable functions from tracefs
+ *      (available_filter_functions), matches the glob itself and calls
+ *      PROVIDE with each exact fbt:<module>:<function>: it matches; a
+ *      function kprobes refuses silently gets no probes.  Returns 0.
  *
  * ABI rules
  *   Every structure has fixed-width fields, explicit padding and __u64 for
@@ -700,5 +709,6 @@ struct dtrace_status {
 #define DTRACEIOC_STOP		_IOR(DTRACEIOC, 13, __u32)
 #define DTRACEIOC_AGGSNAP	_IOWR(DTRACEIOC, 7, struct dtrace_bufdesc)
 #define DTRACEIOC_AGGDESC	_IOWR(DTRACEIOC, 15, struct dtrace_aggdesc)
+#define DTRACEIOC_PROVIDE	_IOW(DTRACEIOC, 16, struct dtrace_probedesc)
 
 #endif /* _UAPI_LINUX_DTRACE_H */

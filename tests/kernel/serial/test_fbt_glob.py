@@ -1,0 +1,177 @@
+"""fbt globs against the real module (test VM): user space reads the
+probeable functions from tracefs, PROVIDEs each one a glob names, then
+enables or lists; the probes fire, a glob matching nothing is dtrace's
+error, an unbounded one is refused, and no kprobe is left behind."""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from pydtrace.abi import ffi, lib
+from pydtrace.runtime import Device
+from pydtrace.runtime.fbtnames import MAX_FUNCTIONS, gmatch, read_filter_functions
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
+)
+
+TIMEOUT = 600
+KPROBES = Path("/sys/kernel/debug/kprobes/list")
+BLACKLIST = Path("/sys/kernel/debug/kprobes/blacklist")
+GLOB = "vfs_rea*"
+COUNT = 3333  # an unusual read size, to pick the child's reads out
+
+# The traced child: waits for "go", then preads its file argv[2] times.
+CHILD = f"""
+import os, sys
+sys.stdin.readline()
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for _ in range(int(sys.argv[2])):
+    os.pread(fd, {COUNT}, 0)
+"""
+
+
+def pydtrace(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pydtrace", *args],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+def expected(glob: str) -> set[str]:
+    """The functions tracefs says a glob names, less kprobes' blacklist."""
+    names = {f.name for f in read_filter_functions() if gmatch(f.name, glob)}
+    refused = {line.split()[1] for line in BLACKLIST.read_text().splitlines() if line.split()}
+    return names - refused
+
+
+def test_glob_provides_enables_and_fires():
+    want = expected(GLOB)
+    assert "vfs_read" in want
+    data = b"x" * 1234
+    with tempfile.NamedTemporaryFile(dir="/tmp") as f:
+        f.write(data)
+        f.flush()
+        n = 20
+        child = subprocess.Popen(
+            [sys.executable, "-c", CHILD, f.name, str(n)], stdin=subprocess.PIPE, text=True
+        )
+        progs = [
+            'BEGIN { printf("ready\\n"); }',
+            f"fbt::{GLOB}:entry /pid == {child.pid}/ {{ @[probefunc] = count(); }}",
+            f"syscall::exit_group:entry /pid == {child.pid}/ {{ exit(0); }}",
+        ]
+        tracer = subprocess.Popen(
+            [sys.executable, "-m", "pydtrace", *(a for p in progs for a in ("-n", p))],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            assert tracer.stdout is not None and child.stdin is not None
+            for line in tracer.stdout:  # not quiet: the header, then BEGIN's line
+                if line.rstrip().endswith("ready"):
+                    break
+            during = KPROBES.read_text()
+            child.stdin.write("go\n")
+            child.stdin.close()
+            assert child.wait(timeout=TIMEOUT) == 0
+            out, err = tracer.communicate(timeout=TIMEOUT)
+        finally:
+            child.kill()
+            tracer.kill()
+    assert tracer.returncode == 0, err
+    # every function the glob names got an entry probe, and a kprobe on it
+    m = re.search(rf"'fbt::{re.escape(GLOB)}:entry ' matched (\d+) probes?", err)
+    assert m is not None, err
+    assert int(m.group(1)) == len(want), (err, sorted(want))
+    armed = {m.group(1) for m in re.finditer(r" (\w+)\+0x0", during)}
+    assert want <= armed, during
+    counts = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if len(parts) == 2 and parts[1].isdigit():
+            counts[parts[0]] = int(parts[1])
+    assert set(counts) <= want, out
+    assert counts.get("vfs_read", 0) >= n, out
+    assert KPROBES.read_text() == ""
+
+
+def test_list_glob_provides_first():
+    want = expected(GLOB)
+    p = pydtrace("-l", "-n", f"fbt::{GLOB}:entry")
+    assert p.returncode == 0, p.stderr
+    rows = [line.split() for line in p.stdout.splitlines()[1:]]
+    assert {r[3] for r in rows} == want, p.stdout
+    assert all(r[1:3] == ["fbt", "vmlinux"] and r[4] == "entry" for r in rows), p.stdout
+    # -l -f names one function exactly: provided too (entry and return)
+    p = pydtrace("-l", "-f", "vfs_readv")
+    assert p.returncode == 0, p.stderr
+    assert [r.split()[1:] for r in p.stdout.splitlines()[1:]] == [
+        ["fbt", "vmlinux", "vfs_readv", "entry"],
+        ["fbt", "vmlinux", "vfs_readv", "return"],
+    ]
+    assert KPROBES.read_text() == ""  # listing instruments nothing
+
+
+def test_glob_matching_nothing():
+    desc = "fbt::no_such_pydtrace_fn*:entry"
+    p = pydtrace("-n", f"{desc} {{ }} BEGIN {{ exit(0); }}")
+    assert p.returncode == 1
+    assert f"probe description {desc} does not match any probes" in p.stderr
+    p = pydtrace("-Z", "-qn", f"{desc} {{ }} BEGIN {{ exit(0); }}")
+    assert p.returncode == 0, p.stderr
+    p = pydtrace("-l", "-n", desc)
+    assert p.returncode == 1
+    assert "No probe matches description" in p.stderr
+    assert KPROBES.read_text() == ""
+
+
+def test_unbounded_glob_is_refused():
+    assert len(read_filter_functions()) > MAX_FUNCTIONS  # else this proves nothing
+    p = pydtrace("-n", "fbt:::entry { } BEGIN { exit(0); }")
+    assert p.returncode == 1
+    assert "invalid probe specifier fbt:::entry" in p.stderr
+    assert "matches too many fbt functions" in p.stderr
+    assert "Traceback" not in p.stderr
+    assert KPROBES.read_text() == ""
+
+
+def test_provide_ioctl():
+    with Device() as dev:
+        dev.provide("fbt", "vmlinux", "vfs_readlink", "")
+        rows = [p for p in dev.probes() if p.provider == "fbt" and p.func == "vfs_readlink"]
+        assert [(p.mod, p.name) for p in rows] == [("vmlinux", "entry"), ("vmlinux", "return")]
+        dev.provide("fbt", "", "no_such_pydtrace_fn", "")  # refused: simply no probe
+        assert not [p for p in dev.probes() if p.func == "no_such_pydtrace_fn"]
+    fd = os.open("/dev/dtrace", os.O_RDWR)
+    try:
+        pd = ffi.new("struct dtrace_probedesc *")
+        fcntl.ioctl(fd, lib.DTRACEIOC_PROVIDE, bytes(ffi.buffer(pd)))  # all empty: fine
+        for field in ("dtpd_provider", "dtpd_mod", "dtpd_func", "dtpd_name"):
+            bad = ffi.new("struct dtrace_probedesc *")
+            size = ffi.sizeof(getattr(bad, field))
+            ffi.memmove(getattr(bad, field), b"x" * size, size)  # no NUL
+            with pytest.raises(OSError) as e:
+                fcntl.ioctl(fd, lib.DTRACEIOC_PROVIDE, bytes(ffi.buffer(bad)))
+            assert e.value.errno == errno.EINVAL, field
+        bad = ffi.new("struct dtrace_probedesc *")
+        bad.dtpd_id = 1
+        with pytest.raises(OSError) as e:
+            fcntl.ioctl(fd, lib.DTRACEIOC_PROVIDE, bytes(ffi.buffer(bad)))
+        assert e.value.errno == errno.EINVAL
+    finally:
+        os.close(fd)
+    assert KPROBES.read_text() == ""
