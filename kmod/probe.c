@@ -275,8 +275,10 @@ static size_t dtrace_glob_elem(const char *p, char c, bool *hit)
 		q++;
 		if (q[0] == '-' && q[1] && q[1] != ']') {
 			hi = q[1];
-			if (hi == '\\' && q[2])
-				hi = *++q;
+			if (hi == '\\' && q[2]) {
+				hi = q[2];	/* an escaped range end */
+				q++;
+			}
 			q += 2;
 			if (c >= lo && c <= hi)
 				*hit = true;

@@ -308,21 +308,24 @@ class Consumer:
             ffi.memmove(obj, bytes(raw), len(raw))
         return obj
 
-    def enable_raw(self, prog: bytearray) -> tuple[int, Any]:
-        """(errno or 0, struct dtrace_enable)."""
-        pbuf = ffi.new("char[]", bytes(prog))
+    def conf(self) -> Any:
+        return self.ioctl(lib.DTRACEIOC_CONF, ffi.new("struct dtrace_conf *"))
+
+    def enable_raw(self, prog: bytes | bytearray, size: int | None = None) -> tuple[int, Any]:
+        """(errno or 0, struct dtrace_enable); size overrides the length told."""
+        pbuf = ffi.new("char[]", bytes(prog) + bytes(64))  # slack for size > actual
         de = ffi.new("struct dtrace_enable *")
         de.de_prog = int(ffi.cast("uintptr_t", pbuf))
-        de.de_size = len(prog)
+        de.de_size = len(prog) if size is None else size
         try:
             self.ioctl(lib.DTRACEIOC_ENABLE, de)
         except OSError as e:
             return e.errno or -1, de
         return 0, de
 
-    def enable(self, b: Builder) -> int:
-        err, de = self.enable_raw(b.build())
-        assert err == 0, (errno.errorcode.get(err), de.de_err, de.de_ecb, de.de_difo)
+    def enable(self, b: Builder | bytes | bytearray) -> int:
+        err, de = self.enable_raw(b.build() if isinstance(b, Builder) else b)
+        assert err == 0, (errno.errorcode.get(err), de.de_err, de.de_ecb, de.de_difo, de.de_offset)
         return int(de.de_nmatched)
 
     def _u32(self, cmd: int) -> int:

@@ -16,15 +16,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from progbuild import copy_recs
+from progbuild import DEV, NONE, Consumer, ins, ret, setx
 
 from pydtrace.abi import ffi, lib
 
-DEV = "/dev/dtrace"
-
 pytestmark = pytest.mark.skipif(not os.path.exists(DEV), reason="needs /dev/dtrace (test VM)")
-
-NONE = 0xFFFFFFFF  # DTRACE_NONE
 
 
 # ---------------------------------------------------------------------------
@@ -32,20 +28,8 @@ NONE = 0xFFFFFFFF  # DTRACE_NONE
 # ---------------------------------------------------------------------------
 
 
-def ins(op: int, r1: int = 0, r2: int = 0, rd: int = 0) -> int:
-    return ((op << 24) | (r1 << 16) | (r2 << 8) | rd) & 0xFFFFFFFF
-
-
-def setx(index: int, rd: int) -> int:
-    return ins(lib.DIF_OP_SETX, (index >> 8) & 0xFF, index & 0xFF, rd)
-
-
 def ldgs(var: int, rd: int) -> int:
     return ins(lib.DIF_OP_LDGS, (var >> 8) & 0xFF, var & 0xFF, rd)
-
-
-def ret(rd: int) -> int:
-    return ins(lib.DIF_OP_RET, 0, 0, rd)
 
 
 def branch(op: int, label: int) -> int:
@@ -192,79 +176,6 @@ def field_off(ctype: str, name: str) -> int:
 # ---------------------------------------------------------------------------
 
 
-class Consumer:
-    """One open of /dev/dtrace."""
-
-    def __init__(self) -> None:
-        self.fd = os.open(DEV, os.O_RDWR)
-
-    def close(self) -> None:
-        if self.fd >= 0:
-            os.close(self.fd)
-            self.fd = -1
-
-    def ioctl(self, cmd: int, ctype: str, obj: Any) -> Any:
-        """ioctl with a cffi struct; the struct is updated even on failure."""
-        raw = bytearray(ffi.buffer(obj))
-        try:
-            fcntl.ioctl(self.fd, cmd, raw, True)
-        finally:
-            ffi.memmove(obj, bytes(raw), len(raw))
-        return obj
-
-    def conf(self) -> Any:
-        return self.ioctl(lib.DTRACEIOC_CONF, "struct dtrace_conf", ffi.new("struct dtrace_conf *"))
-
-    def enable_raw(self, prog: bytearray, size: int | None = None) -> tuple[int, Any]:
-        """Returns (errno or 0, struct dtrace_enable)."""
-        pbuf = ffi.new("char[]", bytes(prog) + bytes(64))  # slack for size > actual
-        de = ffi.new("struct dtrace_enable *")
-        de.de_prog = int(ffi.cast("uintptr_t", pbuf))
-        de.de_size = len(prog) if size is None else size
-        try:
-            self.ioctl(lib.DTRACEIOC_ENABLE, "struct dtrace_enable", de)
-        except OSError as e:
-            return e.errno or -1, de
-        return 0, de
-
-    def enable(self, prog: bytearray) -> int:
-        err, de = self.enable_raw(prog)
-        assert err == 0, (errno.errorcode.get(err), de.de_err, de.de_ecb, de.de_difo, de.de_offset)
-        return int(de.de_nmatched)
-
-    def _u32(self, cmd: int) -> int:
-        raw = bytearray(4)
-        fcntl.ioctl(self.fd, cmd, raw, True)
-        return int(struct.unpack("<I", raw)[0])
-
-    def go(self) -> int:
-        return self._u32(lib.DTRACEIOC_GO)
-
-    def stop(self) -> int:
-        return self._u32(lib.DTRACEIOC_STOP)
-
-    def status(self) -> Any:
-        return self.ioctl(lib.DTRACEIOC_STATUS, "", ffi.new("struct dtrace_status *"))
-
-    def eprobe(self, epid: int, nrecs: int = 16) -> tuple[Any, list[Any]]:
-        recs = ffi.new("struct dtrace_recdesc[]", max(nrecs, 1))
-        epd = ffi.new("struct dtrace_eprobedesc *")
-        epd.dtepd_epid = epid
-        epd.dtepd_nrecs = nrecs
-        epd.dtepd_recs = int(ffi.cast("uintptr_t", recs))
-        self.ioctl(lib.DTRACEIOC_EPROBE, "", epd)
-        return epd, copy_recs(recs, min(nrecs, epd.dtepd_nrecs))
-
-    def bufsnap(self, cpu: int, size: int = 4 << 20) -> tuple[bytes, Any]:
-        data = ffi.new("char[]", size)
-        bd = ffi.new("struct dtrace_bufdesc *")
-        bd.dtbd_data = int(ffi.cast("uintptr_t", data))
-        bd.dtbd_size = size
-        bd.dtbd_cpu = cpu
-        self.ioctl(lib.DTRACEIOC_BUFSNAP, "", bd)
-        return bytes(ffi.buffer(data, bd.dtbd_size)), bd
-
-
 @pytest.fixture
 def dt() -> Iterator[Consumer]:
     c = Consumer()
@@ -278,7 +189,7 @@ def probes(c: Consumer) -> list[tuple[int, str, str, str, str]]:
     pd.dtpd_id = 0
     while True:
         try:
-            c.ioctl(lib.DTRACEIOC_PROBES, "", pd)
+            c.ioctl(lib.DTRACEIOC_PROBES, pd)
         except OSError as e:
             assert e.errno == errno.ESRCH
             return out
@@ -346,11 +257,11 @@ def test_probes_lists_dtrace_provider(dt: Consumer) -> None:
 def test_probes_start_id_and_end(dt: Consumer) -> None:
     pd = ffi.new("struct dtrace_probedesc *")
     pd.dtpd_id = 2
-    dt.ioctl(lib.DTRACEIOC_PROBES, "", pd)
+    dt.ioctl(lib.DTRACEIOC_PROBES, pd)
     assert pd.dtpd_id == 2 and ffi.string(pd.dtpd_name) == b"END"
     pd.dtpd_id = 0xFFFFFFF0
     with pytest.raises(OSError) as e:
-        dt.ioctl(lib.DTRACEIOC_PROBES, "", pd)
+        dt.ioctl(lib.DTRACEIOC_PROBES, pd)
     assert e.value.errno == errno.ESRCH
 
 
@@ -523,7 +434,7 @@ def test_bufsize_lowered_and_snapshot_capacity(dt: Consumer) -> None:
     bd = ffi.new("struct dtrace_bufdesc *")
     bd.dtbd_size, bd.dtbd_cpu = 4096, cpu
     with pytest.raises(OSError):
-        dt.ioctl(lib.DTRACEIOC_BUFSNAP, "", bd)
+        dt.ioctl(lib.DTRACEIOC_BUFSNAP, bd)
     size = int(bd.dtbd_size)
     assert 4096 < size < 1 << 40 and size % 8 == 0
     # Nothing was switched out by the refused snapshots.
@@ -539,6 +450,8 @@ def test_glob_matching(dt: Consumer) -> None:
         (("d?race", "", "", "E[NR]*"), 2),
         (("dtrace", "", "", "[!B]*"), 2),
         (("dtrace", "", "", "[A-C]EGIN"), 1),
+        (("dtrace", "", "", "[A-\\C]EGIN"), 1),  # an escaped range end
+        (("dtrace", "", "", "[A-\\A]*"), 0),  # the range is A-A, not A-\\
         (("dtrace", "", "", "\\BEGIN"), 1),
         (("dtrace", "", "", "BEGI"), 0),
         (("dtrace", "x", "", "BEGIN"), 0),
@@ -649,7 +562,7 @@ def test_refuse_enable_reserved(dt: Consumer) -> None:
     de.de_size = len(pbuf)
     de.de_reserved[3] = 1
     with pytest.raises(OSError) as e:
-        dt.ioctl(lib.DTRACEIOC_ENABLE, "", de)
+        dt.ioctl(lib.DTRACEIOC_ENABLE, de)
     assert e.value.errno == errno.EINVAL
     assert de.de_err == lib.DTRACE_EPROG_RESERVED
 
