@@ -239,6 +239,24 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 		if (dtrace_agg_action(act, ad, &size))
 			goto bad;
 		break;
+	case DTRACEACT_TRACEMEM:
+		/* tracemem(addr, n): n bytes copied from the address. */
+		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
+		    !(dp->rtype.dtdt_flags & DIF_TF_BYREF) ||
+		    dp->rtype.dtdt_size == 0 ||
+		    dp->rtype.dtdt_size > DTRACE_ECB_MAXNEEDED)
+			goto bad;
+		act->byref = true;
+		act->user = dp->rtype.dtdt_flags & DIF_TF_BYUREF;
+		size = dp->rtype.dtdt_size;
+		break;
+	case DTRACEACT_TRACEMEM_DYNSIZE:
+		/* The number of bytes of the next tracemem() to print. */
+		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
+		    (dp->rtype.dtdt_flags & (DIF_TF_BYREF | DIF_TF_BYUREF)))
+			goto bad;
+		size = sizeof(u64);
+		break;
 	case DTRACEACT_EXIT:
 		/* exit(n) records n as an int. */
 		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||

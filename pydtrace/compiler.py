@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from pydtrace import fmt
 from pydtrace.abi import lib
 from pydtrace.dif.assemble import assemble
-from pydtrace.dif.codegen import VOID_RTYPE, DifType, const_difo, expr_difo, zero_difo
+from pydtrace.dif.codegen import (
+    VOID_RTYPE,
+    DifType,
+    const_difo,
+    expr_difo,
+    tracemem_difos,
+    zero_difo,
+)
 from pydtrace.dif.ir import Difo, DifoIR
 from pydtrace.errors import DError
 from pydtrace.lang import ast
@@ -193,6 +200,9 @@ class Compiler:
                 self._aggregation(stmt, add, expr)
             elif name == "trace":
                 add(expr(args[0]), lib.DTRACEACT_DIFEXPR)
+            elif name == "tracemem":
+                for ir, kind in tracemem_difos(stmt, strsize):  # type: ignore[arg-type]
+                    add(ir, kind)
             elif name == "exit":
                 add(expr(args[0], EXIT_RTYPE), lib.DTRACEACT_EXIT)
             elif name == "printf":

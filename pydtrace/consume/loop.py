@@ -29,6 +29,7 @@ from pydtrace.consume.output import (
     probe_line,
     status_drops,
     trace_value,
+    tracemem_value,
 )
 from pydtrace.consume.printf import PrintfError, format_printa, format_printf
 from pydtrace.consume.records import EcbRecord, ecb_records
@@ -53,6 +54,15 @@ class FlowState:
     indent: int = 0
     last_epid: int | None = None
     last_probe: int | None = None
+
+
+@dataclasses.dataclass(frozen=True)
+class TracememItem:
+    """A tracemem() record and the value of the TRACEMEM_DYNSIZE record
+    before it (0 when there is none)."""
+
+    rec: RecDesc
+    dynsize: int
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,21 +149,31 @@ class Printer:
                 parts.append(self._printf(rec, item))
             elif isinstance(item, PrintaItem):
                 parts.append(self._printa(rec, item.fmtidx, item.varids))
+            elif isinstance(item, TracememItem):
+                parts.append(tracemem_value(rec.raw(item.rec), item.dynsize))
             elif item.size:
                 parts.append(trace_value(rec.raw(item), self.quiet, self.rawbytes))
         if not self.quiet:
             parts.append(b"\n")
         self.out.write(b"".join(parts))
 
-    def actions(self, rec: EcbRecord) -> Iterator[RecDesc | PrintfItem | PrintaItem]:
+    def actions(self, rec: EcbRecord) -> Iterator[RecDesc | PrintfItem | PrintaItem | TracememItem]:
         """The clause's records grouped as dtrace consumes them: a printf()
         with its argument records, a printa() with its aggregations, else
         one record.  exit() and the library actions are done here."""
         recs = rec.eprobe.recs
         i = 0
+        dynsize = 0
         while i < len(recs):
             r = recs[i]
-            if r.action == lib.DTRACEACT_EXIT:
+            if r.action == lib.DTRACEACT_TRACEMEM_DYNSIZE and r.size == 8:
+                dynsize = rec.integer(r, False)
+                i += 1
+            elif r.action == lib.DTRACEACT_TRACEMEM:
+                yield TracememItem(r, dynsize)
+                dynsize = 0
+                i += 1
+            elif r.action == lib.DTRACEACT_EXIT:
                 self.exit_status = rec.integer(r, True)
                 i += 1
             elif r.action == lib.DTRACEACT_PRINTF and 0 < r.format <= len(self.formats):

@@ -144,6 +144,16 @@ def trace_value(raw: bytes, quiet: bool, rawbytes: bool = False) -> bytes:
     return print_bytes(raw, -33, quiet, rawbytes)
 
 
+def tracemem_value(raw: bytes, dynsize: int = 0) -> bytes:
+    """A tracemem() record (7.3): always the hex dump, quiet or not
+    (dt_print_bytes with forceraw).  dynsize is the value of the
+    TRACEMEM_DYNSIZE record before it (0 when there is none): only that
+    many bytes are printed, unless it is 0 or larger than the record, as
+    dt_consume_cpu clamps it."""
+    n = len(raw) if dynsize == 0 or dynsize > len(raw) else dynsize
+    return print_bytes(raw[:n], -33, True, rawbytes=True)
+
+
 def _plural(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 

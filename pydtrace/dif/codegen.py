@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pydtrace.abi import lib
 from pydtrace.dif.ir import DifoIR, DifType, Instr, Label, VarRef
-from pydtrace.errors import library_error
+from pydtrace.errors import DError, library_error
 from pydtrace.lang import ast
 from pydtrace.sema import types as T
 from pydtrace.sema.check import Var
@@ -250,7 +250,11 @@ class DifoGen:
         return r
 
     def g_Call(self, e: ast.Call) -> int:
-        proto = e.subr  # type: ignore[attr-defined]
+        proto = getattr(e, "subr", None)
+        if proto is None:
+            # an action the compiler's action list does not handle
+            # (dt_compile_fun's default case)
+            raise DError("D_UNKNOWN", f"tracing function {e.name}( ) is not yet supported")
         self._push_tuple(e.args, list(proto.params[:len(e.args)]))
         r = self.regs.alloc()
         self.emit("call", proto.subr, r)
@@ -562,3 +566,22 @@ def const_difo(value: int) -> DifoIR:
     r = gen.regs.alloc()
     gen.emit("setx", value & MASK64, r)
     return gen.finish(r, diftype(T.LONG, 0))
+
+
+def tracemem_difos(call: ast.Call, strsize: int) -> list[tuple[DifoIR, int]]:
+    """The actions of a checked tracemem(addr, size[, dsize]) call, as
+    (DIFO, DTRACEACT_*) pairs in order (dt_action_tracemem): with a dynamic
+    size, first a TRACEMEM_DYNSIZE action whose DIFO computes it as a 64-bit
+    integer; then the TRACEMEM action, whose DIFO computes the address and
+    is typed by reference with the constant size, so the kernel copies that
+    many bytes from the address into the record."""
+    out: list[tuple[DifoIR, int]] = []
+    if len(call.args) > 2:
+        out.append((expr_difo(call.args[2], strsize, diftype(T.LONG, strsize)),
+                    int(lib.DTRACEACT_TRACEMEM_DYNSIZE)))
+    addr = call.args[0]
+    base = diftype(addr.type, strsize)
+    size: int = call.size  # type: ignore[attr-defined]
+    rtype = DifType(base.kind, base.ckind, base.flags | lib.DIF_TF_BYREF, size)
+    out.append((expr_difo(addr, strsize, rtype), int(lib.DTRACEACT_TRACEMEM)))
+    return out

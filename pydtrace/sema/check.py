@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydtrace import fmt
 from pydtrace.abi import lib
-from pydtrace.errors import DError, library_error
+from pydtrace.errors import TAGS, DError, library_error
 from pydtrace.lang import ast
 from pydtrace.sema import types as T
 from pydtrace.sema.aggs import AGG_KINDS, AggVar
@@ -58,10 +58,10 @@ BUILTINS: dict[str, Var] = {v.name: v for v in (
 )}
 
 ACTIONS = ("trace", "printf", "exit", "printa", "clear", "denormalize",
-           "normalize", "trunc", "setopt")
+           "normalize", "trunc", "setopt", "tracemem")
 # Everything else DTrace knows by name: accepted by the grammar, rejected by
 # the checker until code generation and the kernel support them.
-OTHER_ACTIONS = ("tracemem", "stack", "ustack", "jstack", "raise",
+OTHER_ACTIONS = ("stack", "ustack", "jstack", "raise",
                  "stop", "system", "breakpoint", "panic", "chill",
                  "speculate", "commit", "discard", "ftruncate",
                  "freopen", "print", "pcap")
@@ -124,6 +124,12 @@ class Scope:
         var = Var(name, kind, UBASE + base + len(table), t, keys)
         table[name] = var
         return var
+
+
+def _tag(tag: str, fallback: str) -> str:
+    """tag when pydtrace.errors knows it, else fallback (tags libdtrace added
+    after the errors registry was written)."""
+    return tag if tag in TAGS else fallback
 
 
 def _plural(n: int, word: str) -> str:
@@ -609,6 +615,36 @@ class Checker:
         if t.kind == "void":
             raise self.err(call, "D_TRACE_VOID",
                            "trace( ) may not be applied to a void expression")
+
+    def action_tracemem(self, call: ast.Call) -> None:
+        """dt_action_tracemem, after dt_idcook_func's check of the prototype
+        void(@, size_t, ...): an integer or pointer address, a non-zero
+        positive integral constant size (the record size, call.size) and an
+        optional scalar dynamic size (how many of those bytes to print)."""
+        for a in call.args:
+            self.expr(a)
+        self.check_sign(call, "tracemem( )", [None, T.TYPEDEFS["size_t"]],
+                        call.args, varargs=2)
+        addr, size = call.args[0], call.args[1]
+        at = T.resolve(addr.type)
+        if not (at.is_int or at.kind in ("ptr", "array")):
+            raise self.err(addr, "D_TRACEMEM_ADDR",
+                           "tracemem( ) argument #1 is incompatible with prototype:\n"
+                           f"\tprototype: pointer or integer\n\t argument: {addr.type}")
+        value = fold(size) if T.resolve(size.type).is_int else None
+        if value is None or value == 0 or (T.resolve(size.type).signed and value < 0):
+            raise self.err(size, "D_TRACEMEM_SIZE", "tracemem( ) argument #2 must be "
+                           "a non-zero positive integral constant expression")
+        call.size = value & ((1 << 64) - 1)  # type: ignore[attr-defined]
+        if len(call.args) > 2:
+            dsize = call.args[2]
+            if len(call.args) > 3:
+                raise self.err(call.args[3], _tag("D_TRACEMEM_ARGS", "D_PROTO_LEN"),
+                               "tracemem ( ) prototype mismatch: expected at most 3 args")
+            if not T.resolve(dsize.type).is_scalar:
+                raise self.err(dsize, _tag("D_TRACEMEM_DYNSIZE", "D_PROTO_ARG"),
+                               "tracemem ( ) dynamic size (argument #3) must be of "
+                               "scalar type")
 
     def action_exit(self, call: ast.Call) -> None:
         self._proto_len(call, 1)

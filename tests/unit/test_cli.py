@@ -95,8 +95,8 @@ def test_macro_arguments_after_the_script(capsys, tmp_path):
 def test_dash_S_lists_every_difo_on_stderr(capsys):
     rc, out, err = run(capsys, "-Se", "-n", "BEGIN /1 > 0/ { trace(6 * 7); exit(0); }")
     assert (rc, out) == (0, "")
-    assert "DIFO 0 (:::BEGIN predicate):" in err
-    assert "DIFO 1 (:::BEGIN action #1):" in err
+    assert "\nDIFO 0x0 returns D type (integer) (size 4)\nOFF OPCODE      INSTRUCTION\n" in err
+    assert "\nDIFO 0x1 returns D type (integer) (size 4)\n" in err
     assert "mul     %r1, %r2, %r1" in err
     assert err.count("ret     %r") == 3
 
