@@ -5,6 +5,10 @@
 
 :class:`Consumer` is one DTrace consumer (one open /dev/dtrace), used by the
 CLI step by step so it can print dtrace(1)'s notices between the steps.
+
+Only the compiler is imported with this module: the device, the fbt function
+list and the consumer loop are imported by the steps that use them, so that
+compiling (``pydtrace -e``) starts quickly.
 """
 
 from __future__ import annotations
@@ -15,26 +19,18 @@ import signal
 import sys
 from collections.abc import Callable, Iterator
 from types import FrameType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from pydtrace.abi import DTRACE_UARG_ERROR
 from pydtrace.compiler import Compiler, Program
-from pydtrace.consume.aggregate import Aggregations, SortOptions, python_key, python_value
-from pydtrace.consume.jsonout import JsonPrinter, json_warn, make_printer
-from pydtrace.consume.loop import Session
-from pydtrace.consume.output import LIST_HEADER, list_line
 from pydtrace.errors import DError, errmsg
 from pydtrace.options import Options
-from pydtrace.program.decode import decode
-from pydtrace.runtime import Device, DeviceError, ProbeDesc
-from pydtrace.runtime.fbtnames import (
-    KernelFunction,
-    TooManyFunctions,
-    fbt_functions,
-    field_matches,
-    read_filter_functions,
-)
-from pydtrace.runtime.kernel import DEFAULT_DEVICE
+
+if TYPE_CHECKING:
+    from pydtrace.consume.aggregate import Aggregations, SortOptions
+    from pydtrace.consume.loop import Session
+    from pydtrace.runtime.fbtnames import KernelFunction, TooManyFunctions
+    from pydtrace.runtime.kernel import Device, ProbeDesc
 
 # libdtrace's own ERROR clause (2.9): its records are turned into fault reports.
 ERROR_CLAUSE = "dtrace:::ERROR { trace(arg1); trace(arg2); trace(arg3); trace(arg4); trace(arg5); }"
@@ -68,14 +64,39 @@ def parse_probe_pattern(text: str) -> tuple[str, str, str, str]:
 
 def probe_matches(probe: ProbeDesc, pattern: tuple[str, str, str, str]) -> bool:
     """Does the probe match the description (DTrace's globs, as the module)?"""
+    from pydtrace.runtime.fbtnames import field_matches
+
     fields = (probe.provider, probe.mod, probe.func, probe.name)
     pairs = zip(fields, pattern, strict=True)
     return all(field_matches(f, pat) for f, pat in pairs)
 
 
-class ProvideError(DeviceError):
-    """A description fbt cannot provide (too many functions); the message is
-    dtrace(1)'s compile-error text after its ``dtrace: `` prefix."""
+def _provide_error_class() -> type[Exception]:
+    """ProvideError, a DeviceError: defined on first use, so that importing
+    this module does not import the device's."""
+    cls = globals().get("ProvideError")
+    if cls is None:
+        from pydtrace.runtime.kernel import DeviceError
+
+        class ProvideError(DeviceError):
+            """A description fbt cannot provide (too many functions); the message is
+            dtrace(1)'s compile-error text after its ``dtrace: `` prefix."""
+
+        ProvideError.__module__ = __name__
+        globals()["ProvideError"] = cls = ProvideError
+    return cls
+
+
+def __getattr__(name: str) -> object:
+    if name == "ProvideError":
+        return _provide_error_class()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _read_filter_functions() -> list[KernelFunction]:
+    from pydtrace.runtime.fbtnames import read_filter_functions
+
+    return read_filter_functions()
 
 
 class Aborted(Exception):
@@ -93,12 +114,12 @@ class Consumer:
         self,
         options: Options | None = None,
         *,
-        device: str = DEFAULT_DEVICE,
+        device: str | None = None,
         out: BinaryIO | None = None,
         warn: Callable[[str], None] | None = None,
     ) -> None:
         self.compiler = Compiler(options)
-        self.device_path = device
+        self.device_path = device  # None: the module's (/dev/dtrace)
         self.out = out if out is not None else sys.stdout.buffer
         self.warn = warn if warn is not None else _stderr_warn
         self.programs: list[Program] = []
@@ -108,7 +129,7 @@ class Consumer:
         self._interrupted = False
         # the kernel's probeable functions (tracefs), read once when an fbt
         # glob needs them; replaceable (tests)
-        self.kernel_functions: Callable[[], list[KernelFunction]] = read_filter_functions
+        self.kernel_functions: Callable[[], list[KernelFunction]] = _read_filter_functions
         self._functions: list[KernelFunction] | None = None
 
     # -- options --------------------------------------------------------------
@@ -137,7 +158,9 @@ class Consumer:
 
     def open(self) -> Device:
         if self.device is None:
-            self.device = Device(self.device_path)
+            from pydtrace.runtime.kernel import DEFAULT_DEVICE, Device
+
+            self.device = Device(self.device_path or DEFAULT_DEVICE)
         return self.device
 
     def enable(self, program: Program) -> int:
@@ -166,6 +189,9 @@ class Consumer:
         exact names are provided too and an unrestricted fbt description
         provides nothing.  Raises ProvideError when a description names too
         many functions.  How many functions were provided."""
+        from pydtrace.runtime.fbtnames import TooManyFunctions, fbt_functions
+        from pydtrace.runtime.kernel import DeviceError
+
         device = self.open()
         n = 0
         for desc in descs:
@@ -185,7 +211,7 @@ class Consumer:
                 n += 1
         return n
 
-    def _provide_error(self, e: TooManyFunctions, kind: str, label: str | None) -> ProvideError:
+    def _provide_error(self, e: TooManyFunctions, kind: str, label: str | None) -> Exception:
         if label is None:
             label = full_name(e.desc)
         if kind == "script":
@@ -194,7 +220,7 @@ class Consumer:
             head = f"invalid probe specifier {label}"
         err = DError("D_PDESC_INVAL", str(e))
         text = errmsg(err, kind=kind, errtags=self._flag("errtags"))
-        return ProvideError(f"{head}: {text}", errno.E2BIG)
+        return _provide_error_class()(f"{head}: {text}", errno.E2BIG)
 
     def list_probes(self, patterns: list[str] | None = None) -> Iterator[ProbeDesc]:
         """Probes in id order, those matching any pattern if patterns are given
@@ -208,6 +234,8 @@ class Consumer:
 
     def describe_probe(self, probeid: int) -> str:
         """provider:module:function:name of the probe with that id (-i)."""
+        from pydtrace.runtime.kernel import DeviceError
+
         try:
             p = self.open().probe(probeid)
         except DeviceError:
@@ -219,6 +247,8 @@ class Consumer:
     @staticmethod
     def descriptions(program: Program) -> list[tuple[str, str, str, str]]:
         """The probe descriptions of a compiled program, one per ECB, in order."""
+        from pydtrace.program.decode import decode
+
         seen: dict[tuple[str, str, str, str], None] = {}
         for ecb in decode(program.data).ecbs:
             seen[tuple(ecb.probe)] = None  # type: ignore[index]
@@ -240,6 +270,8 @@ class Consumer:
     ) -> int:
         """dtrace -l: the header, then one row per probe (followed by info's
         text, for -v); how many."""
+        from pydtrace.consume.output import LIST_HEADER, list_line
+
         self.open()
         self.out.write(LIST_HEADER)
         n = 0
@@ -253,6 +285,7 @@ class Consumer:
 
     def sort_options(self) -> SortOptions:
         """The aggsort* options as the aggregation printing uses them."""
+        from pydtrace.consume.aggregate import SortOptions
 
         def number(name: str) -> int:
             v = self.options.get(name)
@@ -275,6 +308,10 @@ class Consumer:
 
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
+        from pydtrace.consume.aggregate import Aggregations
+        from pydtrace.consume.jsonout import json_warn, make_printer
+        from pydtrace.consume.loop import Session
+
         device = self.open()
         self.enable_error_handler()
         self.aggs = Aggregations(device.aggdesc, {v.id: v for v in self.compiler.aggregations})
@@ -307,6 +344,8 @@ class Consumer:
         """The merged aggregations as of the last snapshot: variable name ("" for
         @) -> {key tuple: value}; quantize-family values are lists of
         (bucket lower bound, count), None standing for "below the range"."""
+        from pydtrace.consume.aggregate import python_key, python_value
+
         out: dict[str, dict[tuple[object, ...], object]] = {}
         if self.aggs is None:
             return out
@@ -355,6 +394,8 @@ class Consumer:
 
             status = self.session.run(stop)
             printer = self.session.printer
+            from pydtrace.consume.jsonout import JsonPrinter
+
             if isinstance(printer, JsonPrinter):
                 printer.finish(0 if status is None else status & 0xFF)
             else:
@@ -394,7 +435,7 @@ def trace(
     *sources: str,
     quiet: bool = False,
     options: dict[str, str | None] | None = None,
-    device: str = DEFAULT_DEVICE,
+    device: str | None = None,
 ) -> tuple[int, bytes]:
     """Compile and run D programs (probe-specifier text) until they exit;
     the exit status and everything written to the output."""

@@ -3,6 +3,11 @@
 options in argv order, -c/-p processes, compile every program in argv order,
 enable them with dtrace's notices, trace, and dtrace's messages and exit
 statuses (0 ok, 1 failure, 2 usage, or exit()'s value).
+
+Start-up matters (a one-liner must start quickly, also in the emulated test
+guest): what only some commands need is imported where they need it: the
+consumer side (device, tracing loop) when tracing or listing, the
+preprocessor for -C, the -c/-p process handling, the -S listing.
 """
 
 from __future__ import annotations
@@ -10,24 +15,20 @@ from __future__ import annotations
 import os
 import sys
 from dataclasses import dataclass, field
-from typing import BinaryIO
-
-import click
+from typing import TYPE_CHECKING, BinaryIO
 
 from pydtrace import __version__
 from pydtrace.api import Aborted, Consumer, crop_label, parse_probe_pattern, probe_matches
-from pydtrace.cli_args import ProgramArg, command, ordered_options, program_args
+from pydtrace.cli_args import ProgramArg, UsageError, ordered_options, parse_args, program_args
 from pydtrace.cli_spec import probe_source, split_head
 from pydtrace.cli_stability import probe_info, program_info
 from pydtrace.cli_usage import usage, version_line
-from pydtrace.compiler import Program
-from pydtrace.consume.loop import ConsumeError
 from pydtrace.errors import DError, render_compile_error
-from pydtrace.lang.cpp import preprocess
 from pydtrace.options import Options
-from pydtrace.program.listing import program_listing
-from pydtrace.runtime import DeviceError
-from pydtrace.target import TargetError, Targets
+
+if TYPE_CHECKING:
+    from pydtrace.compiler import Program
+    from pydtrace.target import Targets
 
 __all__ = ["E_ERROR", "E_SUCCESS", "E_USAGE", "ProgramArg", "main", "program_args"]
 
@@ -61,19 +62,37 @@ class _Cpp:
     show_includes: bool = False
 
 
-def _parse(argv: list[str], prog: str) -> dict[str, object]:
+def _parse(argv: list[str]) -> dict[str, object]:
     try:
-        kw = command.main(args=argv, prog_name=prog, standalone_mode=False)
-    except click.NoSuchOption as e:
-        opt = e.option_name.lstrip("-")[:1] or e.option_name
-        raise _Fail(f"illegal option -- {opt}", E_USAGE) from None
-    except click.BadOptionUsage as e:
-        opt = e.option_name.lstrip("-")
-        raise _Fail(f"option requires an argument -- {opt}", E_USAGE) from None
-    except click.UsageError as e:
-        raise _Fail(e.format_message(), E_USAGE) from None
-    assert isinstance(kw, dict)
-    return kw
+        return parse_args(argv)
+    except UsageError as e:
+        raise _Fail(str(e), E_USAGE) from None
+
+
+class _NoTargets:
+    """The -c/-p processes when there are none (pydtrace.target unimported)."""
+
+    first_pid = 0
+
+    def __bool__(self) -> bool:
+        return False
+
+    def release(self) -> None:
+        pass
+
+    def __enter__(self) -> _NoTargets:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
+
+
+def _targets(ordered: list[tuple[str, str]]) -> Targets | _NoTargets:
+    if not any(letter in ("c", "p") for letter, _ in ordered):
+        return _NoTargets()
+    from pydtrace.target import Targets
+
+    return Targets()
 
 
 def _setopt(opts: Options, name: str, value: str | None, how: str) -> None:
@@ -164,6 +183,8 @@ class _Run:
         if p.kind == "script":
             text = _read_script(p.text)
             if self.cpp.enabled:
+                from pydtrace.lang.cpp import preprocess
+
                 text = preprocess(
                     text,
                     defines=self.cpp.defines,
@@ -282,7 +303,7 @@ class _Run:
             self.notice("allowing destructive actions")
         return None
 
-    def trace(self, targets: Targets) -> int:
+    def trace(self, targets: Targets | _NoTargets) -> int:
         def done() -> bool:
             for msg in targets.poll():
                 self.notice(msg)
@@ -291,11 +312,26 @@ class _Run:
         return self.c.run(done=done if targets else None, on_go=targets.release)
 
 
+def _reported_errors() -> tuple[type[Exception], ...]:
+    """The device's and the consumer loop's errors, whose message is printed
+    after the program's name: looked up when an exception reaches main, among
+    the modules imported (one not imported raised nothing)."""
+    found = []
+    for module, name in (
+        ("pydtrace.runtime.kernel", "DeviceError"),
+        ("pydtrace.consume.loop", "ConsumeError"),
+    ):
+        mod = sys.modules.get(module)
+        if mod is not None:
+            found.append(getattr(mod, name))
+    return tuple(found)
+
+
 def _run(argv: list[str], prog: str) -> int:
     if not argv:
         sys.stderr.write(usage(prog))
         return E_USAGE
-    kw = _parse(argv, prog)
+    kw = _parse(argv)
     if kw["show_help"]:
         sys.stdout.write(usage(prog))
         return E_SUCCESS
@@ -312,7 +348,7 @@ def _run(argv: list[str], prog: str) -> int:
     notes = _set_options(opts, ordered, cpp)
     out = _open_output(kw["outfile"][-1] if kw["outfile"] else None)  # type: ignore[index]
     try:
-        with Targets() as targets:
+        with _targets(ordered) as targets:
             return _trace(prog, kw, programs, opts, cpp, notes, ordered, targets, out)
     finally:
         if out is not None:
@@ -327,7 +363,7 @@ def _trace(
     cpp: _Cpp,
     notes: list[str],
     ordered: list[tuple[str, str]],
-    targets: Targets,
+    targets: Targets | _NoTargets,
     out: BinaryIO | None,
 ) -> int:
     run: _Run | None = None
@@ -338,10 +374,15 @@ def _trace(
 
     # -c and -p first, in argv order: $target is the first of them
     for letter, value in ordered:
+        if letter not in ("c", "p"):
+            continue
+        from pydtrace.target import TargetError, Targets
+
+        assert isinstance(targets, Targets)
         try:
             if letter == "c":
                 targets.create(value)
-            elif letter == "p":
+            else:
                 targets.grab(value)
         except TargetError as e:
             raise _Fail(str(e)) from None
@@ -367,6 +408,8 @@ def _trace(
                 return E_ERROR
             compiled.append(prog_obj)
             if kw["show_dif"]:
+                from pydtrace.program.listing import program_listing
+
                 sys.stderr.write(program_listing(prog_obj.data))
         if kw["compile_only"]:
             if kw["verbose"]:
@@ -396,7 +439,7 @@ def main(argv: list[str] | None = None, prog: str | None = None) -> int:
         if e.status == E_USAGE:
             sys.stderr.write(usage(prog))
         return e.status
-    except (DeviceError, ConsumeError) as e:
+    except _reported_errors() as e:
         sys.stderr.write(f"{prog}: {e}\n")
         return E_ERROR
     except Aborted:  # a second SIGINT: no draining

@@ -1,5 +1,8 @@
-"""dtrace(1)'s options: one table drives click (the surface, validation)
-and getopt (argv order, which click loses for repeated options).
+"""dtrace(1)'s options: one table drives the parse (:func:`parse_args`, the
+surface and its usage errors, as the click command :data:`command` built from
+the same table parses it) and getopt (argv order, which a per-flag result
+loses for repeated options).  click is imported only when :data:`command` is
+used: the command line itself never needs it (it costs a start-up).
 
 Every flag dtrace(1) has is here, including the ones pydtrace refuses (-a -A
 -G -h) so that they get a clear message rather than "illegal option".
@@ -9,8 +12,10 @@ from __future__ import annotations
 
 import getopt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import click
+if TYPE_CHECKING:
+    import click
 
 # (letter, takes a value, click destination)
 FLAGS: tuple[tuple[str, bool, str], ...] = (
@@ -66,7 +71,62 @@ class ProgramArg:
             object.__setattr__(self, "spec", "script" if self.kind == "script" else "name")
 
 
+class UsageError(Exception):
+    """A command line dtrace(1) rejects; str() is its message."""
+
+
+_TAKES_VALUE = {letter: arg for letter, arg, _ in FLAGS}
+_DEST = {letter: dest for letter, _, dest in FLAGS}
+
+
+def parse_args(argv: list[str]) -> dict[str, object]:
+    """Every flag's value by its destination name (a tuple of values for a
+    flag taking one, a bool otherwise), ``show_help`` and the operands as
+    ``args``; raises :class:`UsageError`.  The same result and errors as
+    :data:`command` (click's parser: operands may come between options,
+    ``--`` ends them, a value is attached or the next argument)."""
+    values: dict[str, list[str]] = {dest: [] for _, arg, dest in FLAGS if arg}
+    kw: dict[str, object] = {dest: False for _, arg, dest in FLAGS if not arg}
+    kw["show_help"] = False
+    args: list[str] = []
+    rest = list(argv)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--":
+            args.extend(rest)
+            break
+        if arg[:1] != "-" or len(arg) == 1:
+            args.append(arg)
+        elif arg[:2] == "--":
+            name, eq, _ = arg.partition("=")
+            if name != "--help":
+                raise UsageError(f"illegal option -- {name.lstrip('-')[:1] or name}")
+            if eq:
+                raise UsageError("option requires an argument -- help")
+            kw["show_help"] = True
+        else:
+            for i, letter in enumerate(arg[1:], start=2):
+                if letter not in _TAKES_VALUE:
+                    raise UsageError(f"illegal option -- {letter}")
+                if not _TAKES_VALUE[letter]:
+                    kw[_DEST[letter]] = True
+                    continue
+                if i < len(arg):
+                    values[_DEST[letter]].append(arg[i:])
+                elif rest:
+                    values[_DEST[letter]].append(rest.pop(0))
+                else:
+                    raise UsageError(f"option requires an argument -- {letter}")
+                break
+    for dest, vals in values.items():
+        kw[dest] = tuple(vals)
+    kw["args"] = tuple(args)
+    return kw
+
+
 def _build_command() -> click.Command:
+    import click
+
     def callback(**kw: object) -> dict[str, object]:
         return kw
 
@@ -81,7 +141,12 @@ def _build_command() -> click.Command:
     return click.Command("pydtrace", params=params, callback=callback, add_help_option=False)
 
 
-command = _build_command()
+def __getattr__(name: str) -> object:
+    """``command``: the click command over FLAGS, built on first use."""
+    if name == "command":
+        globals()["command"] = cmd = _build_command()
+        return cmd
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def ordered_options(argv: list[str]) -> list[tuple[str, str]]:

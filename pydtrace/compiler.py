@@ -43,8 +43,8 @@ EXIT_RTYPE = DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_INTEGER, 0, 4)
 
 @dataclass
 class Program:
-    data: bytes          # the struct dtrace_prog blob for DTRACEIOC_ENABLE
-    kind: str            # "probe" or "script"
+    data: bytes  # the struct dtrace_prog blob for DTRACEIOC_ENABLE
+    kind: str  # "probe" or "script"
     label: str
     necbs: int
 
@@ -53,9 +53,54 @@ def is_typename(name: str) -> bool:
     return name in T.TYPEDEFS and name != "string"
 
 
-def _kernel_types() -> TypeSource | None:
-    from pydtrace.sema.btf import kernel_types
-    return kernel_types()
+class _KernelTypes:
+    """The running kernel's types (sema.btf.kernel_types), looked up on first
+    use: a program that names no kernel type neither imports sema.btf nor
+    reads /sys/kernel/btf/vmlinux.  Without BTF every lookup finds nothing,
+    as with no TypeSource at all."""
+
+    def __init__(self) -> None:
+        self._source: TypeSource | None = None
+        self._loaded = False
+
+    def _get(self) -> TypeSource | None:
+        if not self._loaded:
+            from pydtrace.sema.btf import kernel_types
+
+            self._source = kernel_types()
+            self._loaded = True
+        return self._source
+
+    def has_typedef(self, name: str) -> bool:
+        k = self._get()
+        return k is not None and k.has_typedef(name)
+
+    def typedef(self, name: str) -> T.DType | None:
+        k = self._get()
+        return k.typedef(name) if k is not None else None
+
+    def tag(self, kind: str, name: str) -> T.DType | None:
+        k = self._get()
+        return k.tag(kind, name) if k is not None else None
+
+    def function(self, name: str) -> T.DType | None:
+        k = self._get()
+        return k.function(name) if k is not None else None
+
+    def enum_constant(self, name: str) -> tuple[int, T.DType] | None:
+        k = self._get()
+        return k.enum_constant(name) if k is not None else None
+
+    def __getattr__(self, name: str) -> object:
+        # anything else a TypeSource offers (e.g. BtfTypes.param_names)
+        return getattr(self._get(), name)
+
+
+_KERNEL_TYPES = _KernelTypes()
+
+
+def _kernel_types() -> TypeSource:
+    return _KERNEL_TYPES
 
 
 class Compiler:
@@ -65,10 +110,14 @@ class Compiler:
     macro_values: overrides for $pid $ppid $uid $gid $target ... (else the
     current process's values; $target is 0 unless given)."""
 
-    def __init__(self, options: Options | None = None, *,
-                 macro_args: list[str] | None = None,
-                 macro_values: dict[str, int] | None = None,
-                 kernel: TypeSource | None | str = "auto") -> None:
+    def __init__(
+        self,
+        options: Options | None = None,
+        *,
+        macro_args: list[str] | None = None,
+        macro_values: dict[str, int] | None = None,
+        kernel: TypeSource | None | str = "auto",
+    ) -> None:
         self.options: Options = options if options is not None else Options()
         self.formats: list[fmt.Format] = []
         self.globals: dict[str, Var] = {}
@@ -76,11 +125,10 @@ class Compiler:
         # aggregation variables by name; Compiler.aggregations lists them by id
         self.aggvars: dict[str, AggVar] = {}
         self._stmt_ids = itertools.count(1)
-        self._nlocals = 0           # clause-local ids used by earlier programs
+        self._nlocals = 0  # clause-local ids used by earlier programs
         self.macro_args: list[str] = list(macro_args or [])
         self.macro_values: dict[str, int] = dict(macro_values or {})
-        self.types = TypeEnv(kernel=_kernel_types() if kernel == "auto" else
-                             kernel)  # type: ignore[arg-type]
+        self.types = TypeEnv(kernel=_kernel_types() if kernel == "auto" else kernel)  # type: ignore[arg-type]
         # called as dump(pass_name, state) after each pass when set
         self.dump: Callable[[str, object], None] | None = None
 
@@ -124,9 +172,11 @@ class Compiler:
         for item in tree.items:
             if isinstance(item, ast.Pragma):
                 self._pragma(item)
-        macros = Macros([self.macro_args[0] if self.macro_args else label,
-                         *self.macro_args[1:]], dict(self.macro_values),
-                        self.options.is_set("defaultargs"))
+        macros = Macros(
+            [self.macro_args[0] if self.macro_args else label, *self.macro_args[1:]],
+            dict(self.macro_values),
+            self.options.is_set("defaultargs"),
+        )
         checker = Checker(scope, env, macros)
         checker.strsize = int(self.options.get("strsize"))
         counter = itertools.count(1)
@@ -141,8 +191,9 @@ class Compiler:
                     clauses.append(c)
             elif not isinstance(item, ast.Pragma):
                 checker.declare(item)
-        if not clauses and not any(isinstance(i, ast.Decl | ast.InlineDecl | ast.Translator)
-                                   for i in tree.items):
+        if not clauses and not any(
+            isinstance(i, ast.Decl | ast.InlineDecl | ast.Translator) for i in tree.items
+        ):
             raise DError("D_EMPTY", "empty D program translation unit", 1)
         if len(macros.args) > 1 and not self.options.is_set("argref"):
             macros.check_unused()
@@ -171,12 +222,20 @@ class Compiler:
         self.formats.extend(formats)
         return Program(data, kind, label, len(ecbs))
 
-    def _actions(self, clause: ast.Clause, difos: list[Difo],
-                 formats: list[fmt.Format], strsize: int) -> list[ActDesc]:
+    def _actions(
+        self, clause: ast.Clause, difos: list[Difo], formats: list[fmt.Format], strsize: int
+    ) -> list[ActDesc]:
         acts: list[ActDesc] = []
 
-        def add(ir: DifoIR | None, kind: int, form: int = 0, *, ntuple: int = 0,
-                arg: int = 0, uarg: int = 0) -> None:
+        def add(
+            ir: DifoIR | None,
+            kind: int,
+            form: int = 0,
+            *,
+            ntuple: int = 0,
+            arg: int = 0,
+            uarg: int = 0,
+        ) -> None:
             index = None
             if ir is not None:
                 difos.append(assemble(ir))
@@ -219,26 +278,33 @@ class Compiler:
                     if isinstance(a, ast.Agg):
                         add(aggid(a), lib.DTRACEACT_PRINTA, index, uarg=uarg)
             elif name in ("clear", "denormalize"):
-                code = (lib.DTRACE_LIBACT_CLEAR if name == "clear"
-                        else lib.DTRACE_LIBACT_DENORMALIZE)
+                code = lib.DTRACE_LIBACT_CLEAR if name == "clear" else lib.DTRACE_LIBACT_DENORMALIZE
                 add(aggid(args[0]), lib.DTRACEACT_LIBACT, arg=code)
             elif name in ("normalize", "trunc"):
-                code = (lib.DTRACE_LIBACT_NORMALIZE if name == "normalize"
-                        else lib.DTRACE_LIBACT_TRUNC)
+                code = (
+                    lib.DTRACE_LIBACT_NORMALIZE if name == "normalize" else lib.DTRACE_LIBACT_TRUNC
+                )
                 add(aggid(args[0]), lib.DTRACEACT_LIBACT, arg=code)
-                add(expr(args[1]) if len(args) > 1 else const_difo(0),
-                    lib.DTRACEACT_LIBACT, arg=code)
+                add(
+                    expr(args[1]) if len(args) > 1 else const_difo(0),
+                    lib.DTRACEACT_LIBACT,
+                    arg=code,
+                )
             elif name == "setopt":
                 add(expr(args[0]), lib.DTRACEACT_LIBACT, arg=lib.DTRACE_LIBACT_SETOPT)
-                add(expr(args[1]) if len(args) > 1 else const_difo(0),
-                    lib.DTRACEACT_LIBACT, arg=lib.DTRACE_LIBACT_SETOPT)
+                add(
+                    expr(args[1]) if len(args) > 1 else const_difo(0),
+                    lib.DTRACEACT_LIBACT,
+                    arg=lib.DTRACE_LIBACT_SETOPT,
+                )
             else:
                 add(expr(stmt, VOID_RTYPE), lib.DTRACEACT_DIFEXPR)
         return acts
 
     @staticmethod
-    def _aggregation(stmt: ast.Assign, add: Callable[..., None],
-                     expr: Callable[..., DifoIR]) -> None:
+    def _aggregation(
+        stmt: ast.Assign, add: Callable[..., None], expr: Callable[..., DifoIR]
+    ) -> None:
         """The action-list fragment of @name[keys] = func(args) (3.6)."""
         agg: AggVar = stmt.agg  # type: ignore[attr-defined]
         target = stmt.target
@@ -259,16 +325,20 @@ class Compiler:
     def _pragma(self, p: ast.Pragma) -> None:
         words = p.words
         if not words or words[0] != "pragma":
-            raise DError("D_PRAGCTL_INVAL", "invalid control directive: #"
-                         + (words[0] if words else ""), p.line)
+            raise DError(
+                "D_PRAGCTL_INVAL",
+                "invalid control directive: #" + (words[0] if words else ""),
+                p.line,
+            )
         if len(words) < 2 or words[1] != "D":
-            return                              # not a D pragma: ignored, as cpp would
+            return  # not a D pragma: ignored, as cpp would
         if len(words) < 3:
             raise DError("D_PRAGMA_MALFORM", "malformed #pragma D directive", p.line)
         if words[2] == "option":
             if len(words) != 4:
-                raise DError("D_PRAGMA_MALFORM",
-                             "malformed #pragma option: expected one option", p.line)
+                raise DError(
+                    "D_PRAGMA_MALFORM", "malformed #pragma option: expected one option", p.line
+                )
             name, eq, value = words[3].partition("=")
             try:
                 self.options.set(name, value if eq else None)
@@ -287,8 +357,11 @@ def _expand_pdesc(d: ast.ProbeDesc, macros: Macros) -> None:
     text = macros.expand_pdesc(d.text, d.line)
     fields = text.split(":")
     if len(fields) > 4:
-        raise DError("D_PDESC_INVAL", f'invalid probe description "{text}": '
-                     "Overspecified probe description", d.line)
+        raise DError(
+            "D_PDESC_INVAL",
+            f'invalid probe description "{text}": Overspecified probe description',
+            d.line,
+        )
     fields = [""] * (4 - len(fields)) + fields
     d.text = text
     d.provider, d.module, d.function, d.name = fields
