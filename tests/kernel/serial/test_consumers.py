@@ -288,7 +288,10 @@ def test_eight_consumers_at_once(tmp_path: Path) -> None:
         assert victim.pid not in {int(c["pid"]) for c in lines}
         assert all(c["state"] == "active" for c in lines), lines
 
-        # The second half; the child's exit ends the seven others.
+        # The second half; the child's exit ends the seven others.  First
+        # let "ticks" see its three tick-200ms firings (a busy guest may get
+        # here in less than 600 ms).
+        time.sleep(1.5)
         child.stdin.write(b"go\n")
         child.stdin.close()
         assert readline(child.stdout, deadline, "child") == "half\n"
