@@ -43,8 +43,10 @@ $(VPY):
 	$(VPY) -m pip install -q $(PIP_PKGS)
 
 # The stamp is refreshed when the package metadata or the C sources change.
+# editable_mode=compat: a plain .pth entry; the default import-hook finder
+# costs every Python start in the guest most of a second (bench/RESULTS.md).
 $(VENV)/.installed: $(VPY) pyproject.toml setup.py pydtrace/lang/parser.py $(wildcard libdtrace/*.py libdtrace/*.c libdtrace/*.h)
-	$(VPY) -m pip install -q --no-build-isolation -e '.[test]'
+	$(VPY) -m pip install -q --no-build-isolation -e '.[test]' --config-settings editable_mode=compat
 	$(VPY) -m pydtrace.lang.parser --write-tables
 	@touch $@
 
