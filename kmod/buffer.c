@@ -1,12 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-CPU principal buffers (switch policy) and the module's allocation
- * accounting.
+ * Per-CPU principal buffers and the module's allocation accounting.
  *
  * Each possible CPU gets two halves of the bufsize option's size.  Probe
- * context appends records to the active half at offset; DTRACEIOC_BUFSNAP
- * swaps the halves on the owning CPU (in an IPI, so with interrupts off,
- * which excludes probe context there) and copies the now inactive half out.
+ * context appends records to the active half at offset.  The bufpolicy
+ * option (dtrace-internals.md 4.5) says what happens then:
+ *
+ *   switch	DTRACEIOC_BUFSNAP swaps the halves on the owning CPU (in an
+ *		IPI, so with interrupts off, which excludes probe context
+ *		there) and copies the now inactive half out.  A record that
+ *		does not fit is a drop.
+ *   fill	Never switched.  The first record that does not fit below the
+ *		room kept for the consumer's END clauses marks the buffer
+ *		full (STATUS counts it in dtst_filled, the consumer stops);
+ *		from then on only END records, into that room.
+ *   ring	Never switched.  A record that does not fit at the end makes
+ *		the writer start again at 0; oldest chases ahead of it over
+ *		whole records, so it always names the oldest whole record.
+ *
+ * fill and ring are read once, after STOP; their scratch space is the
+ * other half.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -63,6 +76,45 @@ static void dtrace_buffers_free_data(struct dtrace_buffer *bufs)
 }
 
 /*
+ * The room a fill buffer keeps for END (illumos' dts_reserve): every END
+ * clause of the consumer, with its worst alignment padding.
+ */
+static u64 dtrace_buffers_end_reserve(const struct dtrace_state *state)
+{
+	const struct dtrace_ecb *ecb;
+	u64 reserve = 0;
+	u32 i;
+
+	for (i = 0; i < state->necbs; i++) {
+		ecb = state->ecbs[i];
+		if (ecb->probe->id == dtrace_probeid_end)
+			reserve += ecb->clause->needed + ecb->clause->align;
+	}
+	return reserve;
+}
+
+/* Before GO publishes the consumer: the policy of every CPU's buffer. */
+static void dtrace_buffers_policy(struct dtrace_state *state,
+				  struct dtrace_buffer *bufs, u64 size)
+{
+	s64 opt = state->options[DTRACEOPT_BUFPOLICY];
+	u32 policy = DTRACEOPT_BUFPOLICY_SWITCH;
+	u64 limit = size, reserve;
+	unsigned int cpu;
+
+	if (opt == DTRACEOPT_BUFPOLICY_FILL || opt == DTRACEOPT_BUFPOLICY_RING)
+		policy = opt;
+	if (policy == DTRACEOPT_BUFPOLICY_FILL) {
+		reserve = dtrace_buffers_end_reserve(state);
+		limit = reserve < size ? size - reserve : 0;
+	}
+	for_each_possible_cpu(cpu) {
+		bufs[cpu].policy = policy;
+		bufs[cpu].limit = limit;
+	}
+}
+
+/*
  * Allocate both halves for every possible CPU.  *size is the wanted size
  * per half; with bufresize=auto a failure halves it until it fits, and the
  * size obtained is stored back.  Never more than a quarter of RAM in all.
@@ -113,6 +165,7 @@ int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size)
 		bufs[cpu].cpu = cpu;
 		bufs[cpu].size = want;
 	}
+	dtrace_buffers_policy(state, bufs, want);
 	*size = want;
 	/* Probe context may use the buffers as soon as it sees them. */
 	smp_store_release(&state->buffers, bufs);
@@ -146,6 +199,189 @@ static notrace void dtrace_buffer_switch(void *arg)
 NOKPROBE_SYMBOL(dtrace_buffer_switch);
 
 /*
+ * ---------------------------------------------------------------------------
+ * Probe context: the slow path of a reservation (interrupts off, no locks)
+ * ---------------------------------------------------------------------------
+ */
+
+/* fill: past the limit.  Only END, in COOLDOWN, may use the room kept. */
+static notrace bool dtrace_fill_reserve(struct dtrace_buffer *buf,
+					const struct dtrace_state *state,
+					u32 needed, u32 align, u64 *aligned)
+{
+	u64 at = ALIGN(buf->offset, align);
+
+	if (READ_ONCE(state->activity) == DTRACE_ACTIVITY_COOLDOWN) {
+		if (at + needed <= buf->size) {
+			*aligned = at;
+			return true;
+		}
+		buf->drops++;
+		return false;
+	}
+	/* Full: this and every later record is dropped, uncounted. */
+	buf->limit = 0;
+	WRITE_ONCE(buf->full, true);
+	return false;
+}
+NOKPROBE_SYMBOL(dtrace_fill_reserve);
+
+/* ring: the size of the record at p (EPIDNONE padding: a word), or 0. */
+static notrace u32 dtrace_ring_recsize(const struct dtrace_state *state,
+				       const char *p)
+{
+	u32 epid = *(const u32 *)p;
+
+	if (epid == DTRACE_EPIDNONE)
+		return sizeof(u32);
+	if (WARN_ON_ONCE(epid > state->necbs))
+		return 0;
+	return state->ecbs[epid - 1]->clause->size;
+}
+NOKPROBE_SYMBOL(dtrace_ring_recsize);
+
+/*
+ * ring: move oldest over whole records until it is at or past end.  False
+ * when it ran off the records (no old record is left).
+ */
+static notrace bool dtrace_ring_chase(struct dtrace_buffer *buf,
+				      const struct dtrace_state *state,
+				      u64 end)
+{
+	const char *data = buf->data[buf->cur];
+	u64 p = buf->oldest;
+	u32 n;
+
+	while (p < end) {
+		if (p + sizeof(u32) > buf->size)
+			return false;
+		n = dtrace_ring_recsize(state, data + p);
+		if (!n)
+			return false;
+		p += n;
+	}
+	if (p >= buf->size)
+		return false;
+	buf->oldest = p;
+	return true;
+}
+NOKPROBE_SYMBOL(dtrace_ring_chase);
+
+/*
+ * ring: the records are [0, offset) while oldest is 0; once wrapped they
+ * are [oldest, size) (a zeroed tail after the last one) then [0, offset),
+ * with offset <= oldest, and limit = oldest.
+ */
+static notrace bool dtrace_ring_reserve(struct dtrace_buffer *buf,
+					const struct dtrace_state *state,
+					u32 needed, u32 align, u64 *aligned)
+{
+	char *data = buf->data[buf->cur];
+	u64 at;
+
+	if (needed > buf->size) {
+		buf->drops++;
+		return false;
+	}
+	if (!needed) {
+		/* Records nothing and writes nothing: no padding either. */
+		*aligned = buf->offset;
+		return true;
+	}
+	for (;;) {
+		at = ALIGN(buf->offset, align);
+		if (buf->oldest) {
+			/* Wrapped: overwrite the oldest records. */
+			if (dtrace_ring_chase(buf, state, at + needed)) {
+				buf->limit = buf->oldest;
+				break;
+			}
+			/* Every old record is gone: [0, offset) is all. */
+			buf->oldest = 0;
+			buf->limit = buf->size;
+			continue;
+		}
+		if (at + needed <= buf->size)
+			break;
+		/* Wrap: no record in the tail; the old ones start at 0. */
+		memset(data + buf->offset, 0, buf->size - buf->offset);
+		buf->offset = 0;
+		at = 0;
+		if (dtrace_ring_chase(buf, state, needed)) {
+			buf->limit = buf->oldest;
+		} else {
+			buf->oldest = 0;
+			buf->limit = buf->size;
+		}
+		break;
+	}
+	*aligned = at;
+	return true;
+}
+NOKPROBE_SYMBOL(dtrace_ring_reserve);
+
+/*
+ * Called by dtrace_ecb_fire() when needed bytes aligned to align at
+ * buf->offset would end past buf->limit.  True with *aligned set (a ring
+ * may have moved buf->offset back to 0); false: skip the ECB.
+ */
+notrace bool dtrace_buffer_reserve(struct dtrace_buffer *buf,
+				   const struct dtrace_state *state,
+				   u32 needed, u32 align, u64 *aligned)
+{
+	switch (buf->policy) {
+	case DTRACEOPT_BUFPOLICY_FILL:
+		return dtrace_fill_reserve(buf, state, needed, align, aligned);
+	case DTRACEOPT_BUFPOLICY_RING:
+		return dtrace_ring_reserve(buf, state, needed, align, aligned);
+	default:
+		buf->drops++;
+		return false;
+	}
+}
+NOKPROBE_SYMBOL(dtrace_buffer_reserve);
+
+/*
+ * fill and ring: the whole buffer, once, after STOP (EBUSY before: probe
+ * context may still write anywhere in it).  A wrapped ring is copied whole
+ * with dtbd_oldest where its oldest record starts, the bytes between the
+ * newest record and that one zeroed first.
+ */
+static int dtrace_buffer_snapshot_once(struct dtrace_state *state,
+				       struct dtrace_buffer *buf,
+				       struct dtrace_bufdesc *desc)
+{
+	const char *data = buf->data[buf->cur];
+	u64 len = buf->offset;
+
+	if (READ_ONCE(state->activity) != DTRACE_ACTIVITY_STOPPED)
+		return -EBUSY;
+	desc->dtbd_oldest = 0;
+	desc->dtbd_timestamp = ktime_get_mono_fast_ns();
+	if (buf->consumed) {
+		desc->dtbd_size = 0;
+		desc->dtbd_errors = 0;
+		desc->dtbd_drops = 0;
+		return 0;
+	}
+	if (buf->policy == DTRACEOPT_BUFPOLICY_RING && buf->oldest) {
+		if (WARN_ON_ONCE(buf->offset > buf->oldest))
+			return -EIO;
+		memset(buf->data[buf->cur] + buf->offset, 0,
+		       buf->oldest - buf->offset);
+		len = buf->size;
+		desc->dtbd_oldest = buf->oldest;
+	}
+	if (copy_to_user(u64_to_user_ptr(desc->dtbd_data), data, len))
+		return -EFAULT;
+	buf->consumed = true;
+	desc->dtbd_size = len;
+	desc->dtbd_errors = buf->errors;
+	desc->dtbd_drops = buf->drops;
+	return 0;
+}
+
+/*
  * DTRACEIOC_BUFSNAP.  The capacity must hold a whole half, so nothing is
  * ever switched out and then lost: a smaller one fails with ENOSPC before
  * switching, with dtbd_size set to the size needed (the bufsize option may
@@ -167,6 +403,8 @@ int dtrace_buffer_snapshot(struct dtrace_state *state,
 		desc->dtbd_size = buf->size;
 		return -ENOSPC;
 	}
+	if (buf->policy != DTRACEOPT_BUFPOLICY_SWITCH)
+		return dtrace_buffer_snapshot_once(state, buf, desc);
 	if (!READ_ONCE(buf->offset) && !READ_ONCE(buf->drops) &&
 	    !READ_ONCE(buf->errors)) {
 		/*

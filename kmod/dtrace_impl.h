@@ -195,12 +195,26 @@ struct dtrace_buffer {
 	u64 xamot_drops;
 	u64 xamot_errors;
 	u64 switched;			/* ns of the last switch */
+	/*
+	 * Policies (dtrace-internals.md 4.5).  A reservation ending past
+	 * limit takes dtrace_buffer_reserve(): switch: limit = size (a drop);
+	 * fill: size - the END reserve, 0 once full; ring: size, or oldest
+	 * once wrapped.
+	 */
+	u64 limit;
+	u64 oldest;			/* ring: oldest whole record, or 0 */
+	u32 policy;			/* DTRACEOPT_BUFPOLICY_* */
+	bool full;			/* fill: stopped taking records */
+	bool consumed;			/* fill/ring: snapshot taken */
 };
 
 int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size);
 void dtrace_buffers_free(struct dtrace_state *state);
 int dtrace_buffer_snapshot(struct dtrace_state *state,
 			   struct dtrace_bufdesc *desc);
+bool dtrace_buffer_reserve(struct dtrace_buffer *buf,
+			   const struct dtrace_state *state, u32 needed,
+			   u32 align, u64 *aligned);
 
 /*
  * ---------------------------------------------------------------------------

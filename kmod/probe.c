@@ -560,14 +560,19 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	char *data, *rec;
 	u32 i, which = 0;
 
-	/* Reserve needed bytes, padding with EPIDNONE words to the align. */
-	data = buf->data[buf->cur];
+	/*
+	 * Reserve needed bytes, padding with EPIDNONE words to the align.
+	 * Past the limit: a drop, a full fill buffer or a ring that wraps.
+	 */
 	offs = buf->offset;
 	aligned = ALIGN(offs, cl->align);
-	if (aligned + cl->needed > buf->size) {
-		buf->drops++;
-		return;
+	if (unlikely(aligned + cl->needed > buf->limit)) {
+		if (!dtrace_buffer_reserve(buf, ecb->state, cl->needed,
+					   cl->align, &aligned))
+			return;
+		offs = buf->offset;
 	}
+	data = buf->data[buf->cur];
 	for (; offs < aligned; offs += sizeof(u32))
 		*(u32 *)(data + offs) = DTRACE_EPIDNONE;
 	rec = data + aligned;
@@ -580,8 +585,14 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	memcpy(ms.args, args, 6 * sizeof(u64));
 	ms.strsize = ecb->state->strsize;
 	dtrace_mstate_init(ecb->state, &ms, mc->cpu);
-	ms.scratch_base = (uintptr_t)rec + cl->needed;
-	ms.scratch_size = buf->size - aligned - cl->needed;
+	if (likely(buf->policy == DTRACEOPT_BUFPOLICY_SWITCH)) {
+		ms.scratch_base = (uintptr_t)rec + cl->needed;
+		ms.scratch_size = buf->size - aligned - cl->needed;
+	} else {
+		/* fill and ring are never switched: the other half is free */
+		ms.scratch_base = (uintptr_t)buf->data[buf->cur ^ 1];
+		ms.scratch_size = buf->size;
+	}
 
 	if (cl->pred) {
 		val = dif_emulate(cl->pred, &ms);

@@ -381,7 +381,7 @@ int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st)
 {
 	unsigned int cpu;
 	int activity;
-	u64 errors = 0;
+	u64 errors = 0, filled = 0;
 
 	mutex_lock(&state->lock);
 	activity = READ_ONCE(state->activity);
@@ -390,11 +390,14 @@ int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st)
 		return -ENOENT;
 	}
 	if (state->buffers) {
-		for_each_possible_cpu(cpu)
+		for_each_possible_cpu(cpu) {
 			errors += READ_ONCE(state->buffers[cpu].errors);
+			filled += READ_ONCE(state->buffers[cpu].full);
+		}
 	}
 	memset(st, 0, sizeof(*st));
 	st->dtst_errors = errors;
+	st->dtst_filled = filled;
 	st->dtst_dblerrors = atomic64_read(&state->dblerrors);
 	dtrace_dstate_drops(state, st);
 	st->dtst_killed = activity == DTRACE_ACTIVITY_KILLED;

@@ -306,6 +306,10 @@ class Consumer:
         )
         self.open().enable(prog.data, crop_label(ERROR_CLAUSE))
 
+    def _policy(self) -> int | None:
+        """The bufpolicy option's DTRACEOPT_BUFPOLICY_* value, if set."""
+        return int(self.options.get("bufpolicy")) if self.options.is_set("bufpolicy") else None
+
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
         from pydtrace.consume.aggregate import Aggregations
@@ -336,6 +340,7 @@ class Consumer:
             switchrate=int(self.options.get("switchrate")),
             aggsize=int(self.options.get("aggsize")),
             aggrate=int(self.options.get("aggrate")),
+            bufpolicy=self._policy(),
             warn=warn,
         )
         self.session.go()

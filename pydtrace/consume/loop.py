@@ -8,6 +8,7 @@ order (BEGIN's CPU first on the first pass, END's CPU last once stopped).
 from __future__ import annotations
 
 import dataclasses
+import errno
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -328,8 +329,21 @@ class Printer:
         return f"error on enabled probe ID {rec.eprobe.epid} (ID {p.id}: {p.fullname}): {text}"
 
 
+class _Deferred(Exception):
+    """BUFSNAP said EBUSY: the buffers are fill or ring, read after STOP."""
+
+
+_READ_AT_END = (lib.DTRACEOPT_BUFPOLICY_FILL, lib.DTRACEOPT_BUFPOLICY_RING)
+
+
 class Session:
-    """One tracing session on an open device, GO to the final drain."""
+    """One tracing session on an open device, GO to the final drain.
+
+    With the ``fill`` and ``ring`` buffer policies (``bufpolicy``, a
+    DTRACEOPT_BUFPOLICY_* value) the principal buffers are read once, after
+    STOP; a ring's snapshot starts at its oldest record.  When the policy is
+    not given, a BUFSNAP refused with EBUSY while tracing tells the same.
+    """
 
     def __init__(
         self,
@@ -340,6 +354,7 @@ class Session:
         switchrate: int = NANOSEC,
         aggsize: int = 4 << 20,
         aggrate: int = NANOSEC,
+        bufpolicy: int | None = None,
         warn: Callable[[str], None],
     ) -> None:
         self.device = device
@@ -357,6 +372,7 @@ class Session:
         self._last_switch = 0
         self._status: Status | None = None
         self._drops: list[str] = []
+        self.read_at_end = bufpolicy in _READ_AT_END
 
     # -- steps --------------------------------------------------------------
     def go(self) -> None:
@@ -427,11 +443,23 @@ class Session:
                 raise ConsumeError(f"processing aborted: {e}") from e
 
     def consume(self, force: bool = False) -> None:
-        """One pass over every CPU's buffer, in dtrace's order."""
+        """One pass over every CPU's buffer, in dtrace's order; fill and ring
+        buffers only once tracing has stopped."""
+        if self.read_at_end and not self.stopped:
+            return
         now = time.monotonic_ns()
         if not force and now - self._last_switch < self.switchrate:
             return
         self._last_switch = now
+        began = self.began_on
+        try:
+            self._consume_pass()
+        except _Deferred:
+            self.read_at_end = True
+            self.began_on = began
+        self.printer.out.flush()
+
+    def _consume_pass(self) -> None:
         if self.began_on is not None:
             self._consume_begin()
         for cpu in range(self.ncpus):
@@ -440,7 +468,6 @@ class Session:
             self._consume_cpu(self._snapshot(cpu))
         if self.stopped and self.ended_on is not None:
             self._consume_cpu(self._snapshot(self.ended_on))
-        self.printer.out.flush()
 
     def _consume_begin(self) -> None:
         """First pass: BEGIN's CPU first; if END ran there too, BEGIN's records
@@ -465,6 +492,8 @@ class Session:
         try:
             snap = self.device.bufsnap(cpu, self.bufsize)
         except DeviceError as e:
+            if e.errno == errno.EBUSY and not self.stopped:
+                raise _Deferred from e
             raise ConsumeError(f"processing aborted: {e.message}") from e
         if snap is None:
             return []
