@@ -313,14 +313,17 @@ class Consumer:
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
         from pydtrace.consume.aggregate import Aggregations
-        from pydtrace.consume.jsonout import json_warn, make_printer
-        from pydtrace.consume.loop import Session
+        from pydtrace.consume.loop import Session, make_printer
 
         device = self.open()
         self.enable_error_handler()
         self.aggs = Aggregations(device.aggdesc, {v.id: v for v in self.compiler.aggregations})
         oformat = str(self.options.get("oformat"))
-        warn = json_warn(self.out, self.warn) if oformat == "json" else self.warn
+        warn = self.warn
+        if oformat == "json":  # jsonout (and json) only for JSON output
+            from pydtrace.consume.jsonout import json_warn
+
+            warn = json_warn(self.out, self.warn)
         printer = make_printer(
             oformat,
             device,
@@ -398,17 +401,7 @@ class Consumer:
                 return self._interrupted or (done is not None and done())
 
             status = self.session.run(stop)
-            printer = self.session.printer
-            from pydtrace.consume.jsonout import JsonPrinter
-
-            if isinstance(printer, JsonPrinter):
-                printer.finish(0 if status is None else status & 0xFF)
-            else:
-                self.out.write(b"\n")
-                if self.aggs is not None:
-                    # dtrace(1): every aggregation not printed by printa(), at the end
-                    self.out.write(self.aggs.print_unprinted(printer.aggopts))
-            self.out.flush()
+            self.session.printer.finish(0 if status is None else status & 0xFF)
         finally:
             for sig, handler in old.items():
                 signal.signal(sig, handler)  # type: ignore[arg-type]

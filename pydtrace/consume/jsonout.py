@@ -7,7 +7,8 @@ exit status as records of their own.  Field names follow FreeBSD's libxo
 output where it has one (``enabled-probe-id``, ``probe-description``).
 
 :class:`JsonPrinter` takes the place of :class:`~pydtrace.consume.loop.Printer`
-(same constructor); :func:`make_printer` picks one from the oformat option;
+(same constructor); :func:`~pydtrace.consume.loop.make_printer` picks one
+from the oformat option (re-exported here);
 :func:`json_warn` turns the consumer loop's drop messages into records;
 :meth:`JsonPrinter.finish` writes the end-of-run records.
 """
@@ -43,11 +44,18 @@ from pydtrace.consume.aggregate import (
     s64,
     stddev,
 )
-from pydtrace.consume.loop import ConsumeError, PrintaItem, Printer, PrintfItem
-from pydtrace.consume.output import FAULT_TEXT, fault_message
+from pydtrace.consume.loop import (
+    ConsumeError,
+    PrintaItem,
+    Printer,
+    PrintfItem,
+    TracememItem,
+)
+from pydtrace.consume.loop import make_printer as make_printer  # re-exported (moved to loop)
+from pydtrace.consume.output import FAULT_TEXT, fault_message, tracemem_size
 from pydtrace.consume.records import EcbRecord
 from pydtrace.fmt import Conversion, Format
-from pydtrace.runtime import Device, DeviceError, ProbeDesc, RecDesc
+from pydtrace.runtime import DeviceError, ProbeDesc, RecDesc
 
 JSON = dict[str, object]
 
@@ -123,6 +131,15 @@ def trace_value(raw: bytes, rawbytes: bool = False) -> JSON:
     if text is not None:
         return {"kind": "string", "value": text}
     return bytes_value(raw)
+
+
+def tracemem_value(raw: bytes, dynsize: int = 0) -> JSON:
+    """A tracemem() record: always bytes, never a string or a number.  Only
+    the first dynsize bytes (the TRACEMEM_DYNSIZE record before it) are
+    kept, unless dynsize is 0 or larger than the record: the bytes the text
+    output's hex dump shows (output.tracemem_value, dt_consume_cpu's clamp)."""
+    n = tracemem_size(raw, dynsize)
+    return {"kind": "tracemem", "size": n, "hex": raw[:n].hex()}
 
 
 def _cstr_value(raw: bytes) -> JSON:
@@ -326,6 +343,8 @@ class JsonPrinter(Printer):
             elif isinstance(item, PrintaItem):
                 if self.aggs is not None and item.varids:
                     output.append(self._printa_record(rec, item.fmtidx, item.varids))
+            elif isinstance(item, TracememItem):
+                output.append(tracemem_value(rec.raw(item.rec), item.dynsize))
             elif item.size:
                 output.append(trace_value(rec.raw(item), self.rawbytes))
         if self.quiet and not output:
@@ -397,19 +416,6 @@ class JsonPrinter(Printer):
                 self.out.write(dumps(r))
         self.out.write(dumps(exit_record(status)))
         self.out.flush()
-
-
-def make_printer(
-    oformat: object,
-    device: Device,
-    formats: Sequence[Format],
-    out: BinaryIO,
-    **kw: object,
-) -> Printer:
-    """The printer of an oformat option value: JsonPrinter for "json", else
-    dtrace(1)'s text Printer.  ``kw`` are Printer's keyword arguments."""
-    cls = JsonPrinter if oformat == "json" else Printer
-    return cls(device, formats, out, **kw)  # type: ignore[arg-type]
 
 
 def end_of_run(printer: Printer, status: int) -> bytes:

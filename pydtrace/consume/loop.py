@@ -158,6 +158,14 @@ class Printer:
             parts.append(b"\n")
         self.out.write(b"".join(parts))
 
+    def finish(self, status: int) -> None:
+        """The end of the run, after the final drain: dtrace(1)'s newline,
+        then every aggregation not printed by printa()."""
+        self.out.write(b"\n")
+        if self.aggs is not None:
+            self.out.write(self.aggs.print_unprinted(self.aggopts))
+        self.out.flush()
+
     def actions(self, rec: EcbRecord) -> Iterator[RecDesc | PrintfItem | PrintaItem | TracememItem]:
         """The clause's records grouped as dtrace consumes them: a printf()
         with its argument records, a printa() with its aggregations, else
@@ -327,6 +335,25 @@ class Printer:
     def _fault(self, rec: EcbRecord, text: str) -> str:
         p = self.probe(rec)
         return f"error on enabled probe ID {rec.eprobe.epid} (ID {p.id}: {p.fullname}): {text}"
+
+
+def make_printer(
+    oformat: object,
+    device: Device,
+    formats: Sequence[Format],
+    out: BinaryIO,
+    **kw: object,
+) -> Printer:
+    """The printer of an oformat option value: JsonPrinter for "json", else
+    dtrace(1)'s text Printer.  ``kw`` are Printer's keyword arguments.
+    pydtrace.consume.jsonout (and the json module) is imported only for
+    "json", so text output does not pay for it."""
+    cls: type[Printer] = Printer
+    if oformat == "json":
+        from pydtrace.consume.jsonout import JsonPrinter
+
+        cls = JsonPrinter
+    return cls(device, formats, out, **kw)  # type: ignore[arg-type]
 
 
 class _Deferred(Exception):

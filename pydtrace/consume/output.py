@@ -150,8 +150,13 @@ def tracemem_value(raw: bytes, dynsize: int = 0) -> bytes:
     TRACEMEM_DYNSIZE record before it (0 when there is none): only that
     many bytes are printed, unless it is 0 or larger than the record, as
     dt_consume_cpu clamps it."""
-    n = len(raw) if dynsize == 0 or dynsize > len(raw) else dynsize
-    return print_bytes(raw[:n], -33, True, rawbytes=True)
+    return print_bytes(raw[: tracemem_size(raw, dynsize)], -33, True, rawbytes=True)
+
+
+def tracemem_size(raw: bytes, dynsize: int) -> int:
+    """How many bytes of a tracemem() record are shown: dynsize, unless it
+    is 0 or larger than the record (dt_consume_cpu's clamp)."""
+    return len(raw) if dynsize == 0 or dynsize > len(raw) else dynsize
 
 
 def _plural(n: int, word: str) -> str:

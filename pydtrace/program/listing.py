@@ -4,8 +4,9 @@ Followed: illumos usr/src/lib/libdtrace/common/dt_dis.c (dt_dis,
 dt_dis_typestr).  Each DIFO is "\\nDIFO %p returns %s\\n", the header
 "%-3s %-8s    %s\\n" of OFF OPCODE INSTRUCTION, one "%02lu: %08x    "
 line per instruction, then (when the DIFO has variables) the variable table
-"%-16s %-4u %-3s %-3s %-4s %s".  The one difference is the DIFO's address:
-illumos prints the address of its in-memory dtrace_difo_t; pydtrace prints
+"%-16s %-4u %-3s %-3s %-4s %s"; each instruction's text is dt_dis.c's
+per-form format (pydtrace.dif.disasm lists them).  The one difference is
+the DIFO's address: illumos prints the address of its in-memory dtrace_difo_t; pydtrace prints
 the DIFO's index in the program in the same 0x-prefixed hex form (0x0 for
 the first, ...), so a listing is reproducible from run to run.
 """

@@ -367,9 +367,11 @@ def test_held_child_exits_when_consumer_gives_up():
 
 # -- the run loop: targets gone, second signal --------------------------------------
 class FakeSession:
-    def __init__(self, body) -> None:
+    def __init__(self, body, out) -> None:
+        from pydtrace.consume.loop import Printer
+
         self.body = body
-        self.printer = None
+        self.printer = Printer(None, [], out)  # type: ignore[arg-type]  # finish() only
 
     def run(self, stop) -> int | None:
         return self.body(stop)
@@ -379,7 +381,7 @@ def fake_consumer(body) -> Consumer:
     import io
 
     c = Consumer(out=io.BytesIO())
-    c.session = FakeSession(body)  # type: ignore[assignment]
+    c.session = FakeSession(body, c.out)  # type: ignore[assignment]
     return c
 
 

@@ -32,7 +32,7 @@ from pydtrace.consume import aggregate as A
 from pydtrace.consume import histogram as H
 from pydtrace.consume import jsonout as J
 from pydtrace.consume import records
-from pydtrace.consume.loop import Printer, Session
+from pydtrace.consume.loop import Printer, Session, make_printer
 from pydtrace.consume.output import agg_drops, cpu_drops, status_drops
 from pydtrace.errors import DError
 from pydtrace.options import Options
@@ -74,7 +74,7 @@ def documented() -> tuple[dict[str, set[str]], dict[str, list[str]]]:
 
 FIELDS, EXAMPLES = documented()
 RECORDS = ("probe", "error", "drop", "aggregation", "exit")
-VALUES = ("int", "string", "bytes", "float", "printf", "printa")
+VALUES = ("int", "string", "bytes", "tracemem", "float", "printf", "printa")
 
 
 def check(obj: dict) -> dict:
@@ -160,6 +160,37 @@ def test_rawbytes_makes_strings_bytes():
     ]
     assert lines(run_ecbs(dev2, 2, [b"ok\0"], rawbytes=True).out.getvalue())[0]["output"] == [
         {"kind": "bytes", "size": 3, "hex": "6f6b00"}
+    ]
+
+
+TRACEMEM, DYNSIZE = int(lib.DTRACEACT_TRACEMEM), int(lib.DTRACEACT_TRACEMEM_DYNSIZE)
+
+
+@pytest.mark.parametrize(
+    ("dynsize", "kept"),
+    [(3, 3), (16, 16), (0, 16), (17, 16), (1 << 63, 16)],
+)
+def test_tracemem_is_its_bytes_limited_by_the_dynamic_size(dynsize: int, kept: int):
+    ep = layout(1, 1, [(DYNSIZE, 8, 0), (TRACEMEM, 16, 0), (DIFEXPR, 4, 0)])
+    dev = FakeDevice({1: ep})
+    mem = bytes(range(0x41, 0x51))  # printable: trace() would make it a string
+    p = run_ecbs(dev, 1, [dynsize.to_bytes(8, "little"), mem, i32(7)])
+    (rec,) = lines(p.out.getvalue())
+    # the dynamic size is not a value of its own; the int after it is
+    assert rec["output"] == [
+        {"kind": "tracemem", "size": kept, "hex": mem[:kept].hex()},
+        {"kind": "int", "size": 4, "signed": True, "value": 7},
+    ]
+
+
+def test_tracemem_without_dynamic_size_is_the_whole_record_and_quiet_keeps_it():
+    ep = layout(1, 1, [(TRACEMEM, 4, 0), (TRACEMEM, 2, 0)])
+    dev = FakeDevice({1: ep})
+    p = run_ecbs(dev, 1, [b"\x00\xff\x7f\x10", b"ok"], quiet=True)
+    (rec,) = lines(p.out.getvalue())
+    assert rec["output"] == [
+        {"kind": "tracemem", "size": 4, "hex": "00ff7f10"},
+        {"kind": "tracemem", "size": 2, "hex": "6f6b"},
     ]
 
 
@@ -492,6 +523,8 @@ def test_text_printer_is_unchanged():
         outs.append(printer.out.getvalue())
     assert outs[0] == outs[1] and outs[0].startswith(b"CPU")
     assert isinstance(J.make_printer("json", dev, [], io.BytesIO()), J.JsonPrinter)
+    assert J.make_printer is make_printer  # moved to loop, re-exported
+    assert isinstance(make_printer("json", dev, [], io.BytesIO(), quiet=True), J.JsonPrinter)
 
 
 class Signed:

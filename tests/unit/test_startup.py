@@ -58,6 +58,30 @@ def test_compile_only_imports_only_the_compiler():
     assert sorted(m for m in _NOT_FOR_COMPILING if m in mods) == []
 
 
+_MAKE_PRINTER = """
+import io, sys
+from pydtrace.consume.loop import make_printer
+p = make_printer(sys.argv[1], None, [], io.BytesIO())
+print(type(p).__name__, "json" in sys.modules, "pydtrace.consume.jsonout" in sys.modules)
+"""
+
+
+def test_text_output_does_not_import_json():
+    rc, mods = _modules_after("-e", "-n", "BEGIN { exit(0); }")
+    assert rc == 0 and "json" not in mods
+    got = {}
+    for oformat in ("text", "json"):
+        res = subprocess.run(
+            [sys.executable, "-c", _MAKE_PRINTER, oformat],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        got[oformat] = res.stdout.split()
+    assert got["text"] == ["Printer", "False", "False"]
+    assert got["json"] == ["JsonPrinter", "True", "True"]
+
+
 def test_each_option_imports_its_part():
     rc, mods = _modules_after("-Se", "-n", "BEGIN { exit(0); }")
     assert rc == 0 and "pydtrace.program.listing" in mods
