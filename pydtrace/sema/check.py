@@ -1158,6 +1158,10 @@ class Checker:
                                f"operator {op} can only be applied to a writable variable")
             raise self.err(e, "D_OP_LVAL",
                            f"operator {op} requires modifiable lvalue as an operand")
+        if op != "=" and assoc is None and self._lookup_target(target) is None:
+            # as dt_cook_op1/op2: ++, -- and op= instantiate a new int64_t
+            # scalar (they cook their operand with DT_IDFLG_MOD)
+            self._declare_implicit(target, T.TYPEDEFS["int64_t"])
         if op in ("++", "--"):
             t = target.type if assoc is not None else self.expr(target)
             if not t.is_scalar or t.kind == "array":
@@ -1201,10 +1205,7 @@ class Checker:
             var = self._lookup_target(target)
         if var is None:
             self._check_new_var_type(e, vt)
-            kind = "global" if isinstance(target, ast.Ident) else \
-                "thread" if getattr(target, "scope", "") == "self" else "local"
-            name = target.name  # type: ignore[attr-defined]
-            var = self.scope.declare(kind, name, vt)
+            var = self._declare_implicit(target, vt)
         elif T.resolve(var.type).kind in ("array", "func"):
             raise self.err(e, "D_OP_ARRFUN", f'operator {op} may not be applied to '
                            f'operand of type "{var.type}"')
@@ -1216,6 +1217,11 @@ class Checker:
         target.var = var  # type: ignore[attr-defined]
         target.type = var.type
         return var.type
+
+    def _declare_implicit(self, target: ast.Expr, vt: T.DType) -> Var:
+        kind = "global" if isinstance(target, ast.Ident) else \
+            "thread" if getattr(target, "scope", "") == "self" else "local"
+        return self.scope.declare(kind, target.name, vt)  # type: ignore[attr-defined]
 
     def _check_new_var_type(self, e: ast.Assign, vt: T.DType) -> None:
         """The type of the value that implicitly declares a variable."""

@@ -171,6 +171,20 @@ def test_declared_globals_and_locals_have_their_types() -> None:
     assert ei.value.tag == "D_OP_INCOMPAT"
 
 
+def test_increments_and_compound_assignments_declare_int64_scalars() -> None:
+    # as illumos's dt_cook_op1/op2: ++, -- and op= instantiate new variables
+    checker, _ = checked("BEGIN { i++; --j; k += 2; self->t |= 1; this->c--; trace(i); }")
+    for name in ("i", "j", "k"):
+        assert str(checker.scope.globals[name].type) == "int64_t"
+    assert str(checker.scope.tlocals["t"].type) == "int64_t"
+    assert str(checker.scope.locals["c"].type) == "int64_t"
+    assert type_of("BEGIN { i++; trace(i); }") == "int64_t"
+    # a mere reference still needs a declaration or an assignment first
+    with pytest.raises(DError) as ei:
+        checked("BEGIN { trace(nosuch); }")
+    assert ei.value.tag == "D_IDENT_UNDEF"
+
+
 @pytest.mark.parametrize("args,expr,expect", [
     (["41"], "$1 + 1", 42), (["0x10"], "$1", 16), (["010"], "$1", 8),
     ([], "$target", 42),
