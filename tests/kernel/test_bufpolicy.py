@@ -14,6 +14,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
@@ -53,13 +54,7 @@ def worker() -> Iterator[tuple[int, int]]:
 
 
 def pydtrace(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", "-q", *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+    return run_pydtrace("-q", *args, timeout=TIMEOUT)
 
 
 def counting(magic: int, extra: str = "") -> str:

@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
@@ -29,15 +31,8 @@ def list_row(pid: int | str, prov: str, mod: str, func: str, name: str) -> str:
 TIMEOUT = 120
 
 
-def pydtrace(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-        **kw,
-    )
+def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
+    return run_pydtrace(*args, timeout=TIMEOUT, **kw)
 
 
 def test_trace_string_default_output():

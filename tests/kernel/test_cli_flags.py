@@ -10,8 +10,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
@@ -20,15 +22,8 @@ pytestmark = pytest.mark.skipif(
 TIMEOUT = 180
 
 
-def pydtrace(*args: str, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-        **kw,
-    )
+def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
+    return run_pydtrace(*args, timeout=TIMEOUT, **kw)
 
 
 def matched(stderr: str, label: str) -> int:

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
+from typing import Any
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 from pydtrace.abi import lib
 from pydtrace.compiler import Compiler
@@ -21,14 +22,8 @@ pytestmark = pytest.mark.skipif(
 TIMEOUT = 120
 
 
-def pydtrace(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
+    return run_pydtrace(*args, timeout=TIMEOUT, **kw)
 
 
 def fault_site(source: str, ecb: int, opcodes: tuple[int, ...]) -> tuple[int, int]:

@@ -6,9 +6,10 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
+from typing import Any
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
@@ -17,14 +18,8 @@ pytestmark = pytest.mark.skipif(
 HEAD = "\n             0  1  2  3  4  5  6  7  8  9  a  b  c  d  e  f  0123456789abcdef\n"
 
 
-def pydtrace(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
+    return run_pydtrace(*args, timeout=120, **kw)
 
 
 def row(data: bytes) -> str:

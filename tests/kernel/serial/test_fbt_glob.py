@@ -13,8 +13,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 from pydtrace.abi import ffi, lib
 from pydtrace.runtime import Device
@@ -40,14 +42,8 @@ for _ in range(int(sys.argv[2])):
 """
 
 
-def pydtrace(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
+    return run_pydtrace(*args, timeout=TIMEOUT, **kw)
 
 
 def expected(glob: str) -> set[str]:

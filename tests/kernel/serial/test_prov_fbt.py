@@ -10,8 +10,10 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
@@ -31,14 +33,8 @@ for _ in range(int(sys.argv[2])):
 """
 
 
-def pydtrace(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
+    return run_pydtrace(*args, timeout=TIMEOUT, **kw)
 
 
 def kprobes_on(func: str) -> int:

@@ -11,8 +11,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from typing import Any
 
 import pytest
+from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
@@ -23,14 +25,8 @@ KERNEL_MIN = 0xFFFF800000000000  # x86-64: kernel addresses are above this
 USER_MAX = 0x0000800000000000
 
 
-def pydtrace(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "pydtrace", *args],
-        capture_output=True,
-        text=True,
-        timeout=TIMEOUT,
-        check=False,
-    )
+def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
+    return run_pydtrace(*args, timeout=TIMEOUT, **kw)
 
 
 def listed(pattern: str) -> list[list[str]]:
