@@ -553,24 +553,14 @@ int dtrace_agg_snapshot(struct dtrace_state *state,
 	if (!READ_ONCE(ab->offset) && !READ_ONCE(ab->drops) &&
 	    !READ_ONCE(ab->nbuckets)) {
 		/* Nothing aggregated since the last switch: no IPI. */
-		desc->dtbd_size = 0;
-		desc->dtbd_errors = 0;
-		desc->dtbd_drops = 0;
-		desc->dtbd_oldest = 0;
-		desc->dtbd_timestamp = ktime_get_mono_fast_ns();
-		return 0;
+		return dtrace_snap_copyout(desc, NULL, 0, 0, 0, 0,
+					   ktime_get_mono_fast_ns());
 	}
 	if (smp_call_function_single(cpu, dtrace_aggbuf_switch, ab, 1))
 		return -ENOENT;		/* offline */
-	if (copy_to_user(u64_to_user_ptr(desc->dtbd_data),
-			 ab->data[ab->cur ^ 1], ab->xamot_offset))
-		return -EFAULT;
-	desc->dtbd_size = ab->xamot_offset;
-	desc->dtbd_errors = 0;
-	desc->dtbd_drops = ab->xamot_drops;
-	desc->dtbd_oldest = 0;
-	desc->dtbd_timestamp = ab->switched;
-	return 0;
+	return dtrace_snap_copyout(desc, ab->data[ab->cur ^ 1],
+				   ab->xamot_offset, 0, 0, ab->xamot_drops,
+				   ab->switched);
 }
 
 /* DTRACEIOC_AGGDESC: the keys (not the argument), then the value. */

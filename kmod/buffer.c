@@ -347,38 +347,47 @@ NOKPROBE_SYMBOL(dtrace_buffer_reserve);
  * with dtbd_oldest where its oldest record starts, the bytes between the
  * newest record and that one zeroed first.
  */
+/*
+ * Hand size bytes of a buffer half (none: size 0) and its counts to the
+ * consumer; oldest is where a ring's oldest record starts.
+ */
+int dtrace_snap_copyout(struct dtrace_bufdesc *desc, const void *data,
+			u64 size, u64 oldest, u64 errors, u64 drops, u64 when)
+{
+	if (size && copy_to_user(u64_to_user_ptr(desc->dtbd_data), data, size))
+		return -EFAULT;
+	desc->dtbd_size = size;
+	desc->dtbd_oldest = oldest;
+	desc->dtbd_errors = errors;
+	desc->dtbd_drops = drops;
+	desc->dtbd_timestamp = when;
+	return 0;
+}
+
 static int dtrace_buffer_snapshot_once(struct dtrace_state *state,
 				       struct dtrace_buffer *buf,
 				       struct dtrace_bufdesc *desc)
 {
-	const char *data = buf->data[buf->cur];
-	u64 len = buf->offset;
+	u64 len = buf->offset, oldest = 0, now = ktime_get_mono_fast_ns();
+	int err;
 
 	if (READ_ONCE(state->activity) != DTRACE_ACTIVITY_STOPPED)
 		return -EBUSY;
-	desc->dtbd_oldest = 0;
-	desc->dtbd_timestamp = ktime_get_mono_fast_ns();
-	if (buf->consumed) {
-		desc->dtbd_size = 0;
-		desc->dtbd_errors = 0;
-		desc->dtbd_drops = 0;
-		return 0;
-	}
+	if (buf->consumed)
+		return dtrace_snap_copyout(desc, NULL, 0, 0, 0, 0, now);
 	if (buf->policy == DTRACEOPT_BUFPOLICY_RING && buf->oldest) {
 		if (WARN_ON_ONCE(buf->offset > buf->oldest))
 			return -EIO;
 		memset(buf->data[buf->cur] + buf->offset, 0,
 		       buf->oldest - buf->offset);
 		len = buf->size;
-		desc->dtbd_oldest = buf->oldest;
+		oldest = buf->oldest;
 	}
-	if (copy_to_user(u64_to_user_ptr(desc->dtbd_data), data, len))
-		return -EFAULT;
-	buf->consumed = true;
-	desc->dtbd_size = len;
-	desc->dtbd_errors = buf->errors;
-	desc->dtbd_drops = buf->drops;
-	return 0;
+	err = dtrace_snap_copyout(desc, buf->data[buf->cur], len, oldest,
+				  buf->errors, buf->drops, now);
+	if (!err)
+		buf->consumed = true;
+	return err;
 }
 
 /*
@@ -411,24 +420,14 @@ int dtrace_buffer_snapshot(struct dtrace_state *state,
 		 * Nothing to switch out: spare the CPU an IPI.  A firing that
 		 * races with these reads is in the next snapshot.
 		 */
-		desc->dtbd_size = 0;
-		desc->dtbd_errors = 0;
-		desc->dtbd_drops = 0;
-		desc->dtbd_oldest = 0;
-		desc->dtbd_timestamp = ktime_get_mono_fast_ns();
-		return 0;
+		return dtrace_snap_copyout(desc, NULL, 0, 0, 0, 0,
+					   ktime_get_mono_fast_ns());
 	}
 	if (smp_call_function_single(cpu, dtrace_buffer_switch, buf, 1))
 		return -ENOENT;		/* offline */
-	if (copy_to_user(u64_to_user_ptr(desc->dtbd_data),
-			 buf->data[buf->cur ^ 1], buf->xamot_offset))
-		return -EFAULT;
-	desc->dtbd_size = buf->xamot_offset;
-	desc->dtbd_errors = buf->xamot_errors;
-	desc->dtbd_drops = buf->xamot_drops;
-	desc->dtbd_oldest = 0;
-	desc->dtbd_timestamp = buf->switched;
-	return 0;
+	return dtrace_snap_copyout(desc, buf->data[buf->cur ^ 1],
+				   buf->xamot_offset, 0, buf->xamot_errors,
+				   buf->xamot_drops, buf->switched);
 }
 
 /* The consumers file: both halves of every CPU's buffer (state->lock). */

@@ -210,6 +210,8 @@ struct dtrace_buffer {
 
 int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size);
 void dtrace_buffers_free(struct dtrace_state *state);
+int dtrace_snap_copyout(struct dtrace_bufdesc *desc, const void *data,
+			u64 size, u64 oldest, u64 errors, u64 drops, u64 when);
 int dtrace_buffer_snapshot(struct dtrace_state *state,
 			   struct dtrace_bufdesc *desc);
 bool dtrace_buffer_reserve(struct dtrace_buffer *buf,
