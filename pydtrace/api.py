@@ -344,6 +344,7 @@ class Consumer:
             aggsize=int(self.options.get("aggsize")),
             aggrate=int(self.options.get("aggrate")),
             bufpolicy=self._policy(),
+            statusrate=int(self.options.get("statusrate")),
             warn=warn,
         )
         self.session.go()

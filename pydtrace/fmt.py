@@ -33,7 +33,8 @@ class Format:
 class ConvInfo:
     """One entry of libdtrace's conversion dictionary."""
 
-    check: str      # "xint" "csi" "str" "addr" "uaddr" "fp" "stack" "time" "type" "wstr"
+    check: str      # "xint" "csi" "str" "addr" "uaddr" "fp" "ldouble" "stack" "time"
+                    # "type" "xsize" "wstr"
     proto: str      # the prototype text of error messages
     size: int = 0   # for check == "type": required integer size (0 = any)
     unsigned: bool = False
@@ -66,9 +67,9 @@ CONVERSIONS: dict[str, ConvInfo] = {
     "llo": ConvInfo("type", "unsigned long long", 8, True),
     "llu": ConvInfo("type", "unsigned long long", 8, True),
     "llx": ConvInfo("xsize", "long long", 8), "llX": ConvInfo("xsize", "long long", 8),
-    "Le": ConvInfo("fp", "long double"), "LE": ConvInfo("fp", "long double"),
-    "Lf": ConvInfo("fp", "long double"), "Lg": ConvInfo("fp", "long double"),
-    "LG": ConvInfo("fp", "long double"),
+    "Le": ConvInfo("ldouble", "long double"), "LE": ConvInfo("ldouble", "long double"),
+    "Lf": ConvInfo("ldouble", "long double"), "Lg": ConvInfo("ldouble", "long double"),
+    "LG": ConvInfo("ldouble", "long double"),
     "o": ConvInfo("xint", _XINT), "p": ConvInfo("addr", _ADDR),
     "s": ConvInfo("str", _CSTR), "S": ConvInfo("str", _CSTR),
     "T": ConvInfo("time", "int64_t"), "u": ConvInfo("xint", _XINT),

@@ -40,7 +40,8 @@ from pydtrace.runtime import Device, DeviceError, ProbeDesc, RecDesc, Status
 NANOSEC = 1_000_000_000
 
 _FALSE = ("0", "false", "no", "off", "unset")
-POLL_NS = 20_000_000  # status polling: short, so exit() is noticed promptly
+MAX_STATUSRATE = 10 * NANOSEC  # the kernel's cap on statusrate (4.9)
+WAKE_NS = 20_000_000  # how often a sleep looks at interrupted() (dtrace's wakeups)
 
 
 class ConsumeError(Exception):
@@ -382,6 +383,7 @@ class Session:
         aggsize: int = 4 << 20,
         aggrate: int = NANOSEC,
         bufpolicy: int | None = None,
+        statusrate: int = NANOSEC,
         warn: Callable[[str], None],
     ) -> None:
         self.device = device
@@ -390,7 +392,9 @@ class Session:
         self.switchrate = max(switchrate, 1)
         self.aggsize = max(aggsize, 8)
         self.aggrate = max(aggrate, 1)
+        self.statusrate = min(max(statusrate, 1), MAX_STATUSRATE)
         self._last_agg = 0
+        self._last_status = 0
         self.warn = warn
         self.ncpus = 0
         self.began_on: int | None = None
@@ -407,41 +411,72 @@ class Session:
         self.began_on = self.device.go()
 
     def stop(self) -> None:
+        """STOP (END fires), then status one final time (dtrace_stop)."""
         if not self.stopped:
             self.ended_on = self.device.stop()
             self.stopped = True
+            self._poll()
 
-    def status(self) -> bool:
-        """Poll status (report new drops); True once tracing has stopped."""
+    def _poll(self) -> Status:
+        """STATUS: report what is new since the last poll."""
         st = self.device.status()
         for msg in status_drops(self._status, st):
             self.warn(msg)
         self._status = st
         if st.killed:
             raise ConsumeError("processing aborted: Abort due to systemic unresponsiveness")
+        return st
+
+    def status(self) -> bool:
+        """dtrace_status(): at most once per statusrate (on a fixed grid from
+        the first poll, which is at once), poll status, report new drops and
+        stop on exit() or a full fill buffer.  True once tracing has stopped."""
+        if self.stopped:
+            return True
+        now = time.monotonic_ns()
+        if self._last_status:
+            if now - self._last_status < self.statusrate:
+                return False
+            self._last_status += self.statusrate
+        else:
+            self._last_status = now
+        st = self._poll()
         if st.exiting or st.filled:
             self.stop()
         return self.stopped
 
+    def _wake(self) -> int:
+        """dtrace_sleep()'s deadline: the earliest of the next status poll,
+        buffer switch and aggregation snapshot (only the status poll while
+        fill and ring buffers wait for the end)."""
+        wake = self._last_status + self.statusrate
+        if not self.read_at_end:
+            wake = min(wake, self._last_switch + self.switchrate)
+            if self.printer.aggs is not None:
+                wake = min(wake, self._last_agg + self.aggrate)
+        return wake
+
+    def sleep(self, interrupted: Callable[[], bool]) -> None:
+        """Sleep until the next deadline, waking early once interrupted()
+        (dtrace(1) is woken by its signal handler and by process exits)."""
+        wake = self._wake()
+        while not interrupted():
+            left = wake - time.monotonic_ns()
+            if left <= 0:
+                return
+            time.sleep(min(left, WAKE_NS) / NANOSEC)
+
     def run(self, interrupted: Callable[[], bool]) -> int | None:
-        """Trace until exit(), a full fill buffer or an interrupt; the exit() value."""
+        """Trace until exit(), a full fill buffer or an interrupt (dtrace(1)'s
+        loop over dtrace_sleep and dtrace_work); the exit() value."""
         done = False
-        next_status = 0
         while not done:
-            now = time.monotonic_ns()
-            if not interrupted() and now < next_status:
-                wake = min(next_status, self._last_switch + self.switchrate)
-                if self.printer.aggs is not None:
-                    wake = min(wake, self._last_agg + self.aggrate)
-                time.sleep(max(wake - now, 0) / NANOSEC)
+            self.sleep(interrupted)
             if interrupted():
                 self.stop()
-            next_status = time.monotonic_ns() + POLL_NS
             done = self.status()
             self.snap_aggregations(force=done)
             self.consume(force=done)
-        if self.stopped:
-            self.status()  # drops that happened while draining
         return self.printer.exit_status
 
     # -- consuming ------------------------------------------------------------

@@ -7,10 +7,12 @@ signed for %d/%i when the compiler marked the argument signed.
 
 from __future__ import annotations
 
+import functools
 import struct
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from pydtrace.fmt import Conversion, Format
 
@@ -105,12 +107,50 @@ def _int(raw: bytes, signed: bool) -> int:
     return int.from_bytes(raw, sys.byteorder, signed=signed)
 
 
-def _float(raw: bytes) -> float:
+@functools.cache
+def _libc_snprintf() -> Any:
+    """The C library's snprintf (ctypes is imported on the first float only)."""
+    import ctypes
+
+    return ctypes.CDLL(None).snprintf
+
+
+def c_float(raw: bytes, conv: str, flags: str, width: int | None, prec: int | None) -> bytes:
+    """pfprint_fp(): %e %E %f %g %G of a float, double or long double record
+    (chosen by its size, as dtrace does), printed by the C library so that
+    rounding, inf and -nan are the C library's.  A long double is passed as
+    one with the L modifier; a float is promoted to double, as in C."""
+    import ctypes
+
     if len(raw) == 4:
-        return struct.unpack("=f", raw)[0]
-    if len(raw) == 8:
-        return struct.unpack("=d", raw)[0]
-    raise PrintfError(f"floating-point argument of {len(raw)} bytes")
+        arg: object = ctypes.c_double(struct.unpack("=f", raw)[0])
+        length = ""
+    elif len(raw) == 8:
+        arg = ctypes.c_double(struct.unpack("=d", raw)[0])
+        length = ""
+    elif len(raw) == ctypes.sizeof(ctypes.c_longdouble):
+        arg = ctypes.c_longdouble.from_buffer_copy(raw)
+        length = "L"
+    else:
+        raise PrintfError(f"floating-point argument of {len(raw)} bytes")
+    spec = "%" + flags + ("" if width is None else str(width))
+    spec += ("" if prec is None else f".{prec}") + length + conv
+    snprintf = _libc_snprintf()
+    size = 128
+    while True:
+        buf = ctypes.create_string_buffer(size)
+        n = snprintf(buf, size, spec.encode(), arg)
+        if n < 0:
+            raise PrintfError(f"cannot format {spec}")
+        if n < size:
+            return buf.raw[:n]
+        size = n + 1
+
+
+def _seconds(raw: bytes) -> int:
+    """A timestamp record (hrtime_t, ns) in whole seconds, as C's division."""
+    ns = _int(raw, True)
+    return abs(ns) // 1_000_000_000 * (-1 if ns < 0 else 1)
 
 
 def convert(c: Conversion, raw: bytes, width: int | None, prec: int | None) -> bytes:
@@ -133,19 +173,18 @@ def convert(c: Conversion, raw: bytes, width: int | None, prec: int | None) -> b
     if conv == "S":
         return c_str(escape(_cstr(raw)), flags, width, prec)
     if conv in "eEfgG":
-        spec = "%" + flags + ("" if width is None else str(width))
-        spec += "" if prec is None else f".{prec}"
-        return (spec + conv).encode() % _float(raw)
+        return c_float(raw, conv, flags, width, prec)
     if conv in "aA":
         return c_str(b"0x%x" % _int(raw, False), flags, width, prec)
-    if conv == "Y":
-        secs = _int(raw, False) // 1_000_000_000
-        text = time.strftime("%Y %b %e %T", time.localtime(secs)).encode()
-        return c_str(text, flags, width, prec)
-    if conv == "T":
-        secs = _int(raw, False) // 1_000_000_000
-        text = time.strftime("%a, %d %b %Y %T %Z", time.localtime(secs)).encode()
-        return c_str(text, flags, width, prec)
+    if conv in "YT":
+        # pfprint_time ("1973 Dec  3 17:20:00", from ctime) and pfprint_time822,
+        # both local time and printed as %s with the conversion's width
+        form = "%Y %b %e %T" if conv == "Y" else "%a, %d %b %Y %T %Z"
+        try:
+            tm = time.localtime(_seconds(raw))
+        except (OverflowError, OSError, ValueError) as e:
+            raise PrintfError(f"%{conv} of an out-of-range time: {e}") from None
+        return c_str(time.strftime(form, tm).encode(), flags, width, prec)
     raise PrintfError(f"conversion %{conv} is not supported")
 
 

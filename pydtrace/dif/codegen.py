@@ -15,6 +15,7 @@ from pydtrace.sema import types as T
 from pydtrace.sema.check import Var
 
 CTF_K_INTEGER = 1
+CTF_K_FLOAT = 2
 CTF_K_POINTER = 3
 CTF_K_ARRAY = 4
 CTF_K_STRUCT = 6
@@ -44,6 +45,11 @@ def diftype(t: T.DType, strsize: int) -> DifType:
     rt = T.resolve(t)
     if rt.kind == "ptr":
         return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_POINTER, 0, 8)
+    # floating point: by value up to 8 bytes, long double by reference
+    # (dt_node_type_assign sets DT_NF_REF for floats wider than uint64_t)
+    if rt.kind == "float":
+        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_FLOAT,
+                       lib.DIF_TF_BYREF if rt.size > 8 else 0, rt.size)
     # arrays, structs and unions are by reference (DT_NF_REF): a record or
     # a key holds their bytes, as libdtrace's dt_node_diftype() says
     if rt.kind == "array" and rt.size:
@@ -127,6 +133,8 @@ class DifoGen:
         rt = T.resolve(t)
         if rt.kind in ("array", "struct", "union", "func") or rt.is_string:
             return r
+        if rt.kind == "float" and rt.size > 8:
+            return r  # long double: by reference
         bits = getattr(e, "bitfield", 0)
         if bits:
             return self._bitfield(r, rt, getattr(e, "offset", 0) % 8, bits)

@@ -1368,4 +1368,9 @@ def _conv_ok(info: fmt.ConvInfo, t: T.DType) -> bool:
         return t.is_int and t.size == info.size and t.signed != info.unsigned
     if info.check == "xsize":
         return t.is_int and t.size == info.size
+    if info.check == "fp":  # pfcheck_fp: float, double or long double
+        return T.resolve(t).kind == "float"
+    if info.check == "ldouble":  # pfcheck_type against long double
+        r = T.resolve(t)
+        return r.kind == "float" and r.size == T.LONGDOUBLE.size
     return False

@@ -520,3 +520,105 @@ def test_the_library_error_clause_carries_the_marker():
     )
     assert ed.ed_uarg == DTRACE_UARG_ERROR
     assert ffi.string(ed.ed_probe.dtpd_name) == b"ERROR"
+
+
+# -- status polling at statusrate -------------------------------------------------------
+
+
+class FakeClock:
+    """loop's view of time: monotonic_ns, and a sleep that moves it on."""
+
+    def __init__(self) -> None:
+        self.now = 1_000_000_000
+
+    def monotonic_ns(self) -> int:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        assert seconds >= 0
+        self.now += max(round(seconds * 1e9), 1)
+
+
+class ClockedDevice(FakeDevice):
+    """exit() happens at exit_at ns after GO; records when status and
+    snapshots are taken (ns after GO)."""
+
+    def __init__(self, clock: FakeClock, exit_at: int) -> None:
+        super().__init__({})
+        self.clock = clock
+        self.exit_at = exit_at
+        self.started = 0
+        self.polls: list[int] = []
+        self.snaps: list[int] = []
+
+    def go(self) -> int:
+        self.started = self.clock.now
+        return super().go()
+
+    def status(self) -> Status:
+        self.polls.append(self.clock.now - self.started)
+        self.exiting = self.clock.now - self.started >= self.exit_at
+        return super().status()
+
+    def bufsnap(self, cpu: int, size: int) -> BufSnapshot | None:
+        if cpu == 0:
+            self.snaps.append(self.clock.now - self.started)
+        return super().bufsnap(cpu, size)
+
+
+def clocked_session(monkeypatch, exit_at: int, **kw: int) -> tuple[ClockedDevice, Session]:
+    from pydtrace.consume import loop
+
+    clock = FakeClock()
+    monkeypatch.setattr(loop, "time", clock)
+    dev = ClockedDevice(clock, exit_at)
+    s = Session(dev, Printer(dev, [], io.BytesIO()), bufsize=4096, warn=print, **kw)  # type: ignore[arg-type]
+    s.go()
+    return dev, s
+
+
+MS = 1_000_000
+
+
+def test_status_is_polled_once_per_statusrate_and_exit_seen_there(monkeypatch):
+    # the first poll is at once; exit() at 3.5 s is seen by the poll at 4 s,
+    # then STOP and the final status
+    dev, s = clocked_session(monkeypatch, 3500 * MS)
+    s.run(lambda: False)
+    assert dev.polls == [0, 1000 * MS, 2000 * MS, 3000 * MS, 4000 * MS, 4000 * MS]
+    assert dev.log.count("stop") == 1
+    i = dev.log.index("stop")
+    assert dev.log[i - 1] == dev.log[i + 1] == "status"
+
+
+def test_statusrate_sets_the_poll_interval(monkeypatch):
+    dev, s = clocked_session(monkeypatch, 3500 * MS, statusrate=250 * MS)
+    s.run(lambda: False)
+    assert dev.polls == [i * 250 * MS for i in range(15)] + [3500 * MS]
+
+
+def test_status_polls_keep_their_rate_when_switches_are_faster(monkeypatch):
+    dev, s = clocked_session(monkeypatch, 2500 * MS, switchrate=100 * MS)
+    s.run(lambda: False)
+    assert dev.polls == [0, 1000 * MS, 2000 * MS, 3000 * MS, 3000 * MS]
+    # a buffer snapshot every 100 ms in between (the first pass reads the
+    # BEGIN CPU first, then every CPU); the last one, at 3 s, is the final drain
+    assert dev.snaps == [0] + [i * 100 * MS for i in range(31)]
+
+
+def test_statusrate_is_capped_at_ten_seconds(monkeypatch):
+    dev, s = clocked_session(monkeypatch, 25_000 * MS, statusrate=60_000 * MS)
+    assert s.statusrate == 10_000 * MS
+    s.run(lambda: False)
+    assert dev.polls == [0, 10_000 * MS, 20_000 * MS, 30_000 * MS, 30_000 * MS]
+
+
+def test_an_interrupt_is_seen_before_the_next_status_poll(monkeypatch):
+    # an interrupt (Ctrl-C, the -c process gone) at 300 ms stops tracing well
+    # before the poll due at 1 s, as dtrace(1) is woken by its signal handler
+    dev, s = clocked_session(monkeypatch, 10**12)
+    clock = dev.clock
+    s.run(lambda: clock.now - dev.started >= 300 * MS)
+    assert dev.stopped
+    assert dev.polls[0] == 0
+    assert len(dev.polls) == 2 and 300 * MS <= dev.polls[1] < 400 * MS
