@@ -1,6 +1,6 @@
 """Compile every program of the tests/dtest corpus on the host.
 
-tst.*.d must compile; err.D_TAG.*.d must fail with D_TAG (the second
+tst.*.d and drp.*.d must compile; err.D_TAG.*.d must fail with D_TAG (the second
 dot-separated field of the name).  A leading comment may say
 `@args: a b` (positional macro arguments $1..) or `@requires: btf` (needs
 /sys/kernel/btf/vmlinux).  A print-and-reparse round trip checks the AST
@@ -23,7 +23,7 @@ from pydtrace.sema.btf import kernel_types
 from pydtrace.sema.types import TYPEDEFS
 
 CORPUS = Path(__file__).resolve().parents[1] / "dtest"
-FILES = sorted(p for p in CORPUS.glob("*.d") if p.name.startswith(("tst.", "err.")))
+FILES = sorted(p for p in CORPUS.glob("*.d") if p.name.startswith(("tst.", "drp.", "err.")))
 HAVE_BTF = os.access("/sys/kernel/btf/vmlinux", os.R_OK)
 
 
@@ -49,7 +49,7 @@ def test_corpus_program(path: Path) -> None:
     text = path.read_text()
     if _directive(text, "requires") == "btf" and not HAVE_BTF:
         pytest.skip("needs kernel BTF")
-    if path.name.startswith("tst."):
+    if path.name.startswith(("tst.", "drp.")):
         compile_file(path)
         return
     tag = path.name.split(".")[1]
@@ -59,7 +59,7 @@ def test_corpus_program(path: Path) -> None:
     assert ei.value.message and "\n" not in ei.value.message.split(":")[0]
 
 
-@pytest.mark.parametrize("path", [f for f in FILES if f.name.startswith("tst.")],
+@pytest.mark.parametrize("path", [f for f in FILES if not f.name.startswith("err.")],
                          ids=lambda p: p.name)
 def test_print_and_reparse_round_trip(path: Path) -> None:
     text = unparse(parse(path.read_text(), _typename))
