@@ -159,6 +159,9 @@ class Builder:
         self.acts: list[Act] = []
         self.difos: list[Difo] = []
         self.opts: list[tuple[int, int]] = []
+        # after build(): where each table starts, and ("data") each DIFO's
+        # (text, ints, strings, variables) offsets, for tests that patch bytes
+        self.offsets: dict[str, Any] = {}
 
     def difo(self, d: Difo) -> int:
         self.difos.append(d)
@@ -223,6 +226,7 @@ class Builder:
             off += vsz * len(d.vars)
             data.append((t_off, i_off, s_off, v_off))
         total = _align(off, 8)
+        self.offsets = {**layout, "data": data}
 
         buf = ffi.new("char[]", total)
         hdr = ffi.cast("struct dtrace_prog *", buf)

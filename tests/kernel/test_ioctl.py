@@ -9,14 +9,15 @@ from __future__ import annotations
 
 import errno
 import fcntl
+import functools
 import os
 import struct
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+import progbuild
 import pytest
-from progbuild import DEV, NONE, Consumer, ins, ret, setx
+from progbuild import DEV, NONE, Act, Builder, Consumer, Ecb, ins, ret, setx
 
 from pydtrace.abi import ffi, lib
 
@@ -41,126 +42,25 @@ def branch(op: int, label: int) -> int:
 # ---------------------------------------------------------------------------
 
 
-@dataclass
-class Difo:
-    text: list[int]
-    ints: list[int] = field(default_factory=list)
-    strtab: bytes = b""
-    size: int = 4  # rtype.dtdt_size
-    kind: int = 0  # DIF_TYPE_KIND_CTF
-    flags: int = 0
+# progbuild's builder, with this file's 4-byte default value size.
+Difo = functools.partial(progbuild.Difo, size=4)
 
 
-@dataclass
-class Act:
-    kind: int
-    difo: int = NONE
-    fmt: int = 0
-    arg: int = 0
-    uarg: int = 0
+def const_difo(value: int, size: int = 4) -> progbuild.Difo:
+    return progbuild.const_difo(value, size)
 
 
-@dataclass
-class Ecb:
-    probe: tuple[str, str, str, str]
-    acts: tuple[int, int] = (0, 0)  # first action, count
-    pred: int = NONE
-    uarg: int = 0
-
-
-def const_difo(value: int, size: int = 4) -> Difo:
-    return Difo(text=[setx(0, 1), ret(1)], ints=[value], size=size)
-
-
-def _align(n: int, a: int) -> int:
-    return (n + a - 1) // a * a
-
-
-@dataclass
-class Program:
-    """A struct dtrace_prog and its tables, as bytes, with the offsets used."""
-
-    ecbs: list[Ecb]
-    acts: list[Act]
-    difos: list[Difo]
-    opts: list[tuple[int, int]] = field(default_factory=list)
-    offsets: dict[str, Any] = field(default_factory=dict)
-
-    def build(self) -> bytearray:
-        sz = ffi.sizeof
-        off = sz("struct dtrace_prog")
-        layout: dict[str, Any] = {}
-        for name, n, ctype in (
-            ("ecb", len(self.ecbs), "struct dtrace_ecbdesc"),
-            ("act", len(self.acts), "struct dtrace_actdesc"),
-            ("difo", len(self.difos), "struct dtrace_difodesc"),
-            ("opt", len(self.opts), "struct dtrace_optdesc"),
-        ):
-            off = _align(off, 8)
-            layout[name] = off
-            off += n * sz(ctype)
-        data = []
-        for d in self.difos:
-            off = _align(off, 8)
-            text_off = off
-            off += 4 * len(d.text)
-            off = _align(off, 8)
-            int_off = off
-            off += 8 * len(d.ints)
-            str_off = off
-            off += len(d.strtab)
-            data.append((text_off, int_off, str_off))
-        total = _align(off, 8)
-        layout["data"] = data
-        self.offsets = layout
-
-        buf = ffi.new("char[]", total)
-        hdr = ffi.cast("struct dtrace_prog *", buf)
-        hdr.dp_magic = lib.DTRACE_PROG_MAGIC
-        hdr.dp_version = lib.DTRACE_PROG_VERSION
-        hdr.dp_size = total
-        hdr.dp_necbs, hdr.dp_ecboff = len(self.ecbs), layout["ecb"]
-        hdr.dp_nacts, hdr.dp_actoff = len(self.acts), layout["act"]
-        hdr.dp_ndifos, hdr.dp_difooff = len(self.difos), layout["difo"]
-        hdr.dp_nopts, hdr.dp_optoff = len(self.opts), layout["opt"]
-
-        eds = ffi.cast("struct dtrace_ecbdesc *", buf + layout["ecb"])
-        for i, e in enumerate(self.ecbs):
-            eds[i].ed_pred = e.pred
-            eds[i].ed_act, eds[i].ed_nacts = e.acts
-            eds[i].ed_uarg = e.uarg
-            pd = eds[i].ed_probe
-            pd.dtpd_provider, pd.dtpd_mod, pd.dtpd_func, pd.dtpd_name = (
-                s.encode() for s in e.probe
-            )
-        ads = ffi.cast("struct dtrace_actdesc *", buf + layout["act"])
-        for i, a in enumerate(self.acts):
-            ads[i].ad_difo = a.difo
-            ads[i].ad_kind = a.kind
-            ads[i].ad_format = a.fmt
-            ads[i].ad_arg = a.arg
-            ads[i].ad_uarg = a.uarg
-        dds = ffi.cast("struct dtrace_difodesc *", buf + layout["difo"])
-        for i, (d, (t_off, i_off, s_off)) in enumerate(zip(self.difos, data, strict=True)):
-            dd = dds[i]
-            dd.dd_rtype.dtdt_kind = d.kind
-            dd.dd_rtype.dtdt_flags = d.flags
-            dd.dd_rtype.dtdt_size = d.size
-            dd.dd_textoff, dd.dd_textlen = t_off, len(d.text)
-            dd.dd_intoff, dd.dd_intlen = i_off, len(d.ints)
-            dd.dd_stroff, dd.dd_strlen = s_off, len(d.strtab)
-            text = ffi.cast("uint32_t *", buf + t_off)
-            for j, w in enumerate(d.text):
-                text[j] = w
-            ints = ffi.cast("uint64_t *", buf + i_off)
-            for j, v in enumerate(d.ints):
-                ints[j] = v & 0xFFFFFFFFFFFFFFFF
-            ffi.memmove(buf + s_off, d.strtab, len(d.strtab))
-        ods = ffi.cast("struct dtrace_optdesc *", buf + layout["opt"])
-        for i, (opt, val) in enumerate(self.opts):
-            ods[i].do_option = opt
-            ods[i].do_value = val
-        return bytearray(ffi.buffer(buf))
+def Program(  # noqa: N802 (reads as the struct it builds)
+    ecbs: Sequence[Ecb],
+    acts: Sequence[Act],
+    difos: Sequence[progbuild.Difo],
+    opts: Sequence[tuple[int, int]] = (),
+) -> Builder:
+    """A struct dtrace_prog with these tables; .build() gives its bytes and
+    fills .offsets."""
+    b = Builder()
+    b.ecbs, b.acts, b.difos, b.opts = list(ecbs), list(acts), list(difos), list(opts)
+    return b
 
 
 def patch(buf: bytearray, off: int, fmt: str, value: int) -> None:
