@@ -55,7 +55,7 @@ from pydtrace.consume.loop import make_printer as make_printer  # re-exported (m
 from pydtrace.consume.output import FAULT_TEXT, fault_message, tracemem_size
 from pydtrace.consume.records import EcbRecord
 from pydtrace.fmt import Conversion, Format
-from pydtrace.runtime import DeviceError, ProbeDesc, RecDesc
+from pydtrace.runtime import ProbeDesc, RecDesc
 
 JSON = dict[str, object]
 
@@ -383,14 +383,7 @@ class JsonPrinter(Printer):
 
     def fault(self, rec: EcbRecord) -> None:
         """The library's ERROR clause: an ``error`` record; tracing goes on."""
-        recs = rec.eprobe.recs
-        if len(recs) != 5:
-            raise ConsumeError(self._fault(rec, "malformed ERROR record"))
-        epid, action, offset, code, addr = (rec.integer(r, True) for r in recs)
-        try:
-            probe = self.device.probe(self.device.eprobe(epid).probeid)
-        except DeviceError as e:
-            raise ConsumeError(f"processing aborted: {e.message}") from e
+        epid, probe, action, offset, code, addr = self.fault_args(rec)
         self.out.write(
             dumps(
                 {

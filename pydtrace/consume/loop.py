@@ -264,6 +264,13 @@ class Printer:
     def fault(self, rec: EcbRecord) -> None:
         """A record of the library's own ERROR clause (arg1..arg5): report
         the fault as dt_handle_err() does; tracing goes on."""
+        epid, probe, action, offset, code, addr = self.fault_args(rec)
+        self.out.flush()  # what was printed before the fault comes first
+        self.warn(fault_message(epid, probe, action, offset, code, addr))
+
+    def fault_args(self, rec: EcbRecord) -> tuple[int, ProbeDesc, int, int, int, int]:
+        """The ERROR clause's record: the faulting EPID, its probe, the
+        action, the DIF offset, the fault code and the address."""
         recs = rec.eprobe.recs
         if len(recs) != 5:
             raise ConsumeError(self._fault(rec, "malformed ERROR record"))
@@ -272,8 +279,7 @@ class Printer:
             probe = self.device.probe(self.device.eprobe(epid).probeid)
         except DeviceError as e:
             raise ConsumeError(f"processing aborted: {e.message}") from e
-        self.out.flush()  # what was printed before the fault comes first
-        self.warn(fault_message(epid, probe, action, offset, code, addr))
+        return epid, probe, action, offset, code, addr
 
     def _printa(self, rec: EcbRecord, fmtidx: int, varids: list[int]) -> bytes:
         """printa() of those aggregation variables, with or without a format."""
