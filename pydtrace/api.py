@@ -312,23 +312,25 @@ class Consumer:
 
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
+        self._go(str(self.options.get("oformat")), self.out)
+
+    def _go(self, oformat: str, out: BinaryIO) -> None:
         from pydtrace.consume.aggregate import Aggregations
         from pydtrace.consume.loop import Session, make_printer
 
         device = self.open()
         self.enable_error_handler()
         self.aggs = Aggregations(device.aggdesc, {v.id: v for v in self.compiler.aggregations})
-        oformat = str(self.options.get("oformat"))
         warn = self.warn
         if oformat == "json":  # jsonout (and json) only for JSON output
             from pydtrace.consume.jsonout import json_warn
 
-            warn = json_warn(self.out, self.warn)
+            warn = json_warn(out, self.warn)
         printer = make_printer(
             oformat,
             device,
             self.compiler.formats,
-            self.out,
+            out,
             quiet=self.quiet,
             rawbytes=self._flag("rawbytes"),
             flowindent=self._flag("flowindent"),
@@ -407,6 +409,34 @@ class Consumer:
             for sig, handler in old.items():
                 signal.signal(sig, handler)  # type: ignore[arg-type]
         return 0 if status is None else status & 0xFF
+
+    def records(self, *, done: Callable[[], bool] | None = None) -> Iterator[dict[str, object]]:
+        """Start tracing and yield what it produces as Python objects, the
+        records ``-O json`` prints (docs/json.md): ``probe`` firings with their
+        typed ``output`` values, ``error`` and ``drop`` records as they happen;
+        when tracing stops (exit(), :meth:`interrupt`, or done() returning
+        true, polled at every turn of the loop) the ``aggregation`` records
+        not printed by printa(), and last an ``exit`` record with the status.
+        Instead of :meth:`go` and :meth:`run`; the output stream is not used.
+        """
+        from pydtrace.consume.pyrecords import RecordSink
+
+        if self.session is not None:
+            raise RuntimeError("records(): tracing has already started")
+        sink = RecordSink()
+        self._go("json", sink)  # type: ignore[arg-type]
+        session = self.session
+        assert session is not None
+
+        def stop() -> bool:
+            return self._interrupted or (done is not None and done())
+
+        while not session.step(stop):
+            yield from sink.take()
+        yield from sink.take()
+        status = session.printer.exit_status
+        session.printer.finish(0 if status is None else status & 0xFF)
+        yield from sink.take()
 
     def _on_signal(self, signum: int, frame: FrameType | None) -> None:
         if self._interrupted:

@@ -472,17 +472,23 @@ class Session:
                 return
             time.sleep(min(left, WAKE_NS) / NANOSEC)
 
+    def step(self, interrupted: Callable[[], bool]) -> bool:
+        """One turn of dtrace(1)'s loop (dtrace_sleep, then dtrace_work): sleep
+        until the next deadline, poll, snapshot, print.  True once tracing has
+        stopped and everything is drained."""
+        self.sleep(interrupted)
+        if interrupted():
+            self.stop()
+        done = self.status()
+        self.snap_aggregations(force=done)
+        self.consume(force=done)
+        return done
+
     def run(self, interrupted: Callable[[], bool]) -> int | None:
-        """Trace until exit(), a full fill buffer or an interrupt (dtrace(1)'s
-        loop over dtrace_sleep and dtrace_work); the exit() value."""
-        done = False
-        while not done:
-            self.sleep(interrupted)
-            if interrupted():
-                self.stop()
-            done = self.status()
-            self.snap_aggregations(force=done)
-            self.consume(force=done)
+        """Trace until exit(), a full fill buffer or an interrupt; the exit()
+        value."""
+        while not self.step(interrupted):
+            pass
         return self.printer.exit_status
 
     # -- consuming ------------------------------------------------------------

@@ -49,14 +49,17 @@ def examples() -> list[tuple[str, str]]:
 
 def test_readme_has_the_example() -> None:
     pairs = examples()
-    assert pairs, "no python block in the README's Python API section"
+    assert len(pairs) == 2, "the Python API section has two python blocks"
     for code, _ in pairs:
         ast.parse(code)  # a syntax error shows here, on the host too
-        assert "Consumer" in code and "trace(" in code and ".aggregations()" in code
+    assert "Consumer" in pairs[0][0] and "trace(" in pairs[0][0]
+    assert ".aggregations()" in pairs[0][0]
+    assert ".records()" in pairs[1][0]
 
 
 @needs_module
 def test_readme_example_prints_what_the_readme_says(tmp_path: Path) -> None:
+    printed = []
     for code, want in examples():
         p = subprocess.run(
             [sys.executable, "-c", code],
@@ -68,10 +71,17 @@ def test_readme_example_prints_what_the_readme_says(tmp_path: Path) -> None:
         )
         assert (p.returncode, p.stderr) == (0, ""), p.stderr
         assert p.stdout == want, f"it printed:\n{p.stdout}"
-        # what the example does, independently of the README's text: five
-        # getppid() calls counted (n++ gives 0..4: buckets 0, 1, 2 (twice), 4),
-        # END's printf, and trace()'s exit(7) after three ticks counted
-        lines = p.stdout.split("\n")
-        assert lines[0] == "0 {('getppid',): 5} {(): [(0, 1), (1, 1), (2, 2), (4, 1)]}"
-        assert "5 calls" in lines
-        assert re.search(r"^7 b'\\n\s+3\\n'$", p.stdout, re.M), p.stdout
+        printed.append(p.stdout)
+    # what the examples do, independently of the README's text.  The first:
+    # five getppid() calls counted (n++ gives 0..4: buckets 0, 1, 2 (twice),
+    # 4), END's printf, and trace()'s exit(7) after three ticks counted
+    lines = printed[0].split("\n")
+    assert lines[0] == "0 {('getppid',): 5} {(): [(0, 1), (1, 1), (2, 2), (4, 1)]}"
+    assert "5 calls" in lines
+    assert re.search(r"^7 b'\\n\s+3\\n'$", printed[0], re.M), printed[0]
+    # the second: BEGIN's two values, the one getppid() call it made after
+    # BEGIN's record, counted, and exit(3)'s status last
+    lines = printed[1].splitlines()
+    assert lines[0] == "BEGIN ['hello', 42]"
+    assert lines[1] == "calls count [{'keys': [], 'value': 1}]"
+    assert lines[-1] == "{'type': 'exit', 'status': 3}"
