@@ -211,6 +211,12 @@ def t_pred_clause_decl_bad_char(t: lex.LexToken) -> None:
     raise _err(t, "D_CHR_NL", "newline encountered in character constant")
 
 
+def t_pred_clause_decl_float(t: lex.LexToken) -> None:
+    r"[0-9]+\.[0-9]*([eE][-+]?[0-9]+)?[fFlL]?|\.[0-9]+([eE][-+]?[0-9]+)?[fFlL]?|[0-9]+[eE][-+]?[0-9]+[fFlL]?"
+    # dt_lex.l's RGX_FP: D has floating-point types but no constants
+    raise _err(t, "D_SYNTAX", "floating-point constants are not permitted")
+
+
 def t_pred_clause_decl_INT(t: lex.LexToken) -> lex.LexToken:
     r"(0[xX][0-9a-zA-Z]*|[0-9][0-9a-zA-Z]*)"
     raw = t.value

@@ -107,3 +107,16 @@ def test_lexical_errors(text: str, tag: str) -> None:
         tokenize(text)
     assert ei.value.tag == tag
     assert ei.value.line == 1
+
+
+@pytest.mark.parametrize("text", ["1.5", ".5", "1e5", "2.0f", "7.", "1E-3L"])
+def test_floating_point_constants_are_refused(text: str) -> None:
+    with pytest.raises(DError) as ei:
+        tokenize(f"BEGIN {{ x = {text}; }}")
+    assert ei.value.tag == "D_SYNTAX"
+    assert str(ei.value) == "floating-point constants are not permitted"
+
+
+@pytest.mark.parametrize("text", ["0x1e5", "15", "0x1E"])
+def test_hex_with_e_digits_is_an_integer(text: str) -> None:
+    assert ("INT", text) in tokenize(f"BEGIN {{ x = {text}; }}")
