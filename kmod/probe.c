@@ -444,6 +444,9 @@ static notrace int dtrace_load(const struct dtrace_action *act, void *dst,
 }
 NOKPROBE_SYMBOL(dtrace_load);
 
+/* String records are read in chunks of this many bytes (divides PAGE_SIZE). */
+#define DTRACE_STR_CHUNK	64
+
 /*
  * Store an action's value into its record.  By-reference values are copied
  * from the address the DIFO returned; strings stop at their NUL and are
@@ -474,16 +477,19 @@ static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 	if (!act->string)
 		return dtrace_load(act, dst, val, size, ms);
 
-	/* Read page by page, so a string ending just before a hole works. */
+	/*
+	 * Read in aligned chunks up to the NUL: a short string (execname in
+	 * a strsize record) costs one small read, and a chunk never crosses
+	 * a page, so a string ending just before a hole works.
+	 */
 	while (done < size) {
-		chunk = min_t(u64, size - done,
-			      PAGE_SIZE - ((val + done) & ~PAGE_MASK));
+		chunk = min_t(u64, size - done, DTRACE_STR_CHUNK -
+			      ((val + done) & (DTRACE_STR_CHUNK - 1)));
 		if (dtrace_load(act, dst + done, val + done, chunk, ms))
 			return -1;
 		for (i = done; i < done + chunk; i++) {
 			if (dst[i] == '\0') {
-				for (; i < size; i++)
-					dst[i] = '\0';
+				memset(dst + i, 0, size - i);
 				return 0;
 			}
 		}
