@@ -284,7 +284,8 @@ class Consumer:
         return n
 
     def sort_options(self) -> SortOptions:
-        """The aggsort* options as the aggregation printing uses them."""
+        """The aggregation printing options (aggsort*, agghist, aggpack,
+        aggzoom, encoding)."""
         from pydtrace.consume.aggregate import SortOptions
 
         def number(name: str) -> int:
@@ -296,6 +297,10 @@ class Consumer:
             rev=self._flag("aggsortrev"),
             pos=number("aggsortpos"),
             keypos=number("aggsortkeypos"),
+            hist=self._flag("agghist"),
+            pack=self._flag("aggpack"),
+            zoom=self._flag("aggzoom"),
+            encoding=str(self.options.get("encoding")) if self._flag("encoding") else "",
         )
 
     def enable_error_handler(self) -> None:

@@ -19,7 +19,7 @@ NANOSEC = 1_000_000_000
 @dataclass(frozen=True)
 class OptSpec:
     name: str
-    kind: str                 # "size" "rate" "bool" "int" "string" "policy" "oformat"
+    kind: str                 # "size" "rate" "bool" "int" "string" "policy" "oformat" "encoding"
     optid: int | None         # DTRACEOPT_* for kernel options, else None
 
 
@@ -54,7 +54,7 @@ _USER: tuple[tuple[str, str], ...] = (
     ("udefs", "bool"), ("undef", "string"), ("unodefs", "bool"),
     ("verbose", "bool"), ("version", "string"), ("zdefs", "bool"),
     ("temporal", "bool"), ("agghist", "bool"), ("aggpack", "bool"),
-    ("aggzoom", "bool"), ("oformat", "oformat"),
+    ("aggzoom", "bool"), ("oformat", "oformat"), ("encoding", "encoding"),
 )
 
 TABLE: dict[str, OptSpec] = {
@@ -65,6 +65,10 @@ TABLE: dict[str, OptSpec] = {
 # Output formats of the oformat option (FreeBSD's -O / -x oformat): dtrace(1)'s
 # text, or one JSON document per record (docs/json.md).
 OFORMATS = ("text", "json")
+
+# The encoding option (illumos): how histogram bars are drawn.  Unset, bars
+# are '@'s and aggpack's cells are UTF-8 unless TERM says the terminal can't.
+ENCODINGS = ("ascii", "utf8")
 
 # dtrace(1)'s defaults.
 DEFAULTS: dict[str, int | str] = {
@@ -187,6 +191,8 @@ class Options:
             return value if value is not None else ""
         if spec.kind == "oformat":
             return value if value in OFORMATS else None
+        if spec.kind == "encoding":
+            return value if value in ENCODINGS else None
         if value is None:
             # an option given without a value: set, value 0 (ints/sizes need one)
             return 0 if spec.kind in ("bool", "int", "resize") else None

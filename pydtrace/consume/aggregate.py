@@ -19,7 +19,7 @@ from math import isqrt
 from typing import Protocol
 
 from pydtrace.abi import lib
-from pydtrace.consume import histogram
+from pydtrace.consume import aggshape, histogram
 from pydtrace.consume.output import print_bytes
 from pydtrace.consume.printf import convert
 from pydtrace.fmt import Conversion, Format
@@ -243,14 +243,17 @@ def sort_value(kind: int, words: Sequence[int]) -> tuple[int, ...]:
     return (words[0],)
 
 
-def value_text(kind: int, words: Sequence[int], normal: int = 1) -> bytes:
-    """The value as printa() without a format and the end of run print it (7.6)."""
+def value_text(
+    kind: int, words: Sequence[int], normal: int = 1, zoom: bool = False, utf8: bool = False
+) -> bytes:
+    """The value as printa() without a format and the end of run print it
+    (7.6); histograms scaled by aggzoom and drawn in UTF-8 with encoding=utf8."""
     if kind == QUANTIZE:
-        return histogram.quantize(words, normal)
+        return histogram.quantize(words, normal, zoom, utf8)
     if kind == LQUANTIZE:
-        return histogram.lquantize(words, normal)
+        return histogram.lquantize(words, normal, zoom, utf8)
     if kind == LLQUANTIZE:
-        return histogram.llquantize(words, normal)
+        return histogram.llquantize(words, normal, zoom, utf8)
     if kind == AVG:
         return b" %16d" % average(words, normal)
     if kind == STDDEV:
@@ -293,10 +296,12 @@ def value_conversion(
     c: Conversion,
     width: int | None,
     prec: int | None,
+    opts: SortOptions | None = None,
 ) -> bytes:
     """A %@ conversion of printa() applied to one value (libdtrace's pfprint_*)."""
     if kind in HISTOGRAMS:
-        return value_text(kind, words, normal)
+        o = opts if opts is not None else SortOptions()
+        return value_text(kind, words, normal, o.zoom, o.encoding == "utf8")
     n = normal & _M64
     if kind == AVG:
         # pfprint_average divides as uint64_t
@@ -317,12 +322,18 @@ def value_conversion(
 
 @dataclass(frozen=True)
 class SortOptions:
-    """The aggsort* options (7.7); ``pos``/``keypos`` already validated."""
+    """The options of aggregation printing: the aggsort* options (7.7;
+    ``pos``/``keypos`` already validated) and how values are drawn
+    (agghist, aggpack, aggzoom, encoding: pydtrace.consume.aggshape)."""
 
     key: bool = False
     rev: bool = False
     pos: int = 0
     keypos: int = 0
+    hist: bool = False
+    pack: bool = False
+    zoom: bool = False
+    encoding: str = ""
 
 
 def _cmp(a: object, b: object) -> int:
@@ -602,7 +613,36 @@ class Aggregations:
         its keys, its values, a newline."""
         rows = self.rows(varids, opts)
         self._mark(rows)
-        return b"\n" + b"".join(default_row(r) for r in rows)
+        return b"\n" + self._rows_text(rows, opts)
+
+    def _rows_text(self, rows: Iterable[Row], opts: SortOptions) -> bytes:
+        """Rows as dt_print_aggs prints them; under agghist/aggpack a drawn
+        variable's rows follow a header printed before its first one."""
+        if not (opts.hist or opts.pack):
+            return b"".join(default_row(r, opts) for r in rows)
+        out: list[bytes] = []
+        shapes: dict[int, aggshape.Shape | None] = {}
+        header_of: int | None = None
+        for r in rows:
+            e = r.key
+            shape = None
+            if len(r.values) == 1:
+                if e.varid not in shapes:
+                    words = [x.words for x in self.entries(e.varid)]
+                    shapes[e.varid] = aggshape.var_shape(
+                        e.kind, words, opts.hist, opts.pack, opts.zoom
+                    )
+                shape = shapes[e.varid]
+            if shape is None:
+                out.append(default_row(r, opts))
+                continue
+            if header_of != e.varid:
+                width = aggshape.key_width(rec.size for rec in e.keyrecs)
+                out.append(aggshape.header(shape, e.kind, width))
+                header_of = e.varid
+            out += [packed_key_text(rec, raw) for rec, raw in zip(e.keyrecs, e.keys, strict=True)]
+            out.append(aggshape.value(shape, e.kind, e.words, e.normal, opts.zoom, opts.encoding))
+        return b"".join(out)
 
     def printa_format(
         self,
@@ -617,7 +657,8 @@ class Aggregations:
         out = []
         for r in rows:
             values = [
-                functools.partial(value_conversion, v.kind, v.words, v.normal) for v in r.values
+                functools.partial(value_conversion, v.kind, v.words, v.normal, opts=opts)
+                for v in r.values
             ]
             out.append(render(fmt, list(r.key.keys), values))
         return b"".join(out)
@@ -625,21 +666,25 @@ class Aggregations:
     def print_unprinted(self, opts: SortOptions) -> bytes:
         """The end of run (7.9): every entry not printed by printa(), all
         variables in order, each entry as printa() prints it."""
-        out = []
-        for e in self.sorted(opts):
-            if e.aggid in self.printed:
-                continue
-            out.append(default_row(Row(e, (e,))))
-        return b"".join(out)
+        rows = [Row(e, (e,)) for e in self.sorted(opts) if e.aggid not in self.printed]
+        return self._rows_text(rows, opts)
 
 
-def default_row(row: Row) -> bytes:
+def default_row(row: Row, opts: SortOptions | None = None) -> bytes:
     """dt_print_aggs: the keys, then every value, then a newline."""
+    o = opts if opts is not None else SortOptions()
     e = row.key
     out = [key_text(rec, raw) for rec, raw in zip(e.keyrecs, e.keys, strict=True)]
-    out += [value_text(v.kind, v.words, v.normal) for v in row.values]
+    out += [value_text(v.kind, v.words, v.normal, o.zoom, o.encoding == "utf8") for v in row.values]
     out.append(b"\n")
     return b"".join(out)
+
+
+def packed_key_text(rec: RecDesc, raw: bytes) -> bytes:
+    """A key under agghist/aggpack: strings and bytes in 16 columns."""
+    if len(raw) in (1, 2, 4, 8) or rec.action in _STACK_KEYS + _SYM_KEYS + _PAIR_KEYS:
+        return key_text(rec, raw)
+    return print_bytes(raw, aggshape.PACKED_BYTES_WIDTH, False)
 
 
 # -- Python values for the scripting API -------------------------------------------

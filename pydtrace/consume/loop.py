@@ -335,6 +335,11 @@ class Printer:
         elif name in ("aggsortkey", "aggsortrev"):
             field = "key" if name == "aggsortkey" else "rev"
             self.aggopts = dataclasses.replace(self.aggopts, **{field: on})
+        elif name in ("agghist", "aggpack", "aggzoom"):
+            field = {"agghist": "hist", "aggpack": "pack", "aggzoom": "zoom"}[name]
+            self.aggopts = dataclasses.replace(self.aggopts, **{field: on})
+        elif name == "encoding" and value in ("ascii", "utf8"):
+            self.aggopts = dataclasses.replace(self.aggopts, encoding=value)
         elif name in ("aggsortpos", "aggsortkeypos") and value is not None and value.isdigit():
             field = "pos" if name == "aggsortpos" else "keypos"
             self.aggopts = dataclasses.replace(self.aggopts, **{field: int(value)})
