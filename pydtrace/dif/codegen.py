@@ -87,6 +87,9 @@ class DifoGen:
         self.ir = DifoIR()
         self.regs = Regs()
         self.vars: dict[tuple[int, int], VarRef] = {}
+        # translator parameters bound while a member expression is generated
+        # (id of the parameter's Var -> the register holding the input)
+        self.xlargs: dict[int, int] = {}
 
     def emit(self, op: str, *args: object) -> None:
         self.ir.instrs.append(Instr(op, args))
@@ -186,7 +189,30 @@ class DifoGen:
         return base
 
     def g_Member(self, e: ast.Member) -> int:
+        xlm = getattr(e, "xlmember", None)
+        if xlm is not None:
+            return self._xlate_member(*xlm)
         return self._value_at(self.address(e), e.type, e)
+
+    def _xlate_member(self, xl: ast.Xlate, body: ast.Expr, param: Var) -> int:
+        """A translated member (dt_cg_node DT_TOK_PTR/DOT): the input once
+        into a register bound to the translator's parameter, then the
+        member's expression, cast to the member's type."""
+        r = self.expr(xl.operand)
+        self.xlargs[id(param)] = r
+        try:
+            v = self.expr(body)
+        finally:
+            del self.xlargs[id(param)]
+        self.regs.release(r)
+        return v
+
+    def g_Xlate(self, e: ast.Xlate) -> int:
+        if T.resolve(e.xlout).kind == "ptr":  # type: ignore[attr-defined]
+            raise DError("D_CG_DYN", "expression cannot evaluate to result of a "
+                         "translated pointer", e.line)
+        raise DError("D_VAR_UNSUP", "translated structs used as a whole are not "
+                     "supported yet", e.line)
 
     def g_Index(self, e: ast.Index) -> int:
         var = getattr(e, "var", None)
@@ -289,7 +315,12 @@ class DifoGen:
         self.emit(_STS[var.scope], var.id, r)
 
     def g_Ident(self, e: ast.Ident) -> int:
-        return self._load(e.var)  # type: ignore[attr-defined]
+        var: Var = e.var  # type: ignore[attr-defined]
+        if var.scope == "xlarg":
+            r = self.regs.alloc()
+            self.emit("mov", self.xlargs[id(var)], r)
+            return r
+        return self._load(var)
 
     def g_ScopedVar(self, e: ast.ScopedVar) -> int:
         return self._load(e.var)  # type: ignore[attr-defined]
