@@ -56,8 +56,11 @@ class TypeEnv:
     def is_typename(self, name: str) -> bool:
         if name in self.typedefs:
             return name != "string"
-        if self.library is not None and self.library.has_typedef(name):
-            return True
+        if self.library is not None:
+            if self.library.has_typedef(name):
+                return True
+            if self.library.has_inline(name):
+                return False    # a library constant: no need to ask BTF
         return self.kernel is not None and self.kernel.has_typedef(name)
 
     def _from_library(self, key: str) -> bool:

@@ -98,14 +98,14 @@ def split_items(text: str) -> list[tuple[str, int]]:
         elif c == "}":
             depth -= 1
         elif c == ";" and depth == 0:
-            chunk = text[start:i + 1]
+            chunk = _strip_comments(text[start:i + 1])
             stripped = chunk.lstrip()
             first = start_line + chunk[:len(chunk) - len(stripped)].count("\n")
-            out.append((_strip_comments(stripped), first))
+            out.append((stripped, first))
             start, start_line = i + 1, line
         i += 1
-    rest = text[start:]
-    if _strip_comments(rest).strip():
+    rest = _strip_comments(text[start:])
+    if rest.strip():
         stripped = rest.lstrip()
         out.append((stripped, start_line + rest[:len(rest) - len(stripped)].count("\n")))
     return out
