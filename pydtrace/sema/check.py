@@ -147,6 +147,9 @@ class Checker:
         self.region: str | None = None
         self.strsize = 256
         self.pdesc = ""
+        # declaring a D library item (sema.library): translator members are
+        # checked on first use
+        self.library_item = False
 
     def const_expr(self, e: ast.Expr) -> int | None:
         """The value of an integral constant expression, else None."""
@@ -242,7 +245,7 @@ class Checker:
         self.env.inlines[name] = Inline(name, t, d.value)
 
     def translator_item(self, x: ast.Translator) -> None:
-        X.define(self, x)
+        X.define(self, x, lazy=self.library_item)
 
     def translated_arg(self, index: int, native: str, xlate: str,
                        line: int = 0) -> ast.Expr:

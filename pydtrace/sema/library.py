@@ -277,6 +277,7 @@ def load(env: TypeEnv, key: str) -> bool:
             tree = parse(item.source(),
                          lambda name, own=own: name not in own and env.is_typename(name))
             checker = Checker(Scope(), env)
+            checker.library_item = True
             for decl in tree.items:
                 if not isinstance(decl, ast.Pragma):
                     checker.declare(decl)

@@ -34,6 +34,8 @@ class Xlator:
     src: T.DType
     param: Var
     members: dict[str, ast.Expr] = field(default_factory=dict)
+    # lazily checked members: name -> (expression, line, member type)
+    pending: dict[str, tuple[ast.Expr, int, T.DType]] = field(default_factory=dict)
 
 
 def dyn_type(ptr: bool) -> T.DType:
@@ -57,9 +59,12 @@ def xlate_node(e: ast.Expr) -> ast.Xlate | None:
     return e if isinstance(e, ast.Xlate) else None
 
 
-def define(checker: Checker, x: ast.Translator) -> Xlator:
-    """dt_node_xlator + dt_cook_xlator: declare translator x."""
-    from pydtrace.sema.check import Var, _assignable, _strcompat
+def define(checker: Checker, x: ast.Translator, lazy: bool = False) -> Xlator:
+    """dt_node_xlator + dt_cook_xlator: declare translator x.  lazy (the D
+    library's translators): a member's expression is checked when a
+    program first uses that member, so BTF types are looked up only for
+    what is used."""
+    from pydtrace.sema.check import Var
 
     out = checker.decl.typename(x.output)
     src = checker.decl.typename(x.input)
@@ -78,37 +83,49 @@ def define(checker: Checker, x: ast.Translator) -> Xlator:
                           "translator output type must be a struct or union")
     param = Var(x.param, "xlarg", 0, src)
     xl = Xlator(out, src, param)
-    globals_ = checker.scope.globals
-    saved = globals_.get(x.param)
-    globals_[x.param] = param
-    region = checker.region
-    checker.region = None
-    try:
-        for name, e, line in x.members:
-            found = T.member_path(ro, name)
-            if found is None:
-                raise DError("D_XLATE_MEMB", f"translator member {name} is not "
-                             f"a member of {out}", line)
-            mt = found[0].type
-            vt = checker.expr(e)
-            if not (_assignable(mt, vt) or (mt.is_int and vt.is_int) or
-                    (_strcompat(T.resolve(mt)) and _strcompat(T.resolve(vt)))):
-                raise DError("D_XLATE_INCOMPAT", f"translator member {name} "
-                             "definition uses incompatible types: "
-                             f'"{mt}" = "{vt}"', line)
-            cast = ast.Cast(line, ast.TypeName(line, ast.DeclSpecs(line),
-                                               ast.Declarator(line, name)), e)
-            cast.type = mt
-            xl.members[name] = cast
-    finally:
-        checker.region = region
-        if saved is None:
-            del globals_[x.param]
+    for name, e, line in x.members:
+        found = T.member_path(ro, name)
+        if found is None:
+            raise DError("D_XLATE_MEMB", f"translator member {name} is not "
+                         f"a member of {out}", line)
+        if lazy:
+            xl.pending[name] = (e, line, found[0].type)
         else:
-            globals_[x.param] = saved
+            xl.members[name] = _check_member(checker, xl, name, e, line, found[0].type)
     checker.env.translators.append((out, src, x))
     x.xlator = xl  # type: ignore[attr-defined]
     return xl
+
+
+def _check_member(checker: Checker, xl: Xlator, name: str, e: ast.Expr, line: int,
+                  mt: T.DType) -> ast.Expr:
+    """Check one member's expression with the parameter in scope; the
+    expression cast to the member's type."""
+    from pydtrace.sema.check import _assignable, _strcompat
+
+    globals_ = checker.scope.globals
+    param = xl.param.name
+    saved = globals_.get(param)
+    globals_[param] = xl.param
+    region = checker.region
+    checker.region = None
+    try:
+        vt = checker.expr(e)
+        if not (_assignable(mt, vt) or (mt.is_int and vt.is_int) or
+                (_strcompat(T.resolve(mt)) and _strcompat(T.resolve(vt)))):
+            raise DError("D_XLATE_INCOMPAT", f"translator member {name} "
+                         "definition uses incompatible types: "
+                         f'"{mt}" = "{vt}"', line)
+    finally:
+        checker.region = region
+        if saved is None:
+            del globals_[param]
+        else:
+            globals_[param] = saved
+    cast = ast.Cast(line, ast.TypeName(line, ast.DeclSpecs(line),
+                                       ast.Declarator(line, name)), e)
+    cast.type = mt
+    return cast
 
 
 def _candidates(out: T.DType) -> list[str]:
@@ -156,6 +173,12 @@ def check_member(checker: Checker, e: ast.Member, xl_node: ast.Xlate) -> T.DType
     """dt_cook_op2(DT_TOK_PTR/DOT) on a translated operand."""
     xl: Xlator = xl_node.xlator  # type: ignore[attr-defined]
     body = xl.members.get(e.name)
+    pending = xl.pending.pop(e.name, None)
+    if body is None and pending is not None:
+        from pydtrace.sema.check import Checker, Scope
+
+        body = xl.members[e.name] = _check_member(Checker(Scope(), checker.env), xl,
+                                                  e.name, *pending)
     if body is None:
         raise checker.err(e, "D_XLATE_NOCONV", "translator does not define conversion "
                           f"for member: {e.name}")
