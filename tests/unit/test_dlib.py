@@ -187,3 +187,21 @@ def test_compile_only_startup_does_not_read_btf_for_the_library() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["0", "False"]
+
+
+def test_library_translator_members_are_checked_on_first_use(tmp_path: Path) -> None:
+    (tmp_path / "x.d").write_text(
+        "typedef struct two { int good; int bad; } two_t;\n"
+        "translator two_t < int64_t V > { good = V + 1; bad = \"str\"; };\n")
+    c = compiler(str(tmp_path))
+    c.compile("BEGIN { trace(xlate<two_t *>(1)->good); }", kind="probe", label="t")
+    with pytest.raises(DError) as info:
+        c.compile("BEGIN { trace(xlate<two_t *>(1)->bad); }", kind="probe", label="t")
+    assert info.value.tag == "D_XLATE_INCOMPAT"
+    # a program's own translator is checked whole, at its definition
+    with pytest.raises(DError) as info:
+        Compiler(kernel=None).compile(
+            "typedef struct two { int good; int bad; } two_t;\n"
+            "translator two_t < int64_t V > { good = V + 1; bad = \"str\"; };\n",
+            kind="script", label="t.d")
+    assert info.value.tag == "D_XLATE_INCOMPAT"
