@@ -606,6 +606,8 @@ class Checker:
         if X.is_dyn(t) and t.name.startswith("pointer"):
             raise self.err(call, "D_TRACE_DYN",
                            "trace( ) may not be applied to a translated pointer")
+        if X.is_dyn(t):
+            X.expand(self, call.args[0])
 
     def action_tracemem(self, call: ast.Call) -> None:
         """dt_action_tracemem, after dt_idcook_func's check of the prototype

@@ -197,6 +197,30 @@ def check_member(checker: Checker, e: ast.Member, xl_node: ast.Xlate) -> T.DType
     return body.type  # type: ignore[no-any-return]
 
 
+def expand(checker: Checker, e: ast.Expr) -> T.DType | None:
+    """A translated struct (xlate<T>(x), not a pointer) used as a whole, as
+    trace() does: every member checked, the value typed as T (code
+    generation builds it in scratch memory).  None when e is not one."""
+    node = xlate_node(e)
+    if node is None or T.resolve(node.xlout).kind == "ptr":  # type: ignore[attr-defined]
+        return None
+    xl: Xlator = node.xlator  # type: ignore[attr-defined]
+    if xl.pending:
+        from pydtrace.sema.check import Checker, Scope
+
+        sub = Checker(Scope(), checker.env)
+        for name, pending in list(xl.pending.items()):
+            xl.members[name] = _check_member(sub, xl, name, *pending)
+            del xl.pending[name]
+    node.expand = True  # type: ignore[attr-defined]
+    out = xl.out
+    while e is not node:
+        e.type = out
+        e = e.subst  # type: ignore[attr-defined]
+    node.type = out
+    return out
+
+
 def check_inline_value(checker: Checker, d: ast.InlineDecl, name: str, t: T.DType,
                        vt: T.DType) -> None:
     """dt_cook_inline for an inline whose value is a translation: the

@@ -243,3 +243,30 @@ def test_translated_arg_hook(mem: tuple[CS, CS], monkeypatch: pytest.MonkeyPatch
     with pytest.raises(DError) as info:
         difos(DECL + "fake:::go { trace(args[1]); }")
     assert info.value.tag == "D_TRACE_DYN"
+
+
+class COut(ctypes.Structure):
+    _fields_ = [("a", ctypes.c_int), ("b", ctypes.c_long), ("c", ctypes.c_byte),
+                ("nm", ctypes.c_char * 8), ("twice", ctypes.c_int), ("never", ctypes.c_long)]
+
+
+@needs_vm
+@pytest.mark.parametrize("prelude,expr", [
+    ("", "xlate<out_t>((struct s *)arg0)"),
+    ("inline out_t whole = xlate<out_t>((struct s *)arg0);\n", "whole"),
+])
+def test_trace_of_a_translated_struct_builds_it(prelude: str, expr: str,
+                                               mem: tuple[CS, CS]) -> None:
+    """trace(xlate<T>(x)): T built in scratch memory member by member
+    (dt_cg_xlate_expand); members the translator does not define are 0."""
+    src = DECL + prelude + f"BEGIN {{ trace({expr}); }}"
+    (difo,) = difos(src).difos
+    assert (difo.rtype.size, difo.rtype.flags) == (ctypes.sizeof(COut), 1)
+    addr, _ = run_clause(src, ctypes.addressof(mem[0]))
+    o = COut.from_address(addr)
+    assert (o.a, o.b, o.c, o.nm, o.twice, o.never) == (301, -(1 << 40), 44, b"first", 293, 0)
+
+
+def test_a_translated_struct_is_no_variable_value() -> None:
+    e = compile_error(DECL + "BEGIN { x = xlate<out_t>((struct s *)0); }")
+    assert e.tag == "D_VAR_UNSUP"
