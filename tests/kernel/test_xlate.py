@@ -109,3 +109,23 @@ def test_fileinfo_from_struct_file(tmp_path: Path) -> None:
             "xlate<fileinfo_t *>((struct file *)arg0)->fi_offset); }")
     _, out, _ = run("-q", "-c", f"cat {target}", "-n", prog)
     assert "hello.txt|sub/hello.txt|tmpfs|0" in out.splitlines()
+
+
+def test_every_system_translator_compiles_against_this_kernel() -> None:
+    """Every member of every translator in pydtrace/dlib, checked against
+    the guest kernel's BTF (trace(xlate<T>(x)) checks and compiles them all)."""
+    import re
+
+    from pydtrace.compiler import Compiler
+    from pydtrace.sema.library import SYSTEM_DIR, library
+
+    pairs = []
+    for item in library([SYSTEM_DIR]).items:
+        if item.kind == "translator":
+            m = re.match(r"\s*translator\s+(.+?)\s*<\s*(.+?)\s*\w+\s*>", item.text)
+            assert m is not None
+            pairs.append((m.group(1), m.group(2)))
+    assert len(pairs) >= 7
+    c = Compiler()
+    for out, src in pairs:
+        c.compile(f"BEGIN {{ trace(xlate<{out}>(({src})arg0)); }}", kind="probe", label="t")

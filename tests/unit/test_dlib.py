@@ -205,3 +205,33 @@ def test_library_translator_members_are_checked_on_first_use(tmp_path: Path) -> 
             "translator two_t < int64_t V > { good = V + 1; bad = \"str\"; };\n",
             kind="script", label="t.d")
     assert info.value.tag == "D_XLATE_INCOMPAT"
+
+
+def system_translators() -> list[tuple[str, str]]:
+    """(output type, input type) of every translator of pydtrace/dlib."""
+    import re
+
+    out = []
+    for item in library([SYSTEM_DIR]).items:
+        if item.kind == "translator":
+            m = re.match(r"\s*translator\s+(.+?)\s*<\s*(.+?)\s*\w+\s*>", item.text)
+            assert m is not None, item.text
+            out.append((m.group(1), m.group(2)))
+    return out
+
+
+def test_the_system_library_has_its_translators() -> None:
+    assert sorted(system_translators()) == [
+        ("bufinfo_t", "struct request *"), ("cpuinfo_t", "struct task_struct *"),
+        ("devinfo_t", "struct request *"), ("fileinfo_t", "struct file *"),
+        ("fileinfo_t", "struct request *"), ("lwpsinfo_t", "struct task_struct *"),
+        ("psinfo_t", "struct task_struct *")]
+
+
+@needs_btf
+@pytest.mark.parametrize("out,src", system_translators())
+def test_every_system_translator_member_compiles(out: str, src: str) -> None:
+    """trace(xlate<T>(x)) checks and compiles every member of the translator
+    against the running kernel's types."""
+    Compiler().compile(f"BEGIN {{ trace(xlate<{out}>(({src})arg0)); }}",
+                       kind="probe", label="t")
