@@ -129,6 +129,7 @@ class Compiler:
         self.macro_args: list[str] = list(macro_args or [])
         self.macro_values: dict[str, int] = dict(macro_values or {})
         self.types = TypeEnv(kernel=_kernel_types() if kernel == "auto" else kernel)  # type: ignore[arg-type]
+        self._library_attached = False
         # called as dump(pass_name, state) after each pass when set
         self.dump: Callable[[str, object], None] | None = None
 
@@ -157,7 +158,20 @@ class Compiler:
             # the checker and code generator recurse over the tree
             raise DError("D_SYNTAX", "expression is nested too deeply") from None
 
+    def _attach_library(self) -> None:
+        """Index the D library (sema.library) for this consumer, once: the
+        system directory, then every -L directory; -x nolibs skips it."""
+        if self._library_attached:
+            return
+        self._library_attached = True
+        if self.options.is_set("nolibs"):
+            return
+        from pydtrace.sema.library import SYSTEM_DIR, library
+
+        self.types.library = library([SYSTEM_DIR, *self.options.libdirs])
+
     def _compile(self, source: str, *, kind: str, label: str, uarg: int) -> Program:
+        self._attach_library()
         env = self.types.copy()
         scope = Scope(dict(self.globals), dict(self.tlocals), dict(self.aggvars))
         scope.local_base = self._nlocals
@@ -347,6 +361,9 @@ class Compiler:
                 raise
         elif words[2] == "error":
             raise DError("D_PRAGERR", "#pragma error: " + " ".join(words[3:]), p.line)
+        elif words[2] == "depends_on" and len(words) > 3 and words[3] == "library":
+            raise DError("D_PRAGMA_DEPEND",
+                         "main program may not explicitly depend on a library", p.line)
         elif words[2] in ("ident", "line", "attributes", "binding", "depends_on"):
             return
         else:

@@ -175,6 +175,8 @@ class Options:
 
     def __init__(self) -> None:
         self._values: dict[str, int | str] = dict(DEFAULTS)
+        # every -L / -x libdir directory, in order (the option keeps the last)
+        self.libdirs: list[str] = []
 
     def set(self, name: str, value: str | None) -> None:
         spec = TABLE.get(name)
@@ -184,6 +186,8 @@ class Options:
         if parsed is None:
             raise OptionError(name, "Invalid value for specified option")
         self._values[name] = parsed
+        if name == "libdir" and isinstance(parsed, str):
+            self.libdirs.append(parsed)
 
     @staticmethod
     def _parse(spec: OptSpec, value: str | None) -> int | str | None:

@@ -87,6 +87,9 @@ class DifoGen:
         self.ir = DifoIR()
         self.regs = Regs()
         self.vars: dict[tuple[int, int], VarRef] = {}
+        # translator parameters bound while a member expression is generated
+        # (id of the parameter's Var -> the register holding the input)
+        self.xlargs: dict[int, int] = {}
 
     def emit(self, op: str, *args: object) -> None:
         self.ir.instrs.append(Instr(op, args))
@@ -186,7 +189,74 @@ class DifoGen:
         return base
 
     def g_Member(self, e: ast.Member) -> int:
+        xlm = getattr(e, "xlmember", None)
+        if xlm is not None:
+            return self._xlate_member(*xlm)
         return self._value_at(self.address(e), e.type, e)
+
+    def _xlate_member(self, xl: ast.Xlate, body: ast.Expr, param: Var) -> int:
+        """A translated member (dt_cg_node DT_TOK_PTR/DOT): the input once
+        into a register bound to the translator's parameter, then the
+        member's expression, cast to the member's type."""
+        r = self.expr(xl.operand)
+        self.xlargs[id(param)] = r
+        try:
+            v = self.expr(body)
+        finally:
+            del self.xlargs[id(param)]
+        self.regs.release(r)
+        return v
+
+    def g_Xlate(self, e: ast.Xlate) -> int:
+        if T.resolve(e.xlout).kind == "ptr":  # type: ignore[attr-defined]
+            raise DError("D_CG_DYN", "expression cannot evaluate to result of a "
+                         "translated pointer", e.line)
+        if not getattr(e, "expand", False):
+            raise DError("D_VAR_UNSUP", "translated structs used as a whole are not "
+                         "supported yet", e.line)
+        return self._xlate_expand(e)
+
+    def _xlate_expand(self, e: ast.Xlate) -> int:
+        """xlate<T>(x) as a whole (dt_cg_xlate_expand): a zeroed scratch T,
+        each translated member stored at its offset (by-reference members
+        copied with bcopy); the value is its address."""
+        xl = e.xlator  # type: ignore[attr-defined]
+        out = T.resolve(xl.out)
+        r = self.regs.alloc()
+        self.emit("setx", out.size, r)
+        self.emit("allocs", r, r)
+        inp = self.expr(e.operand)
+        self.xlargs[id(xl.param)] = inp
+        try:
+            for name, body in xl.members.items():
+                found = T.member_path(out, name)
+                assert found is not None
+                m, off = found
+                mt = T.resolve(m.type)
+                byref = mt.kind in ("array", "struct", "union") and mt.size > 0
+                if m.bits or not (byref or (mt.is_int or mt.kind == "ptr") and
+                                  mt.size in (1, 2, 4, 8)):
+                    continue        # strings, floats, bit-fields: left zero
+                v = self.expr(body)
+                a = self.regs.alloc()
+                self.emit("setx", off // 8, a)
+                self.emit("add", r, a, a)
+                if byref:
+                    n = self.regs.alloc()
+                    self.emit("setx", mt.size, n)
+                    self.emit("flushts")
+                    for reg in (v, a, n):
+                        self.emit("pushtv", 0, 0, reg)
+                    self.emit("call", lib.DIF_SUBR_BCOPY, n)
+                    self.regs.release(n)
+                else:
+                    self.emit({1: "stb", 2: "sth", 4: "stw", 8: "stx"}[mt.size], v, a)
+                self.regs.release(a)
+                self.regs.release(v)
+        finally:
+            del self.xlargs[id(xl.param)]
+        self.regs.release(inp)
+        return r
 
     def g_Index(self, e: ast.Index) -> int:
         var = getattr(e, "var", None)
@@ -289,7 +359,12 @@ class DifoGen:
         self.emit(_STS[var.scope], var.id, r)
 
     def g_Ident(self, e: ast.Ident) -> int:
-        return self._load(e.var)  # type: ignore[attr-defined]
+        var: Var = e.var  # type: ignore[attr-defined]
+        if var.scope == "xlarg":
+            r = self.regs.alloc()
+            self.emit("mov", self.xlargs[id(var)], r)
+            return r
+        return self._load(var)
 
     def g_ScopedVar(self, e: ast.ScopedVar) -> int:
         return self._load(e.var)  # type: ignore[attr-defined]

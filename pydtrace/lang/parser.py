@@ -417,7 +417,7 @@ LBRACE translator_members RBRACE SEMI"""
 def p_translator_members(p: Any) -> None:
     """translator_members : empty
                           | translator_members member_name ASSIGN expression SEMI"""
-    p[0] = [] if len(p) == 2 else p[1] + [(p[2], p[4], _line(p, 2))]
+    p[0] = [] if len(p) == 2 else p[1] + [(p[2], p[4], _line(p, 3))]
 
 
 def p_decl_specifiers(p: Any) -> None:

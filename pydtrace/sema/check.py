@@ -17,6 +17,7 @@ from pydtrace.abi import lib
 from pydtrace.errors import TAGS, DError, library_error
 from pydtrace.lang import ast
 from pydtrace.sema import types as T
+from pydtrace.sema import xlate as X
 from pydtrace.sema.aggs import AGG_KINDS, AggVar
 from pydtrace.sema.decl import Declarer, Inline, TypeEnv
 from pydtrace.sema.fold import fold
@@ -146,6 +147,9 @@ class Checker:
         self.region: str | None = None
         self.strsize = 256
         self.pdesc = ""
+        # declaring a D library item (sema.library): translator members are
+        # checked on first use
+        self.library_item = False
 
     def const_expr(self, e: ast.Expr) -> int | None:
         """The value of an integral constant expression, else None."""
@@ -213,7 +217,7 @@ class Checker:
                 raise self.unsupported(node, "associative arrays of this element type")
         kind = {"this": "local", "self": "thread"}.get(cls or "", "global")
         table = self.scope.table(kind)
-        if name in BUILTINS or name in self.env.inlines or \
+        if name in BUILTINS or self.env.inline(name) is not None or \
                 name in self.env.enum_consts:
             raise self.err(node, "D_DECL_IDRED", f"identifier redeclared: {name}")
         old = table.get(name)
@@ -229,41 +233,25 @@ class Checker:
     def inline_item(self, d: ast.InlineDecl) -> None:
         name, t = self.decl.apply(self.decl.specs_type(d.specs), d.declarator)
         assert name is not None
-        if name in BUILTINS or name in self.env.inlines or name in self.scope.globals \
-                or name in self.env.enum_consts:
+        if name in BUILTINS or self.env.inline(name) is not None \
+                or name in self.scope.globals or name in self.env.enum_consts:
             raise self.err(d, "D_DECL_IDRED", f"identifier redeclared: {name}")
         vt = self.expr(d.value)
-        if not _assignable(t, vt):
+        if X.is_dyn(vt):
+            X.check_inline_value(self, d, name, t, vt)
+        elif not _assignable(t, vt):
             raise self.err(d, "D_OP_INCOMPAT", f"inline {name} definition uses "
                            f'incompatible types: "{t}" = "{vt}"')
         self.env.inlines[name] = Inline(name, t, d.value)
 
     def translator_item(self, x: ast.Translator) -> None:
-        out = self.decl.typename(x.output)
-        src = self.decl.typename(x.input)
-        ro = T.resolve(out)
-        if ro.sou is None:
-            raise self.err(x, "D_XLATE_SOU", "translator output type must be a "
-                           f"struct or union: {out}")
-        saved = self.scope.globals.get(x.param)
-        self.scope.globals[x.param] = Var(x.param, "xlarg", 0, src)
-        try:
-            for name, e, line in x.members:
-                found = T.member_path(ro, name)
-                if found is None:
-                    raise DError("D_XLATE_MEMB", f"translator member {name} is not "
-                                 f"a member of {out}", line)
-                vt = self.expr(e)
-                if not _assignable(found[0].type, vt):
-                    raise DError("D_XLATE_INCOMPAT", f"translator member {name} "
-                                 "definition uses incompatible types: "
-                                 f'"{found[0].type}" = "{vt}"', line)
-        finally:
-            if saved is None:
-                del self.scope.globals[x.param]
-            else:
-                self.scope.globals[x.param] = saved
-        self.env.translators.append((out, src, x))
+        X.define(self, x, lazy=self.library_item)
+
+    def translated_arg(self, index: int, native: str, xlate: str,
+                       line: int = 0) -> ast.Expr:
+        """args[index] described as (native type, translated type): the
+        checked xlate<xlate>((native)arg<index>) (see sema.xlate)."""
+        return X.translated_arg(self, index, native, xlate, line)
 
     def err(self, node: ast.Node, tag: str, msg: str) -> DError:
         return DError(tag, msg, node.line, self.region)
@@ -615,6 +603,11 @@ class Checker:
         if t.kind == "void":
             raise self.err(call, "D_TRACE_VOID",
                            "trace( ) may not be applied to a void expression")
+        if X.is_dyn(t) and t.name.startswith("pointer"):
+            raise self.err(call, "D_TRACE_DYN",
+                           "trace( ) may not be applied to a translated pointer")
+        if X.is_dyn(t):
+            X.expand(self, call.args[0])
 
     def action_tracemem(self, call: ast.Call) -> None:
         """dt_action_tracemem, after dt_idcook_func's check of the prototype
@@ -754,12 +747,16 @@ class Checker:
                                "and may only be referenced with [ ]")
             e.var = var  # type: ignore[attr-defined]
             return var.type
-        inline = self.env.inlines.get(e.name)
+        inline = self.env.inline(e.name)
         if inline is not None:
             sub = ast.Cast(e.line, ast.TypeName(e.line, ast.DeclSpecs(e.line),
                                                 ast.Declarator(e.line, "name")),
                            copy.deepcopy(inline.value))
-            self.expr(sub.operand)
+            vt = self.expr(sub.operand)
+            if X.is_dyn(vt):
+                # a translation kept in an inline: the members use it
+                e.subst = sub.operand  # type: ignore[attr-defined]
+                return vt
             sub.type = inline.type
             e.subst = sub  # type: ignore[attr-defined]
             c = fold(sub) if inline.type.is_int else None
@@ -851,6 +848,10 @@ class Checker:
     def e_Member(self, e: ast.Member) -> T.DType:
         t = self.expr(e.operand)
         op = e.op
+        if X.is_dyn(t):
+            xl = X.xlate_node(e.operand)
+            if xl is not None:
+                return X.check_member(self, e, xl)
         rt = T.resolve(t)
         if op == "->":
             if rt.kind != "ptr":
@@ -890,7 +891,7 @@ class Checker:
         base = e.operand
         if isinstance(base, ast.Ident):
             name = base.name
-            if name in BUILTINS or name == "args" or name in self.env.inlines or \
+            if name in BUILTINS or name == "args" or self.env.inline(name) is not None or \
                     self.env.enum_constant(name) is not None:
                 return None
             var = self.scope.globals.get(name)
@@ -1025,19 +1026,16 @@ class Checker:
         return T.TYPEDEFS["size_t"]
 
     def e_Xlate(self, e: ast.Xlate) -> T.DType:
-        out = self.decl.typename(e.typename)
-        src = self.expr(e.operand)
-        for o, s, _ in self.env.translators:
-            if T.same(o, out) and (T.same(s, src) or _assignable(s, src)):
-                raise self.unsupported(e, "translators")
-        raise self.err(e, "D_XLATE_NONE",
-                       f'cannot translate from "{src}" to "{out}"')
+        return X.check_xlate(self, e)
 
     def e_Binary(self, e: ast.Binary) -> T.DType:
         lt = self.expr(e.left)
         rt = self.expr(e.right)
         op = e.op
         if op == ",":
+            if X.is_dyn(lt) or X.is_dyn(rt):
+                raise self.err(e, "D_OP_DYN",
+                               "operator , operands cannot be of dynamic type")
             return rt
         if op in ("+", "-") and (_ptrish(lt) or _ptrish(rt)):
             return self.pointer_arith(e, lt, rt)
@@ -1080,6 +1078,9 @@ class Checker:
                            "operator ?: expression must be of scalar type")
         a = self.expr(e.then)
         b = self.expr(e.other)
+        if X.is_dyn(a) or X.is_dyn(b):
+            raise self.err(e, "D_OP_DYN",
+                           "operator ?: operands cannot be of dynamic type")
         if a.is_int and b.is_int:
             return T.promote(a, b)
         if a.is_string and b.is_string:
@@ -1144,7 +1145,7 @@ class Checker:
         assoc = self.assoc_of(target) if isinstance(target, ast.Index) else None
         if isinstance(target, ast.Index) and assoc is None:
             self.expr(target)
-        if isinstance(target, ast.Ident) and (target.name in self.env.inlines or
+        if isinstance(target, ast.Ident) and (self.env.inline(target.name) is not None or
                                                target.name in self.env.enum_consts):
             raise self.err(e, "D_OP_WRITE",
                            f"operator {op} can only be applied to a writable variable")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from pydtrace.errors import DError
 from pydtrace.lang import ast
@@ -46,25 +46,58 @@ class TypeEnv:
     inlines: dict[str, Inline] = field(default_factory=dict)
     kernel: TypeSource | None = None
     translators: list[tuple[T.DType, T.DType, ast.Translator]] = field(default_factory=list)
+    # the D library (sema.library.Library) and the indexes of its items
+    # already declared here; items are declared on first use
+    library: Any = None
+    loaded: set[int] = field(default_factory=set)
 
     # -- names --------------------------------------------------------------------
 
     def is_typename(self, name: str) -> bool:
         if name in self.typedefs:
             return name != "string"
+        if self.library is not None:
+            if self.library.has_typedef(name):
+                return True
+            if self.library.has_inline(name):
+                return False    # a library constant: no need to ask BTF
         return self.kernel is not None and self.kernel.has_typedef(name)
+
+    def _from_library(self, key: str) -> bool:
+        if self.library is None:
+            return False
+        from pydtrace.sema.library import load
+
+        return load(self, key)
 
     def typedef(self, name: str) -> T.DType | None:
         t = self.typedefs.get(name)
+        if t is None and self._from_library(f"type:{name}"):
+            t = self.typedefs.get(name)
         if t is None and self.kernel is not None:
             t = self.kernel.typedef(name)
         return t
 
     def tag(self, kind: str, name: str) -> T.DType | None:
         t = self.tags.get((kind, name))
+        if t is None and self._from_library(f"type:{kind} {name}"):
+            t = self.tags.get((kind, name))
         if t is None and self.kernel is not None:
             t = self.kernel.tag(kind, name)
         return t
+
+    def inline(self, name: str) -> Inline | None:
+        """The inline called name, declared from the library on first use."""
+        i = self.inlines.get(name)
+        if i is None and self.library is not None and self.library.has_inline(name) \
+                and self._from_library(f"inline:{name}"):
+            i = self.inlines.get(name)
+        return i
+
+    def load_translators(self, names: list[str]) -> None:
+        """Declare the library's translators to any of these output types."""
+        for name in names:
+            self._from_library(f"translator:{name}")
 
     def enum_constant(self, name: str) -> tuple[int, T.DType] | None:
         c = self.enum_consts.get(name)
@@ -75,7 +108,8 @@ class TypeEnv:
     def copy(self) -> TypeEnv:
         """A scope for one compile: committed by the caller on success."""
         return TypeEnv(dict(self.typedefs), dict(self.tags), dict(self.enum_consts),
-                       dict(self.inlines), self.kernel, list(self.translators))
+                       dict(self.inlines), self.kernel, list(self.translators),
+                       self.library, set(self.loaded))
 
 
 Fold = Callable[[ast.Expr], int | None]
