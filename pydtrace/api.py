@@ -324,6 +324,10 @@ class Consumer:
             from pydtrace.consume.jsonout import json_warn
 
             warn = json_warn(self.out, self.warn)
+        if self.options.is_set("stackindent"):
+            from pydtrace.consume import symbols
+
+            symbols.default().indent = int(self.options.get("stackindent"))
         printer = make_printer(
             oformat,
             device,

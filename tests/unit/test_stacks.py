@@ -227,3 +227,26 @@ def test_elf_symtab_of_a_built_program(tmp_path: Path) -> None:
         assert e.lookup(want[name]) == (name, want[name])
         assert e.lookup(want[name] + 1) == (name, want[name])
     assert ElfSymbols.from_bytes(b"not an elf") is None
+
+
+# -- JSON --------------------------------------------------------------------------
+
+
+def test_json_stack_and_address_values(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydtrace.consume import jsonout, symbols
+
+    monkeypatch.setattr(symbols, "_DEFAULT", sym())
+    raw = _words(0xFFFFFFFF81200105, 0xFFFFFFFFC0001000, 0)
+    assert jsonout.stack_value(stackfmt.STACK, 3, raw) == {
+        "kind": "stack",
+        "frames": [0xFFFFFFFF81200105, 0xFFFFFFFFC0001000],
+        "symbols": ["vmlinux`vfs_read+0x5", "ext4`ext4_read_folio"],
+    }
+    assert jsonout.stack_value(stackfmt.SYM, 0, _words(0xFFFFFFFF81200105)) == {
+        "kind": "address", "value": 0xFFFFFFFF81200105, "symbol": "vmlinux`vfs_read"}
+    gone = _words(0x7FFFFFFF, 0x401000)  # no such pid: addresses only
+    assert jsonout.stack_value(stackfmt.UADDR, 0, gone) == {
+        "kind": "address", "value": 0x401000, "symbol": "0x401000", "pid": 0x7FFFFFFF}
+    u = jsonout.stack_value(stackfmt.USTACK, 2, _words(0x7FFFFFFF, 0x401000, 0x402000, 0x99))
+    assert u == {"kind": "stack", "pid": 0x7FFFFFFF, "frames": [0x401000, 0x402000],
+                 "symbols": ["0x401000", "0x402000"]}
