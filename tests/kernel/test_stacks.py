@@ -4,6 +4,7 @@ guest's own /proc/kallsyms and a frame-pointer workload built here."""
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import re
 import shutil
@@ -177,3 +178,25 @@ def test_ustack_of_a_frame_pointer_program(fpworkload: Path):
     m = re.search(r"^(\d+) 1$", p.stdout, re.M)
     assert m and int(m.group(1)) >= 3, p.stdout
     assert re.search(r"fpwork`level1 +fpwork +1$", p.stdout, re.M), p.stdout
+
+
+def test_json_stack_and_address_records():
+    p = pydtrace(
+        "-O",
+        "json",
+        "-q",
+        "-n",
+        "fbt::vfs_read:entry /pid == $target/ { stack(2); func(caller); exit(0); }",
+        "-c",
+        READER,
+    )
+    assert p.returncode == 0, p.stderr
+    probes = [json.loads(ln) for ln in p.stdout.splitlines() if '"probe"' in ln]
+    assert len(probes) == 1, p.stdout
+    st, fn = probes[0]["output"]
+    assert st["kind"] == "stack" and len(st["frames"]) == 2
+    for pc, text in zip(st["frames"], st["symbols"], strict=True):
+        mod, name, off = symbolize(pc)
+        assert text == f"{mod}`{name}+0x{off:x}"
+    mod, name, _ = symbolize(st["frames"][0])
+    assert fn == {"kind": "address", "value": st["frames"][0], "symbol": f"{mod}`{name}"}
