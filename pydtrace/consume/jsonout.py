@@ -194,10 +194,10 @@ def text(b: bytes) -> str:
 
 
 def stack_value(action: int, arg: int, raw: bytes) -> JSON:
-    """A stack or symbol record: {"kind": "stack", "frames": [pc, ...],
-    "symbols": [text, ...]} (ustack() adds "pid"), or {"kind": "address",
-    "value": pc, "symbol": text} (the user ones add "pid"); the texts are
-    the ones the text output prints."""
+    """A stack or symbol record: {"kind": "stack", "pid", "frames": [pc, ...],
+    "symbols": [text, ...]} or {"kind": "address", "pid", "value": pc,
+    "symbol": text}; pid is null for kernel ones; the texts are the ones the
+    text output prints."""
     sym = symbols.default()
     w = symbols.words(raw)
     if action in _STACK_KEYS:
@@ -211,14 +211,16 @@ def stack_value(action: int, arg: int, raw: bytes) -> JSON:
             frames.append(pc)
         if pid is None:
             names = [sym.addr2str(pc) for pc in frames]
-            return {"kind": "stack", "frames": frames, "symbols": names}
-        names = [sym.uaddr2str(pid, pc) for pc in frames]
+        else:
+            names = [sym.uaddr2str(pid, pc) for pc in frames]
         return {"kind": "stack", "pid": pid, "frames": frames, "symbols": names}
     text_of = stackfmt.record_text(action, arg, raw, sym)[2:].rstrip(b" ")
-    out: JSON = {"kind": "address", "value": w[-1] if w else 0, "symbol": text_of.decode()}
-    if len(w) > 1:
-        out["pid"] = w[0]
-    return out
+    return {
+        "kind": "address",
+        "pid": w[0] if len(w) > 1 else None,
+        "value": w[-1] if w else 0,
+        "symbol": text_of.decode("utf-8", "replace"),
+    }
 
 
 # -- aggregations ------------------------------------------------------------------

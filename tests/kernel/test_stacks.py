@@ -199,4 +199,10 @@ def test_json_stack_and_address_records():
         mod, name, off = symbolize(pc)
         assert text == f"{mod}`{name}+0x{off:x}"
     mod, name, _ = symbolize(st["frames"][0])
-    assert fn == {"kind": "address", "value": st["frames"][0], "symbol": f"{mod}`{name}"}
+    assert st["pid"] is None
+    assert fn == {
+        "kind": "address",
+        "pid": None,
+        "value": st["frames"][0],
+        "symbol": f"{mod}`{name}",
+    }

@@ -239,14 +239,39 @@ def test_json_stack_and_address_values(monkeypatch: pytest.MonkeyPatch) -> None:
     raw = _words(0xFFFFFFFF81200105, 0xFFFFFFFFC0001000, 0)
     assert jsonout.stack_value(stackfmt.STACK, 3, raw) == {
         "kind": "stack",
+        "pid": None,
         "frames": [0xFFFFFFFF81200105, 0xFFFFFFFFC0001000],
         "symbols": ["vmlinux`vfs_read+0x5", "ext4`ext4_read_folio"],
     }
     assert jsonout.stack_value(stackfmt.SYM, 0, _words(0xFFFFFFFF81200105)) == {
-        "kind": "address", "value": 0xFFFFFFFF81200105, "symbol": "vmlinux`vfs_read"}
+        "kind": "address", "pid": None, "value": 0xFFFFFFFF81200105,
+        "symbol": "vmlinux`vfs_read"}
     gone = _words(0x7FFFFFFF, 0x401000)  # no such pid: addresses only
     assert jsonout.stack_value(stackfmt.UADDR, 0, gone) == {
         "kind": "address", "value": 0x401000, "symbol": "0x401000", "pid": 0x7FFFFFFF}
     u = jsonout.stack_value(stackfmt.USTACK, 2, _words(0x7FFFFFFF, 0x401000, 0x402000, 0x99))
     assert u == {"kind": "stack", "pid": 0x7FFFFFFF, "frames": [0x401000, 0x402000],
                  "symbols": ["0x401000", "0x402000"]}
+
+
+def test_printers_show_symbol_records(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from test_consume import FakeDevice, ecb_bytes, layout
+    from test_jsonout import lines
+
+    from pydtrace.consume import jsonout, records, symbols
+    from pydtrace.consume.loop import Printer
+
+    monkeypatch.setattr(symbols, "_DEFAULT", sym())
+    ep = layout(3, 1, [(stackfmt.SYM, 8, 0), (stackfmt.MOD, 8, 0)])
+    dev = FakeDevice({3: ep})
+    data = ecb_bytes(ep, [_words(0xFFFFFFFF81200105), _words(0xFFFFFFFFC0001000)])
+    text = Printer(dev, [], io.BytesIO(), quiet=True)
+    js = jsonout.JsonPrinter(dev, [], io.BytesIO(), quiet=True)
+    for r in records.ecb_records(0, data, 0, dev.eprobe):
+        text.ecb(r)
+        js.ecb(r)
+    assert text.out.getvalue() == b"  %-50s  %-50s" % (b"vmlinux`vfs_read", b"ext4")
+    (rec,) = lines(js.out.getvalue())
+    assert [o["symbol"] for o in rec["output"]] == ["vmlinux`vfs_read", "ext4"]
