@@ -324,10 +324,13 @@ class Consumer:
             from pydtrace.consume.jsonout import json_warn
 
             warn = json_warn(self.out, self.warn)
-        if self.options.is_set("stackindent"):
-            from pydtrace.consume import symbols
+        from pydtrace.consume import symbols
 
-            symbols.default().indent = int(self.options.get("stackindent"))
+        syms = symbols.default()
+        if self.options.is_set("stackindent"):
+            syms.indent = int(self.options.get("stackindent"))
+        # %A of a plain integer names the -c/-p process, as dtrace's
+        syms.target = int(self.compiler.macro_values.get("target", 0))
         printer = make_printer(
             oformat,
             device,

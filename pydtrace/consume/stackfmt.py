@@ -119,10 +119,10 @@ def conv_addr(raw: bytes, sym: Symbolizer | None = None) -> bytes:
 
 def conv_uaddr(raw: bytes, sym: Symbolizer | None = None) -> bytes:
     """%A (pfprint_uaddr): a user address; (pid, address) records of
-    usym()/uaddr() name their process, plain integers have none."""
+    usym()/uaddr() name their process, plain integers the -c/-p one."""
     s = sym or default()
     w = words(raw)
     if len(w) >= 2:
         return _plain(s.uaddr2str(w[0], w[1]))
     pc = w[0] if w else int.from_bytes(raw, "little")
-    return _plain(s.uaddr2str(0, pc))
+    return _plain(s.uaddr2str(s.target, pc))

@@ -139,6 +139,7 @@ class Symbolizer:
     kernel_loader: Callable[[], KernelSymbols] = KernelSymbols.load
     user: UserSymbols | None = None
     indent: int = DEFAULT_INDENT  # the stackindent option
+    target: int = 0  # the -c/-p process: %A of a plain integer
     _kernel: KernelSymbols | None = None
 
     @property

@@ -164,7 +164,8 @@ def test_ustack_of_a_frame_pointer_program(fpworkload: Path):
         "-q",
         "-n",
         'syscall::getppid:entry /pid == $target/ { ustack(); printf("%d %d\\n",'
-        " ustackdepth, ucaller != 0); @[ufunc(ucaller), umod(ucaller)] = count(); exit(0); }",
+        " ustackdepth, ucaller != 0); printf(\"<%A>\\n\", ucaller);"
+        " @[ufunc(ucaller), umod(ucaller)] = count(); exit(0); }",
         "-c",
         str(fpworkload),
     )
@@ -178,6 +179,8 @@ def test_ustack_of_a_frame_pointer_program(fpworkload: Path):
     m = re.search(r"^(\d+) 1$", p.stdout, re.M)
     assert m and int(m.group(1)) >= 3, p.stdout
     assert re.search(r"fpwork`level1 +fpwork +1$", p.stdout, re.M), p.stdout
+    # %A of a plain integer: looked up in the -c process
+    assert re.search(r"^<fpwork`level1\+0x[0-9a-f]+>$", p.stdout, re.M), p.stdout
 
 
 def test_json_stack_and_address_records():

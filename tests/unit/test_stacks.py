@@ -195,6 +195,11 @@ def test_user_symbols_of_this_process() -> None:
     assert s.uaddr2str(os.getpid(), addr + 1) == f"{obj}`{name}+0x1"
     assert s.usym(os.getpid(), addr + 1) == f"{obj}`{name}"
     assert s.umod(os.getpid(), addr + 1) == obj
+    # %A: a (pid, address) record, or a plain address in the -c/-p process
+    assert stackfmt.conv_uaddr(_words(os.getpid(), addr), s) == f"{obj}`{name}".encode()
+    assert stackfmt.conv_uaddr(_words(addr), s) == b"0x%x" % addr
+    s.target = os.getpid()
+    assert stackfmt.conv_uaddr(_words(addr), s) == f"{obj}`{name}".encode()
 
 
 def test_a_gone_process_prints_addresses(tmp_path: Path) -> None:
