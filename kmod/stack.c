@@ -55,30 +55,35 @@ int dtrace_stack_recsize(u16 kind, u64 arg, u32 *size)
 }
 
 /*
- * Walk the kernel stack of this firing: store up to n PCs in pcs (pcs
- * may be NULL to count only); return the number of frames seen, at most
- * DTRACE_STACK_MAXDEPTH.
+ * Walk the kernel stack of this firing: store its first n PCs in pcs and
+ * return how many were stored; with pcs NULL, count the frames (at most
+ * DTRACE_STACK_MAXDEPTH).
  */
 static notrace u32 dtrace_kstack(const struct dtrace_mctx *mc, u64 *pcs,
 				 u32 n)
 {
 	struct pt_regs *regs = mc->regs;
+	u32 limit = pcs ? min_t(u32, n, DTRACE_STACK_MAXDEPTH) :
+			  DTRACE_STACK_MAXDEPTH;
 	struct unwind_state state;
 	unsigned long addr;
 	bool skip = !regs;
-	u32 depth = 0;
+	u32 depth = 0, steps = 0;
 
+	if (!limit)
+		return 0;
 	if (regs) {
 		if (user_mode(regs))
 			return 0;
 		if (!(mc->rflags & DTRACE_REGS_ENTRY)) {
-			if (pcs && n)
+			if (pcs)
 				pcs[0] = regs->ip;
 			depth++;
 		}
 	}
 	for (unwind_start(&state, current, regs, NULL);
-	     !unwind_done(&state) && depth < DTRACE_STACK_MAXDEPTH;
+	     !unwind_done(&state) && depth < limit &&
+	     steps++ < 2 * DTRACE_STACK_MAXDEPTH;
 	     unwind_next_frame(&state)) {
 		addr = unwind_get_return_address(&state);
 		if (!addr)
@@ -86,7 +91,7 @@ static notrace u32 dtrace_kstack(const struct dtrace_mctx *mc, u64 *pcs,
 		if (skip && within_module(addr, THIS_MODULE))
 			continue;
 		skip = false;
-		if (pcs && depth < n)
+		if (pcs)
 			pcs[depth] = addr;
 		depth++;
 	}
@@ -96,31 +101,34 @@ NOKPROBE_SYMBOL(dtrace_kstack);
 
 /*
  * Walk the user stack of the current thread by its frame pointers: store
- * up to n PCs in pcs (may be NULL); return the number of frames seen.
+ * its first n PCs in pcs and return how many were stored; with pcs NULL,
+ * count the frames (at most DTRACE_STACK_MAXDEPTH).
  */
 static notrace u32 dtrace_ustack(u64 *pcs, u32 n)
 {
+	u32 limit = pcs ? min_t(u32, n, DTRACE_STACK_MAXDEPTH) :
+			  DTRACE_STACK_MAXDEPTH;
 	struct pt_regs *regs;
 	unsigned long fp, frame[2];
 	u32 depth = 0;
 
-	if (!current->mm || (current->flags & PF_KTHREAD))
+	if (!limit || !current->mm || (current->flags & PF_KTHREAD))
 		return 0;
 	regs = task_pt_regs(current);
 	if (!user_mode(regs))
 		return 0;
-	if (pcs && n)
+	if (pcs)
 		pcs[0] = regs->ip;
 	depth++;
 	fp = regs->bp;
-	while (depth < DTRACE_STACK_MAXDEPTH) {
+	while (depth < limit) {
 		if (!fp || (fp & (sizeof(long) - 1)) ||
 		    copy_from_user_nofault(frame, (const void __user *)fp,
 					   sizeof(frame)))
 			break;
 		if (!frame[1])
 			break;
-		if (pcs && depth < n)
+		if (pcs)
 			pcs[depth] = frame[1];
 		depth++;
 		/* frames only go up the stack: no loops */
