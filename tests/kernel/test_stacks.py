@@ -4,11 +4,13 @@ guest's own /proc/kallsyms and a frame-pointer workload built here."""
 from __future__ import annotations
 
 import bisect
+import errno
 import json
 import os
 import re
 import shutil
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -209,3 +211,43 @@ def test_json_stack_and_address_records():
         "value": st["frames"][0],
         "symbol": f"{mod}`{name}",
     }
+
+
+def test_module_refuses_bad_stack_actions():
+    """stack()/ustack() take no DIFO and a frame count; the symbol actions a
+    DIFO returning an integer; stacks and symbols are aggregation keys."""
+    import progbuild
+    from progbuild import Act, Builder, const_difo
+
+    from pydtrace.abi import lib
+
+    def enable(acts: Callable[[Builder], list[Act]]) -> tuple[int, int]:
+        b = Builder()
+        b.clause(("dtrace", "", "", "BEGIN"), acts(b))
+        c = progbuild.Consumer()
+        try:
+            rc, de = c.enable_raw(b.build())
+            return rc, de.de_err
+        finally:
+            c.close()
+
+    stack, ustack = lib.DTRACEACT_STACK, lib.DTRACEACT_USTACK
+    bad = [
+        lambda b: [Act(stack, arg=0)],  # no frames
+        lambda b: [Act(stack, arg=1 << 32 | 4)],  # a string size on stack()
+        lambda b: [Act(stack, arg=1 << 20)],  # too many frames
+        lambda b: [Act(stack, b.difo(const_difo(1)), arg=4)],  # a DIFO
+        lambda b: [Act(ustack, arg=0)],
+        lambda b: [Act(lib.DTRACEACT_SYM)],  # no DIFO
+    ]
+    for make in bad:
+        assert enable(make) == (errno.EINVAL, lib.DTRACE_EPROG_ACTION)
+    good = [
+        lambda b: [Act(stack, arg=4), Act(ustack, arg=3 | 16 << 32)],
+        lambda b: [b.expr(const_difo(1), lib.DTRACEACT_UADDR)],
+        lambda b: [b.expr(const_difo(1)), Act(stack, arg=2),
+                   b.expr(const_difo(0x1234), lib.DTRACEACT_SYM),
+                   Act(lib.DTRACEAGG_COUNT, ntuple=3)],
+    ]
+    for make in good:
+        assert enable(make) == (0, 0)
