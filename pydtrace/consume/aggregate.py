@@ -639,8 +639,13 @@ def default_row(row: Row) -> bytes:
 # -- Python values for the scripting API -------------------------------------------
 
 
-def python_key(rec: RecDesc, raw: bytes, signed: bool = True) -> int | str | bytes:
-    """A key as a Python value: integers by size, strings up to their NUL."""
+def python_key(
+    rec: RecDesc, raw: bytes, signed: bool = True
+) -> int | str | bytes | tuple[str, ...]:
+    """A key as a Python value: integers by size, strings up to their NUL,
+    stacks as tuples of their frames' text, symbols as their text."""
+    if rec.action in stackfmt.KINDS:
+        return stackfmt.python_value(rec.action, rec.arg, raw)
     if rec.size in (1, 2, 4, 8) and rec.action == lib.DTRACEACT_DIFEXPR:
         return int.from_bytes(raw, sys.byteorder, signed=signed)
     nul = raw.find(b"\0")

@@ -95,6 +95,17 @@ def record_text(action: int, arg: int, raw: bytes, sym: Symbolizer | None = None
     return b"  %-50s" % _plain(text)
 
 
+def python_value(action: int, arg: int, raw: bytes,
+                 sym: Symbolizer | None = None) -> str | tuple[str, ...]:
+    """The scripting API's key: a stack's frames as printed (innermost
+    first, no indentation), a symbol record's text."""
+    if action in STACKS:
+        text = record_text(action, arg, raw, sym)
+        return tuple(line.strip().decode("utf-8", "replace")
+                     for line in text.splitlines() if line.strip())
+    return record_text(action, arg, raw, sym)[2:].rstrip(b" ").decode("utf-8", "replace")
+
+
 def conv_stack(raw: bytes, flags: str, width: int | None,
                pad: Callable[[bytes], bytes], sym: Symbolizer | None = None) -> bytes:
     """%k (pfprint_stack): the indentation is the width of a left-adjusted

@@ -280,3 +280,13 @@ def test_printers_show_symbol_records(monkeypatch: pytest.MonkeyPatch) -> None:
     assert text.out.getvalue() == b"  %-50s  %-50s" % (b"vmlinux`vfs_read", b"ext4")
     (rec,) = lines(js.out.getvalue())
     assert [o["symbol"] for o in rec["output"]] == ["vmlinux`vfs_read", "ext4"]
+
+
+def test_python_api_keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydtrace.consume import symbols
+
+    monkeypatch.setattr(symbols, "_DEFAULT", sym())
+    raw = _words(0xFFFFFFFF81200105, 0xFFFFFFFFC0001000, 0)
+    assert stackfmt.python_value(stackfmt.STACK, 3, raw) == (
+        "vmlinux`vfs_read+0x5", "ext4`ext4_read_folio")
+    assert stackfmt.python_value(stackfmt.MOD, 0, raw[:8]) == "vmlinux"
