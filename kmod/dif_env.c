@@ -102,6 +102,11 @@ notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 		return dtrace_syscall_errno();
 	case DIF_VAR_ARG0 ... DIF_VAR_ARG9:
 		return ms->args[id - DIF_VAR_ARG0];
+	case DIF_VAR_CALLER:
+	case DIF_VAR_STACKDEPTH:
+	case DIF_VAR_UCALLER:
+	case DIF_VAR_USTACKDEPTH:
+		return dtrace_stack_var(mc, id);
 	default:
 		ms->flags |= DIF_F_ILLOP;
 		return 0;

@@ -105,6 +105,15 @@ void dtrace_sync(void);
 struct dtrace_state;
 void dtrace_probe(u32 id, struct dtrace_state *only, u64 arg0, u64 arg1,
 		  u64 arg2, u64 arg3, u64 arg4, u64 arg5);
+/*
+ * Fire probe id with the registers of the probed context, where stack()
+ * and caller start (stack.c); DTRACE_REGS_ENTRY: regs are at a function's
+ * first instruction, so its caller is the first frame.
+ */
+#define DTRACE_REGS_ENTRY	0x1
+struct pt_regs;
+void dtrace_probe_regs(u32 id, struct pt_regs *regs, u32 rflags, u64 arg0,
+		       u64 arg1, u64 arg2, u64 arg3, u64 arg4, u64 arg5);
 
 /* The dtrace provider (prov_dtrace.c). */
 extern u32 dtrace_probeid_begin, dtrace_probeid_end, dtrace_probeid_error;
@@ -367,7 +376,22 @@ struct dtrace_mctx {
 	u64 now;
 	u64 walltime;
 	int cpu;
+	struct pt_regs *regs;		/* probed context, or NULL (stack.c) */
+	u32 rflags;			/* DTRACE_REGS_* */
 };
+
+/*
+ * Stacks (stack.c): record sizes of stack()/ustack() actions, their
+ * records, usym()/umod()/uaddr() pairs, caller/stackdepth/ucaller/
+ * ustackdepth.
+ */
+#define DTRACE_STACK_MAXFRAMES	8192
+#define DTRACE_STACK_MAXSTRSIZE	(1U << 20)
+int dtrace_stack_recsize(u16 kind, u64 arg, u32 *size);
+void dtrace_stack_record(const struct dtrace_mctx *mc,
+			 const struct dtrace_action *act, char *dst);
+void dtrace_stack_upair(char *dst, u64 val);
+u64 dtrace_stack_var(const struct dtrace_mctx *mc, u32 id);
 
 /*
  * ---------------------------------------------------------------------------

@@ -32,6 +32,8 @@ static LIST_HEAD(dtrace_providers);
 struct dtrace_cpu {
 	bool active;			/* recursion guard */
 	unsigned long recursed;		/* firings refused by the guard */
+	struct pt_regs *regs;		/* this firing's, or NULL (stack.c) */
+	u32 rflags;			/* DTRACE_REGS_* of regs */
 };
 
 static DEFINE_PER_CPU(struct dtrace_cpu, dtrace_cpu);
@@ -622,8 +624,13 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			}
 			continue;
 		}
-		if (!act->difo)
+		if (!act->difo) {
+			if (act->kind == DTRACEACT_STACK ||
+			    act->kind == DTRACEACT_USTACK)
+				dtrace_stack_record(mc, act,
+						    rec + act->rec.dtrd_offset);
 			continue;
+		}
 		val = dif_emulate(act->difo, &ms);
 		if (ms.flags & (DIF_F_FAULT | DIF_F_DROP)) {
 			fltoffs = ms.fltoffs;
@@ -632,6 +639,11 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		if (act->kind == DTRACEACT_EXIT &&
 		    !dtrace_exit_transition(ecb->state))
 			return;		/* another exit() won: drop */
+		if (DTRACEACT_CLASS(act->kind) == DTRACEACT_PROC) {
+			/* usym(), umod(), uaddr(): (pid, address) */
+			dtrace_stack_upair(rec + act->rec.dtrd_offset, val);
+			continue;
+		}
 		if (act->rec.dtrd_size &&
 		    dtrace_store(act, rec + act->rec.dtrd_offset, val, &ms))
 			goto fail;
@@ -664,6 +676,8 @@ static notrace void dtrace_probe_ecbs(struct dtrace_probe *probe,
 	mc.now = ktime_get_mono_fast_ns();
 	mc.walltime = 0;
 	mc.cpu = smp_processor_id();
+	mc.regs = this_cpu_ptr(&dtrace_cpu)->regs;
+	mc.rflags = this_cpu_ptr(&dtrace_cpu)->rflags;
 
 	for (ecb = READ_ONCE(probe->ecbs); ecb; ecb = READ_ONCE(ecb->next)) {
 		state = ecb->state;
@@ -689,14 +703,11 @@ static notrace void dtrace_probe_ecbs(struct dtrace_probe *probe,
 }
 NOKPROBE_SYMBOL(dtrace_probe_ecbs);
 
-/*
- * Fire probe id.  Callable from any context but NMI; only the consumer
- * only's ECBs run when it is not NULL (the dtrace provider's probes).
- */
-notrace void dtrace_probe(u32 id, struct dtrace_state *only, u64 arg0,
-			  u64 arg1, u64 arg2, u64 arg3, u64 arg4, u64 arg5)
+/* Fire probe id with the registers regs (or NULL) of the probed context. */
+static notrace void dtrace_probe_fire(u32 id, struct dtrace_state *only,
+				      struct pt_regs *regs, u32 rflags,
+				      const u64 *args)
 {
-	const u64 args[6] = { arg0, arg1, arg2, arg3, arg4, arg5 };
 	struct dtrace_probetab *tab;
 	struct dtrace_probe *probe;
 	struct dtrace_cpu *cpu;
@@ -709,14 +720,41 @@ notrace void dtrace_probe(u32 id, struct dtrace_state *only, u64 arg0,
 		goto out;
 	}
 	cpu->active = true;
+	cpu->regs = regs;
+	cpu->rflags = rflags;
 	tab = READ_ONCE(dtrace_probetab);
 	if (tab && id && id <= tab->cap) {
 		probe = READ_ONCE(tab->probes[id - 1]);
 		if (probe)
 			dtrace_probe_ecbs(probe, only, args);
 	}
+	cpu->regs = NULL;
 	cpu->active = false;
 out:
 	local_irq_restore(flags);
 }
+NOKPROBE_SYMBOL(dtrace_probe_fire);
+
+/*
+ * Fire probe id.  Callable from any context but NMI; only the consumer
+ * only's ECBs run when it is not NULL (the dtrace provider's probes).
+ */
+notrace void dtrace_probe(u32 id, struct dtrace_state *only, u64 arg0,
+			  u64 arg1, u64 arg2, u64 arg3, u64 arg4, u64 arg5)
+{
+	const u64 args[6] = { arg0, arg1, arg2, arg3, arg4, arg5 };
+
+	dtrace_probe_fire(id, only, NULL, 0, args);
+}
 NOKPROBE_SYMBOL(dtrace_probe);
+
+/* Fire probe id; stack() and caller start from regs (stack.c). */
+notrace void dtrace_probe_regs(u32 id, struct pt_regs *regs, u32 rflags,
+			       u64 arg0, u64 arg1, u64 arg2, u64 arg3,
+			       u64 arg4, u64 arg5)
+{
+	const u64 args[6] = { arg0, arg1, arg2, arg3, arg4, arg5 };
+
+	dtrace_probe_fire(id, NULL, regs, rflags, args);
+}
+NOKPROBE_SYMBOL(dtrace_probe_regs);

@@ -257,6 +257,24 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 			goto bad;
 		size = sizeof(u64);
 		break;
+	case DTRACEACT_STACK:
+	case DTRACEACT_USTACK:
+		/* stack(n), ustack(n, strsize): no DIFO; stack.c fills them */
+		if (dp || dtrace_stack_recsize(ad->ad_kind, ad->ad_arg, &size))
+			goto bad;
+		break;
+	case DTRACEACT_SYM:
+	case DTRACEACT_MOD:
+	case DTRACEACT_USYM:
+	case DTRACEACT_UMOD:
+	case DTRACEACT_UADDR:
+		/* an address; the user ones record (pid, address) */
+		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
+		    (dp->rtype.dtdt_flags & (DIF_TF_BYREF | DIF_TF_BYUREF)))
+			goto bad;
+		size = DTRACEACT_CLASS(ad->ad_kind) == DTRACEACT_PROC ?
+		       2 * sizeof(u64) : sizeof(u64);
+		break;
 	case DTRACEACT_EXIT:
 		/* exit(n) records n as an int. */
 		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
@@ -343,6 +361,29 @@ static int dtrace_clause_layout(struct dtrace_clause *cl)
 }
 
 /*
+ * Can act be an aggregation key: a trace-like expression, a stack or a
+ * symbol, not yet another aggregation's?
+ */
+static bool dtrace_act_is_key(const struct dtrace_action *act)
+{
+	if (act->intuple)
+		return false;
+	switch (act->kind) {
+	case DTRACEACT_STACK:
+	case DTRACEACT_USTACK:
+		return true;
+	case DTRACEACT_DIFEXPR:
+	case DTRACEACT_SYM:
+	case DTRACEACT_MOD:
+	case DTRACEACT_USYM:
+	case DTRACEACT_UMOD:
+	case DTRACEACT_UADDR:
+		return act->difo;
+	}
+	return false;
+}
+
+/*
  * The aggregating actions of clause cl, from ECB description ed: each
  * takes the ad_ntuple actions before it as its key (only trace-like
  * expressions; never another aggregation's), at least the variable id.
@@ -363,8 +404,7 @@ static int dtrace_clause_aggs(struct dtrace_progctx *pc,
 			return -EINVAL;
 		for (k = j - nt; k < j; k++) {
 			key = &cl->acts[k];
-			if (key->kind != DTRACEACT_DIFEXPR || key->intuple ||
-			    !key->difo)
+			if (!dtrace_act_is_key(key))
 				return -EINVAL;
 			key->intuple = true;
 		}

@@ -57,8 +57,8 @@ static notrace int dtrace_fbt_entry(struct kprobe *kp, struct pt_regs *regs)
 {
 	struct dtrace_fbt *fbt = container_of(kp, struct dtrace_fbt, kp);
 
-	dtrace_probe(fbt->entry_id, NULL, regs->di, regs->si, regs->dx,
-		     regs->cx, regs->r8, regs->r9);
+	dtrace_probe_regs(fbt->entry_id, regs, DTRACE_REGS_ENTRY, regs->di,
+			  regs->si, regs->dx, regs->cx, regs->r8, regs->r9);
 	return 0;
 }
 NOKPROBE_SYMBOL(dtrace_fbt_entry);
@@ -72,8 +72,8 @@ static notrace int dtrace_fbt_return(struct kretprobe_instance *ri,
 	if (!krp)
 		return 0;
 	fbt = container_of(krp, struct dtrace_fbt, krp);
-	dtrace_probe(fbt->return_id, NULL, 0, regs_return_value(regs), 0, 0,
-		     0, 0);
+	dtrace_probe_regs(fbt->return_id, regs, 0, 0,
+			  regs_return_value(regs), 0, 0, 0, 0);
 	return 0;
 }
 NOKPROBE_SYMBOL(dtrace_fbt_return);

@@ -118,10 +118,11 @@ static notrace enum hrtimer_restart dtrace_profile_fire(struct hrtimer *timer)
 
 	dtrace_profile_pcs(&kpc, &upc);
 	if (prof->kind == PROFILE_PROFILE)
-		dtrace_probe(prof->id, NULL, kpc, upc, late > 0 ? late : 0,
-			     0, 0, 0);
+		dtrace_probe_regs(prof->id, get_irq_regs(), 0, kpc, upc,
+				  late > 0 ? late : 0, 0, 0, 0);
 	else
-		dtrace_probe(prof->id, NULL, kpc, upc, 0, 0, 0, 0);
+		dtrace_probe_regs(prof->id, get_irq_regs(), 0, kpc, upc, 0,
+				  0, 0, 0);
 	hrtimer_forward(timer, now, ns_to_ktime(prof->interval));
 	return HRTIMER_RESTART;
 }

@@ -331,6 +331,13 @@ class Consumer:
             from pydtrace.consume.jsonout import json_warn
 
             warn = json_warn(out, self.warn)
+        from pydtrace.consume import symbols
+
+        syms = symbols.default()
+        if self.options.is_set("stackindent"):
+            syms.indent = int(self.options.get("stackindent"))
+        # %A of a plain integer names the -c/-p process, as dtrace's
+        syms.target = int(self.compiler.macro_values.get("target", 0))
         printer = make_printer(
             oformat,
             device,

@@ -30,6 +30,7 @@ from pydtrace.lang.parser import parse
 from pydtrace.options import OptionError, Options
 from pydtrace.program import ActDesc, EcbDesc
 from pydtrace.program.serialize import serialize
+from pydtrace.sema import stacks
 from pydtrace.sema import types as T
 from pydtrace.sema.aggs import AggVar
 from pydtrace.sema.check import D_NAMES, Checker, Scope, Var
@@ -270,7 +271,10 @@ class Compiler:
             name = stmt.name if isinstance(stmt, ast.Call) else None
             args = stmt.args if isinstance(stmt, ast.Call) else []
             if isinstance(stmt, ast.Assign) and isinstance(stmt.target, ast.Agg):
-                self._aggregation(stmt, add, expr)
+                self._aggregation(stmt, add, expr, self._stack_option)
+            elif name in stacks.NAMES:
+                kind, sarg, addr = stacks.action(stmt, self._stack_option)  # type: ignore[arg-type]
+                add(expr(addr) if addr is not None else None, kind, arg=sarg)
             elif name == "trace":
                 add(expr(args[0]), lib.DTRACEACT_DIFEXPR)
             elif name == "tracemem":
@@ -315,9 +319,19 @@ class Compiler:
                 add(expr(stmt, VOID_RTYPE), lib.DTRACEACT_DIFEXPR)
         return acts
 
+    def _stack_option(self, name: str) -> int:
+        """stackframes/ustackframes: as set, else dtrace's default."""
+        v = self.options.get(name)
+        if isinstance(v, int) and self.options.is_set(name):
+            return v
+        return {"stackframes": 20, "ustackframes": 100}[name]
+
     @staticmethod
     def _aggregation(
-        stmt: ast.Assign, add: Callable[..., None], expr: Callable[..., DifoIR]
+        stmt: ast.Assign,
+        add: Callable[..., None],
+        expr: Callable[..., DifoIR],
+        option: Callable[[str], int],
     ) -> None:
         """The action-list fragment of @name[keys] = func(args) (3.6)."""
         agg: AggVar = stmt.agg  # type: ignore[attr-defined]
@@ -327,7 +341,11 @@ class Compiler:
         add(const_difo(agg.id), lib.DTRACEACT_DIFEXPR)
         keys = target.keys or []
         for k in keys:
-            add(expr(k), lib.DTRACEACT_DIFEXPR)
+            if isinstance(k, ast.Call) and stacks.is_stack_call(k):
+                kind, sarg, addr = stacks.action(k, option)
+                add(expr(addr) if addr is not None else None, kind, arg=sarg)
+            else:
+                add(expr(k), lib.DTRACEACT_DIFEXPR)
         ntuple = 1 + len(keys)
         incr = stmt.incr  # type: ignore[attr-defined]
         if incr is not None:

@@ -19,7 +19,7 @@ from math import isqrt
 from typing import Protocol
 
 from pydtrace.abi import lib
-from pydtrace.consume import aggshape, histogram
+from pydtrace.consume import aggshape, histogram, stackfmt
 from pydtrace.consume.output import print_bytes
 from pydtrace.consume.printf import convert
 from pydtrace.fmt import Conversion, Format
@@ -265,18 +265,8 @@ def value_text(
 
 def key_text(rec: RecDesc, raw: bytes) -> bytes:
     """One key as printa() without a format prints it (dt_print_datum)."""
-    if rec.action in _STACK_KEYS and rec.arg:
-        width = rec.size // rec.arg
-        out = [b"\n"]
-        for i in range(rec.arg):
-            pc = int.from_bytes(raw[i * width : (i + 1) * width], sys.byteorder)
-            if pc == 0:
-                break
-            out.append(b" " * 14 + b"0x%x\n" % pc)
-        return b"".join(out)
-    if rec.action in _SYM_KEYS or rec.action in _PAIR_KEYS:
-        pc = int.from_bytes(raw[-8:], sys.byteorder)
-        return b"  %-50s" % (b"0x%x" % pc)
+    if rec.action in stackfmt.KINDS and (rec.arg or rec.action not in stackfmt.STACKS):
+        return stackfmt.record_text(rec.action, rec.arg, raw)
     n = len(raw)
     if n == 8:
         return b" %16d" % int.from_bytes(raw, sys.byteorder, signed=True)
@@ -660,7 +650,11 @@ class Aggregations:
                 functools.partial(value_conversion, v.kind, v.words, v.normal, opts=opts)
                 for v in r.values
             ]
-            out.append(render(fmt, list(r.key.keys), values))
+            keys = [
+                stackfmt.tagged(rec.action, rec.arg, raw)
+                for rec, raw in zip(r.key.keyrecs, r.key.keys, strict=True)
+            ]
+            out.append(render(fmt, keys, values))
         return b"".join(out)
 
     def print_unprinted(self, opts: SortOptions) -> bytes:
@@ -690,8 +684,13 @@ def packed_key_text(rec: RecDesc, raw: bytes) -> bytes:
 # -- Python values for the scripting API -------------------------------------------
 
 
-def python_key(rec: RecDesc, raw: bytes, signed: bool = True) -> int | str | bytes:
-    """A key as a Python value: integers by size, strings up to their NUL."""
+def python_key(
+    rec: RecDesc, raw: bytes, signed: bool = True
+) -> int | str | bytes | tuple[str, ...]:
+    """A key as a Python value: integers by size, strings up to their NUL,
+    stacks as tuples of their frames' text, symbols as their text."""
+    if rec.action in stackfmt.KINDS:
+        return stackfmt.python_value(rec.action, rec.arg, raw)
     if rec.size in (1, 2, 4, 8) and rec.action == lib.DTRACEACT_DIFEXPR:
         return int.from_bytes(raw, sys.byteorder, signed=signed)
     nul = raw.find(b"\0")

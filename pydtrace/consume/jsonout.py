@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import BinaryIO
 
 from pydtrace.abi import DTRACE_UARG_ERROR, lib
-from pydtrace.consume import histogram
+from pydtrace.consume import histogram, stackfmt, symbols
 from pydtrace.consume.aggregate import (
     AVG,
     COUNT,
@@ -193,23 +193,44 @@ def text(b: bytes) -> str:
     return b.decode("utf-8", "replace")
 
 
+def stack_value(action: int, arg: int, raw: bytes) -> JSON:
+    """A stack or symbol record: {"kind": "stack", "pid", "frames": [pc, ...],
+    "symbols": [text, ...]} or {"kind": "address", "pid", "value": pc,
+    "symbol": text}; pid is null for kernel ones; the texts are the ones the
+    text output prints."""
+    sym = symbols.default()
+    w = symbols.words(raw)
+    if action in _STACK_KEYS:
+        pid = None
+        if action == lib.DTRACEACT_USTACK:
+            pid, w = (w[0], w[1 : 1 + (arg & 0xFFFFFFFF)]) if w else (0, [])
+        frames = []
+        for pc in w:
+            if pc == 0:
+                break
+            frames.append(pc)
+        if pid is None:
+            names = [sym.addr2str(pc) for pc in frames]
+        else:
+            names = [sym.uaddr2str(pid, pc) for pc in frames]
+        return {"kind": "stack", "pid": pid, "frames": frames, "symbols": names}
+    text_of = stackfmt.record_text(action, arg, raw, sym)[2:].rstrip(b" ")
+    return {
+        "kind": "address",
+        "pid": w[0] if len(w) > 1 else None,
+        "value": w[-1] if w else 0,
+        "symbol": text_of.decode("utf-8", "replace"),
+    }
+
+
 # -- aggregations ------------------------------------------------------------------
 
 
 def key_value(rec: RecDesc, raw: bytes, signed: bool = True) -> object:
     """An aggregation key: a JSON number (integers by size), a string, or an
     object for stacks, addresses and other bytes."""
-    if rec.action in _STACK_KEYS and rec.arg:
-        width = rec.size // rec.arg
-        frames = []
-        for i in range(rec.arg):
-            pc = int.from_bytes(raw[i * width : (i + 1) * width], sys.byteorder)
-            if pc == 0:
-                break
-            frames.append(pc)
-        return {"kind": "stack", "frames": frames}
-    if rec.action in _ADDR_KEYS:
-        return {"kind": "address", "value": int.from_bytes(raw[-8:], sys.byteorder)}
+    if rec.action in _STACK_KEYS or rec.action in _ADDR_KEYS:
+        return stack_value(rec.action, rec.arg, raw)
     if len(raw) in (1, 2, 4, 8):
         return int.from_bytes(raw, sys.byteorder, signed=signed)
     s = as_string(raw)
@@ -345,6 +366,8 @@ class JsonPrinter(Printer):
                     output.append(self._printa_record(rec, item.fmtidx, item.varids))
             elif isinstance(item, TracememItem):
                 output.append(tracemem_value(rec.raw(item.rec), item.dynsize))
+            elif item.action in stackfmt.KINDS and item.size:
+                output.append(stack_value(item.action, item.arg, rec.raw(item)))
             elif item.size:
                 output.append(trace_value(rec.raw(item), self.rawbytes))
         if self.quiet and not output:

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
 from pydtrace.abi import DTRACE_UARG_ERROR, lib
+from pydtrace.consume import stackfmt
 from pydtrace.consume.aggregate import Aggregations, SortOptions
 from pydtrace.consume.output import (
     FLOW_ENTRY,
@@ -153,6 +154,8 @@ class Printer:
                 parts.append(self._printa(rec, item.fmtidx, item.varids))
             elif isinstance(item, TracememItem):
                 parts.append(tracemem_value(rec.raw(item.rec), item.dynsize))
+            elif item.action in stackfmt.KINDS and item.size:
+                parts.append(stackfmt.record_text(item.action, item.arg, rec.raw(item)))
             elif item.size:
                 parts.append(trace_value(rec.raw(item), self.quiet, self.rawbytes))
         if not self.quiet:

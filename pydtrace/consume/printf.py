@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from pydtrace.consume.stackfmt import conv_addr, conv_stack, conv_uaddr
 from pydtrace.fmt import Conversion, Format
 
 _ESCAPES = {
@@ -174,8 +175,12 @@ def convert(c: Conversion, raw: bytes, width: int | None, prec: int | None) -> b
         return c_str(escape(_cstr(raw)), flags, width, prec)
     if conv in "eEfgG":
         return c_float(raw, conv, flags, width, prec)
-    if conv in "aA":
-        return c_str(b"0x%x" % _int(raw, False), flags, width, prec)
+    if conv == "a":
+        return c_str(conv_addr(raw), flags, width, prec)
+    if conv == "A":
+        return c_str(conv_uaddr(raw), flags, width, prec)
+    if conv == "k":
+        return conv_stack(raw, flags, width, lambda b: c_str(b, flags, width, prec))
     if conv in "YT":
         # pfprint_time ("1973 Dec  3 17:20:00", from ctime) and pfprint_time822,
         # both local time and printed as %s with the conversion's width

@@ -16,6 +16,7 @@ from pydtrace import fmt
 from pydtrace.abi import lib
 from pydtrace.errors import TAGS, DError, library_error
 from pydtrace.lang import ast
+from pydtrace.sema import stacks
 from pydtrace.sema import types as T
 from pydtrace.sema import xlate as X
 from pydtrace.sema.aggs import AGG_KINDS, AggVar
@@ -56,13 +57,18 @@ BUILTINS: dict[str, Var] = {v.name: v for v in (
     _builtin("cpu", "CPU", T.TYPEDEFS["processorid_t"]),
     _builtin("errno", "ERRNO", T.INT),
     *(_builtin(f"arg{i}", f"ARG{i}", T.TYPEDEFS["int64_t"]) for i in range(10)),
+    # stacks (sema/stacks.py, kmod/stack.c)
+    _builtin("caller", "CALLER", T.TYPEDEFS["uintptr_t"]),
+    _builtin("stackdepth", "STACKDEPTH", T.TYPEDEFS["uint32_t"]),
+    _builtin("ucaller", "UCALLER", T.TYPEDEFS["uint64_t"]),
+    _builtin("ustackdepth", "USTACKDEPTH", T.TYPEDEFS["uint32_t"]),
 )}
 
 ACTIONS = ("trace", "printf", "exit", "printa", "clear", "denormalize",
            "normalize", "trunc", "setopt", "tracemem")
 # Everything else DTrace knows by name: accepted by the grammar, rejected by
 # the checker until code generation and the kernel support them.
-OTHER_ACTIONS = ("stack", "ustack", "jstack", "raise",
+OTHER_ACTIONS = ("jstack", "raise",
                  "stop", "system", "breakpoint", "panic", "chill",
                  "speculate", "commit", "discard", "ftruncate",
                  "freopen", "print", "pcap")
@@ -285,6 +291,9 @@ class Checker:
         elif isinstance(stmt, ast.Call) and stmt.name in ACTIONS:
             getattr(self, "action_" + stmt.name)(stmt)
             stmt.type = T.VOID
+        elif isinstance(stmt, ast.Call) and stmt.name in stacks.NAMES:
+            stacks.check(stmt, self.expr, self.err)
+            stmt.type = T.VOID
         elif isinstance(stmt, ast.Call) and stmt.name in OTHER_ACTIONS:
             raise self.err(stmt, "D_VAR_UNSUP",
                            f"{stmt.name}( ) is not supported yet")
@@ -314,7 +323,7 @@ class Checker:
                            f"current: @{agg.name} = {call.name}( )\n\tprevious: "
                            f"@{agg.name} = {old.func}( ) : line {old.line}")
         keys = agg.keys or []
-        keytypes = [self.expr(k) for k in keys]
+        keytypes = [self.key_expr(k) for k in keys]
         for i, (k, kt) in enumerate(zip(keys, keytypes, strict=True)):
             if kt.kind == "void":
                 raise self.err(k, "D_KEY_TYPE", f"{kt} expression may not be used as "
@@ -353,6 +362,13 @@ class Checker:
         stmt.agg = old  # type: ignore[attr-defined]
         stmt.incr = incr  # type: ignore[attr-defined]
         stmt.type = T.VOID
+
+    def key_expr(self, k: ast.Expr) -> T.DType:
+        """An aggregation key: an expression, or a stack/symbol action."""
+        if isinstance(k, ast.Call) and stacks.is_stack_call(k):
+            k.type = stacks.check(k, self.expr, self.err)
+            return k.type
+        return self.expr(k)
 
     def _lquantize(self, stmt: ast.Assign, call: ast.Call,
                    old: AggVar | None) -> tuple[int, ast.Expr | None]:
@@ -1108,7 +1124,7 @@ class Checker:
         return target
 
     def e_Call(self, e: ast.Call) -> T.DType:
-        if e.name in ACTIONS or e.name in OTHER_ACTIONS:
+        if e.name in ACTIONS or e.name in OTHER_ACTIONS or e.name in stacks.NAMES:
             raise self.err(e, "D_CG_EXPR", f"{e.name}( ) may not be called from a "
                            "D expression (D program context required)")
         if e.name in AGG_FUNCS:
@@ -1365,6 +1381,8 @@ def _conv_ok(info: fmt.ConvInfo, t: T.DType) -> bool:
         return t.is_int and t.size <= 4
     if info.check == "str":
         return t.is_string
+    if info.check == "stack":
+        return T.resolve(t) is stacks.STACK
     if info.check == "type":
         return t.is_int and t.size == info.size and t.signed != info.unsigned
     if info.check == "xsize":

@@ -74,7 +74,7 @@ def documented() -> tuple[dict[str, set[str]], dict[str, list[str]]]:
 
 FIELDS, EXAMPLES = documented()
 RECORDS = ("probe", "error", "drop", "aggregation", "exit")
-VALUES = ("int", "string", "bytes", "tracemem", "float", "printf", "printa")
+VALUES = ("int", "string", "bytes", "tracemem", "float", "printf", "printa", "stack", "address")
 
 
 def check(obj: dict) -> dict:

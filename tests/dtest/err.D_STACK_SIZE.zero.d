@@ -1,0 +1,5 @@
+/* stack() frames must be a positive constant */
+BEGIN
+{
+	stack(0);
+}
