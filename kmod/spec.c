@@ -168,9 +168,12 @@ int dtrace_specs_alloc(struct dtrace_state *state)
 			((u64)n * num_possible_cpus());
 		while (size > limit && !manual)
 			size = (size / 2) & ~7ULL;
-		if (size > limit || size < DTRACE_MIN_BUFSIZE)
+		if (size > limit)
 			goto nomem;
-		while (dtrace_specs_alloc_data(ss, size)) {
+		/* Smaller than a word (specsize=0): every speculate() drops. */
+		if (size < DTRACE_MIN_BUFSIZE)
+			size = 0;
+		while (size && dtrace_specs_alloc_data(ss, size)) {
 			size = (size / 2) & ~7ULL;
 			if (manual || size < DTRACE_MIN_BUFSIZE)
 				goto nomem;
