@@ -143,7 +143,7 @@ int dtrace_specs_alloc(struct dtrace_state *state)
 	bool manual = state->options[DTRACEOPT_BUFRESIZE] == 1;
 	u32 used = dtrace_specs_used(state);
 	struct dtrace_specs *ss;
-	u64 size = 0, limit;
+	u64 size = 0, want, limit;
 	s64 opt;
 	u32 n;
 
@@ -166,13 +166,14 @@ int dtrace_specs_alloc(struct dtrace_state *state)
 		size &= ~7ULL;
 		limit = ((u64)totalram_pages() << PAGE_SHIFT) / 4 /
 			((u64)n * num_possible_cpus());
-		while (size > limit && !manual)
-			size = (size / 2) & ~7ULL;
-		if (size > limit)
-			goto nomem;
 		/* Smaller than a word (specsize=0): every speculate() drops. */
 		if (size < DTRACE_MIN_BUFSIZE)
 			size = 0;
+		want = size;
+		while (size > limit && !manual)
+			size = (size / 2) & ~7ULL;
+		if (size > limit || (want && size < DTRACE_MIN_BUFSIZE))
+			goto nomem;
 		while (size && dtrace_specs_alloc_data(ss, size)) {
 			size = (size / 2) & ~7ULL;
 			if (manual || size < DTRACE_MIN_BUFSIZE)
@@ -183,7 +184,10 @@ int dtrace_specs_alloc(struct dtrace_state *state)
 	ss->size = size;
 
 	opt = state->options[DTRACEOPT_CLEANRATE];
-	opt = opt == DTRACEOPT_UNSET || !opt ? DTRACE_SPEC_CLEANRATE : opt;
+	if (opt == DTRACEOPT_UNSET)
+		opt = DTRACE_SPEC_CLEANRATE;
+	else if (!opt)
+		opt = DTRACE_SPEC_CLEANRATE_MAX;	/* as dynvar.c */
 	opt = clamp_t(s64, opt, DTRACE_SPEC_CLEANRATE_MIN,
 		      DTRACE_SPEC_CLEANRATE_MAX);
 	ss->cleanrate = max_t(unsigned long, nsecs_to_jiffies(opt), 1);
