@@ -114,6 +114,14 @@ notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 }
 NOKPROBE_SYMBOL(dif_env_builtin);
 
+notrace __u64 dif_env_speculation(struct dif_mstate *ms)
+{
+	struct dtrace_mctx *mc = ms->env;
+
+	return mc->ecb ? dtrace_speculation(mc->ecb->state) : 0;
+}
+NOKPROBE_SYMBOL(dif_env_speculation);
+
 /* The consumer's variables, as this CPU's firing sees them. */
 notrace void dtrace_mstate_init(struct dtrace_state *state,
 				struct dif_mstate *ms, int cpu)

@@ -343,6 +343,7 @@ struct dtrace_state {
 	pid_t pid;			/* the opener's */
 	char comm[TASK_COMM_LEN];
 	u64 vbytes;			/* static variable storage; lock */
+	struct dtrace_specs *specs;	/* speculations (spec.c), from GO */
 };
 
 struct dtrace_state *dtrace_state_create(void);
@@ -410,5 +411,36 @@ int dtrace_states_show(struct seq_file *m);
 u64 dtrace_buffers_bytes(const struct dtrace_state *state, u64 *meta);
 u64 dtrace_aggbufs_bytes(const struct dtrace_state *state, u64 *meta);
 u64 dtrace_dstate_bytes(const struct dtrace_state *state, u64 *meta);
+
+/*
+ * ---------------------------------------------------------------------------
+ * Speculations (spec.c)
+ * ---------------------------------------------------------------------------
+ */
+struct dtrace_specs;
+struct dtrace_specbuf;
+
+/* A clause's record in a speculation buffer, committed at its end. */
+struct dtrace_spec_pending {
+	struct dtrace_specbuf *buf;	/* NULL: the clause did not speculate */
+	u64 end;
+};
+
+int dtrace_specs_alloc(struct dtrace_state *state);
+void dtrace_specs_free(struct dtrace_state *state);
+void dtrace_specs_stop(struct dtrace_state *state);
+void dtrace_specs_status(struct dtrace_state *state, struct dtrace_status *st);
+u64 dtrace_specs_bytes(const struct dtrace_state *state, u64 *meta);
+int dtrace_clause_spec_check(const struct dtrace_clause *cl);
+u64 dtrace_speculation(struct dtrace_state *state);
+char *dtrace_spec_speculate(struct dtrace_state *state,
+			    const struct dtrace_ecb *ecb, int cpu, u64 id,
+			    struct dif_mstate *ms,
+			    struct dtrace_spec_pending *pend);
+void dtrace_spec_done(const struct dtrace_spec_pending *pend);
+void dtrace_spec_commit(struct dtrace_state *state, struct dtrace_buffer *dest,
+			int cpu, u64 id, struct dif_mstate *ms);
+void dtrace_spec_discard(struct dtrace_state *state, int cpu, u64 id,
+			 struct dif_mstate *ms);
 
 #endif /* _DTRACE_IMPL_H */

@@ -555,18 +555,51 @@ static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
 }
 NOKPROBE_SYMBOL(dtrace_ecb_agg);
 
+/*
+ * speculate(), commit(), discard() with the id val.  speculate() moves rec
+ * to the clause's record in the speculation buffer.  Non-zero: skip the
+ * rest of the clause (a drop, or a fault in ms->flags).
+ */
+static notrace int dtrace_ecb_spec(const struct dtrace_ecb *ecb,
+				   const struct dtrace_action *act,
+				   struct dtrace_buffer *buf, int cpu, u64 val,
+				   struct dif_mstate *ms, char **rec,
+				   struct dtrace_spec_pending *spec,
+				   bool *committed)
+{
+	struct dtrace_state *state = ecb->state;
+
+	ms->fltoffs = U32_MAX;	/* a fault here is not in DIF */
+	switch (act->kind) {
+	case DTRACEACT_SPECULATE:
+		*rec = dtrace_spec_speculate(state, ecb, cpu, val, ms, spec);
+		return *rec ? 0 : -1;
+	case DTRACEACT_COMMIT:
+		*committed = true;
+		dtrace_spec_commit(state, buf, cpu, val, ms);
+		break;
+	default:
+		dtrace_spec_discard(state, cpu, val, ms);
+		break;
+	}
+	return ms->flags & (DIF_F_FAULT | DIF_F_DROP) ? -1 : 0;
+}
+NOKPROBE_SYMBOL(dtrace_ecb_spec);
+
 /* Run one ECB on this CPU's buffer of its consumer. */
 static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 				    struct dtrace_buffer *buf,
 				    struct dtrace_mctx *mc, const u64 *args)
 {
 	const struct dtrace_clause *cl = ecb->clause;
+	struct dtrace_spec_pending spec = { NULL, 0 };
 	const struct dtrace_action *act;
 	struct dif_mstate ms;
 	u64 offs, aligned, val;
 	s64 fltoffs = -1;
 	char *data, *rec;
 	u32 i, which = 0;
+	bool committed = false;
 
 	/*
 	 * Reserve needed bytes, padding with EPIDNONE words to the align.
@@ -636,6 +669,16 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			fltoffs = ms.fltoffs;
 			goto fail;
 		}
+		if (DTRACEACT_CLASS(act->kind) == DTRACEACT_SPECULATIVE) {
+			/* This clause's own record goes before the commit's. */
+			if (act->kind == DTRACEACT_COMMIT && cl->size &&
+			    !spec.buf)
+				buf->offset = aligned + cl->size;
+			if (dtrace_ecb_spec(ecb, act, buf, mc->cpu, val, &ms,
+					    &rec, &spec, &committed))
+				goto fail;
+			continue;
+		}
 		if (act->kind == DTRACEACT_EXIT &&
 		    !dtrace_exit_transition(ecb->state))
 			return;		/* another exit() won: drop */
@@ -649,7 +692,11 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			goto fail;
 	}
 
-	if (cl->size)
+	if (committed)
+		return;		/* commit() committed this clause's record */
+	if (spec.buf)
+		dtrace_spec_done(&spec);
+	else if (cl->size)
 		buf->offset = aligned + cl->size;
 	return;
 

@@ -275,6 +275,15 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 		size = DTRACEACT_CLASS(ad->ad_kind) == DTRACEACT_PROC ?
 		       2 * sizeof(u64) : sizeof(u64);
 		break;
+	case DTRACEACT_SPECULATE:
+	case DTRACEACT_COMMIT:
+	case DTRACEACT_DISCARD:
+		/* speculate(id), commit(id), discard(id): record nothing. */
+		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
+		    (dp->rtype.dtdt_flags & (DIF_TF_BYREF | DIF_TF_BYUREF)))
+			goto bad;
+		size = 0;
+		break;
 	case DTRACEACT_EXIT:
 		/* exit(n) records n as an int. */
 		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
@@ -349,7 +358,9 @@ static int dtrace_clause_layout(struct dtrace_clause *cl)
 		if (needed > DTRACE_ECB_MAXNEEDED)
 			return -E2BIG;
 	}
-	if (cl->nacts && size == sizeof(u32)) {
+	/* A lone speculate() still records its EPID (in the speculation). */
+	if (cl->nacts && size == sizeof(u32) &&
+	    !(cl->nacts == 1 && cl->acts[0].kind == DTRACEACT_SPECULATE)) {
 		size = 0;
 		if (needed == sizeof(u32))
 			needed = 0;
@@ -455,7 +466,7 @@ static int dtrace_prog_clause(struct dtrace_progctx *pc,
 			return err;
 		}
 	}
-	if (dtrace_clause_aggs(pc, ed, cl))
+	if (dtrace_clause_aggs(pc, ed, cl) || dtrace_clause_spec_check(cl))
 		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ACTION, i,
 					  DTRACE_NONE, DTRACE_NONE);
 	if (dtrace_clause_layout(cl))

@@ -276,6 +276,7 @@ void dtrace_state_destroy(struct dtrace_state *state)
 	cancel_delayed_work_sync(&state->deadman);
 	dtrace_dstate_free(state);
 	dtrace_aggbufs_free(state);
+	dtrace_specs_free(state);
 	dtrace_vstate_free(&state->vstate);
 	for (i = 0; i < DTRACE_NSCOPES; i++)
 		dtrace_free(state->vstate.vars[i]);
@@ -327,10 +328,13 @@ int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 		err = dtrace_dstate_alloc(state);
 	if (!err)
 		err = dtrace_aggbufs_alloc(state);
+	if (!err)
+		err = dtrace_specs_alloc(state);
 	if (err) {
 		/* Still INACTIVE: no probe context looks at any of it. */
 		dtrace_dstate_free(state);
 		dtrace_aggbufs_free(state);
+		dtrace_specs_free(state);
 		dtrace_vstate_free(&state->vstate);
 		dtrace_buffers_free(state);
 		goto out;
@@ -370,6 +374,7 @@ int dtrace_state_stop(struct dtrace_state *state, u32 *cpu)
 	WRITE_ONCE(state->activity, DTRACE_ACTIVITY_COOLDOWN);
 	dtrace_sync();
 	*cpu = dtrace_state_fire(state, dtrace_probeid_end);
+	dtrace_specs_stop(state);
 	WRITE_ONCE(state->activity, DTRACE_ACTIVITY_STOPPED);
 	dtrace_sync();
 out:
@@ -400,6 +405,7 @@ int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st)
 	st->dtst_filled = filled;
 	st->dtst_dblerrors = atomic64_read(&state->dblerrors);
 	dtrace_dstate_drops(state, st);
+	dtrace_specs_status(state, st);
 	st->dtst_killed = activity == DTRACE_ACTIVITY_KILLED;
 	st->dtst_exiting = activity == DTRACE_ACTIVITY_DRAINING;
 	st->dtst_activity = activity;
@@ -469,7 +475,7 @@ static const char *const dtrace_activity_names[] = {
  */
 static u64 dtrace_state_show(struct seq_file *m, struct dtrace_state *state)
 {
-	u64 prin, agg, dyn, stat, ecb, meta = sizeof(*state);
+	u64 prin, agg, dyn, stat, ecb, spec, meta = sizeof(*state);
 	int activity;
 	u32 necbs;
 
@@ -479,6 +485,7 @@ static u64 dtrace_state_show(struct seq_file *m, struct dtrace_state *state)
 	prin = dtrace_buffers_bytes(state, &meta);
 	agg = dtrace_aggbufs_bytes(state, &meta);
 	dyn = dtrace_dstate_bytes(state, &meta);
+	spec = dtrace_specs_bytes(state, &meta);
 	stat = state->vbytes;
 	ecb = (u64)state->ecbs_cap * sizeof(*state->ecbs) +
 	      (u64)necbs * sizeof(**state->ecbs) +
@@ -490,9 +497,11 @@ static u64 dtrace_state_show(struct seq_file *m, struct dtrace_state *state)
 	seq_printf(m, " state=%s ecbs=%u principal=%llu aggregation=%llu",
 		   activity >= 0 && activity < ARRAY_SIZE(dtrace_activity_names) ?
 		   dtrace_activity_names[activity] : "?", necbs, prin, agg);
-	seq_printf(m, " dynvar=%llu static=%llu ecb=%llu meta=%llu bytes=%llu\n",
-		   dyn, stat, ecb, meta, prin + agg + dyn + stat + ecb + meta);
-	return prin + agg + dyn + stat + ecb + meta;
+	seq_printf(m, " dynvar=%llu speculation=%llu static=%llu ecb=%llu",
+		   dyn, spec, stat, ecb);
+	seq_printf(m, " meta=%llu bytes=%llu\n", meta,
+		   prin + agg + dyn + spec + stat + ecb + meta);
+	return prin + agg + dyn + spec + stat + ecb + meta;
 }
 
 /*

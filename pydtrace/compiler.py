@@ -40,6 +40,12 @@ from pydtrace.sema.macros import Macros
 
 CTF_K_INTEGER = 1
 EXIT_RTYPE = DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_INTEGER, 0, 4)
+# speculate(id), commit(id), discard(id): the id's DIFO (3.2)
+SPEC_KINDS = {
+    "speculate": lib.DTRACEACT_SPECULATE,
+    "commit": lib.DTRACEACT_COMMIT,
+    "discard": lib.DTRACEACT_DISCARD,
+}
 
 
 @dataclass
@@ -282,6 +288,8 @@ class Compiler:
                     add(ir, kind)
             elif name == "exit":
                 add(expr(args[0], EXIT_RTYPE), lib.DTRACEACT_EXIT)
+            elif name in SPEC_KINDS:
+                add(expr(args[0]), SPEC_KINDS[name])
             elif name == "printf":
                 index = format_index(stmt.format)  # type: ignore[attr-defined]
                 if len(args) == 1:

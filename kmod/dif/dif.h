@@ -175,6 +175,12 @@ int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size);
 __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id);
 
 /*
+ * speculation(): a free speculation id of the consumer (1..nspec), or 0
+ * when none is free (the environment counts the failure).
+ */
+__u64 dif_env_speculation(struct dif_mstate *ms);
+
+/*
  * Dynamic variables (dtrace-internals.md 5): thread-locals and associative
  * arrays live in the environment's dynamic variable space.  The interpreter
  * builds the key tuple as section 5.2 says:

@@ -39,7 +39,7 @@
  * counted), or -1 for the subroutines not implemented here, which fault
  * ILLOP because they need the framework or the kernel's types:
  *   mutex_owned, mutex_owner, mutex_type_adaptive, mutex_type_spin,
- *   rw_read_held, rw_write_held, rw_iswriter, speculation, progenyof,
+ *   rw_read_held, rw_write_held, rw_iswriter, progenyof,
  *   copyout, copyoutstr, msgdsize, msgsize, ddi_pathname, getf, json,
  *   d_path.
  */
@@ -47,6 +47,7 @@ static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
 {
 	switch (subr) {
 	case DIF_SUBR_RAND:
+	case DIF_SUBR_SPECULATION:
 		return 0;
 	case DIF_SUBR_STRLEN:
 	case DIF_SUBR_ALLOCA:
@@ -901,6 +902,8 @@ DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
 	case DIF_SUBR_RAND:
 		v = dif_env_builtin(ms, DIF_VAR_TIMESTAMP);
 		return (v * 2416 + 374441) % 1771875;
+	case DIF_SUBR_SPECULATION:
+		return dif_env_speculation(ms);
 	case DIF_SUBR_STRLEN:
 		if (dif_strlen(ms, v, dif_strsize(ms), &len))
 			return 0;

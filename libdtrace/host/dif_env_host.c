@@ -140,6 +140,13 @@ __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 	return builtin_val[id - HOST_BUILTIN_MIN];
 }
 
+/* No consumer on the host: speculation() never finds a free one. */
+__u64 dif_env_speculation(struct dif_mstate *ms)
+{
+	(void)ms;
+	return 0;
+}
+
 __u64 dif_env_threadkey(struct dif_mstate *ms)
 {
 	(void)ms;

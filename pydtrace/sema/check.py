@@ -23,6 +23,7 @@ from pydtrace.sema.aggs import AGG_KINDS, AggVar
 from pydtrace.sema.decl import Declarer, Inline, TypeEnv
 from pydtrace.sema.fold import fold
 from pydtrace.sema.macros import Macros
+from pydtrace.sema.spec import SPEC_ACTIONS, check_clause_order
 from pydtrace.sema.subrs import CONST_CHARP, PROTOS, SOLARIS_ONLY
 
 
@@ -272,6 +273,7 @@ class Checker:
         self.pdesc = f"{d.provider}:{d.module}:{d.function}:{d.name}" if d else ""
         for stmt in clause.stmts:
             self.statement(stmt)
+        check_clause_order(clause.stmts, self.err)
         if clause.predicate is not None:
             self.region = "predicate"
             t = self.expr(clause.predicate)
@@ -293,6 +295,9 @@ class Checker:
             stmt.type = T.VOID
         elif isinstance(stmt, ast.Call) and stmt.name in stacks.NAMES:
             stacks.check(stmt, self.expr, self.err)
+            stmt.type = T.VOID
+        elif isinstance(stmt, ast.Call) and stmt.name in SPEC_ACTIONS:
+            self.action_spec(stmt)
             stmt.type = T.VOID
         elif isinstance(stmt, ast.Call) and stmt.name in OTHER_ACTIONS:
             raise self.err(stmt, "D_VAR_UNSUP",
@@ -654,6 +659,15 @@ class Checker:
                 raise self.err(dsize, _tag("D_TRACEMEM_DYNSIZE", "D_PROTO_ARG"),
                                "tracemem ( ) dynamic size (argument #3) must be of "
                                "scalar type")
+
+    def action_spec(self, call: ast.Call) -> None:
+        """speculate(), commit(), discard(): void(int)."""
+        self._proto_len(call, 1)
+        t = self.expr(call.args[0])
+        if not t.is_int:
+            raise self.err(call, "D_PROTO_ARG",
+                           f"{call.name}( ) argument #1 is incompatible with prototype:\n"
+                           f"\tprototype: int\n\t argument: {t}")
 
     def action_exit(self, call: ast.Call) -> None:
         self._proto_len(call, 1)

@@ -269,7 +269,8 @@ def test_eight_consumers_at_once(tmp_path: Path) -> None:
             assert int(c["principal"]) == 2 * spec.bufsize * ncpu, (spec.name, c)
             assert int(c["aggregation"]) == 2 * spec.aggsize * ncpu, (spec.name, c)
             assert int(c["dynvar"]) == spec.dynvarsize, (spec.name, c)
-            parts = ("principal", "aggregation", "dynvar", "static", "ecb", "meta")
+            parts = ("principal", "aggregation", "dynvar", "speculation", "static", "ecb",
+                     "meta")
             assert int(c["bytes"]) == sum(int(c[k]) for k in parts), c
         assert int(by_pid[procs[0].pid]["static"]) >= 8  # the global n
         assert totals["bytes"] == sum(int(c["bytes"]) for c in lines)

@@ -1,0 +1,7 @@
+/* aggregations may not follow commit() */
+
+BEGIN
+{
+	commit(1);
+	@a = count();
+}

@@ -1,0 +1,7 @@
+/* commit() may not follow commit() */
+
+BEGIN
+{
+	commit(1);
+	commit(2);
+}

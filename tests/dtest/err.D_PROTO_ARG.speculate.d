@@ -1,0 +1,6 @@
+/* speculate() takes an int */
+
+BEGIN
+{
+	speculate("a");
+}

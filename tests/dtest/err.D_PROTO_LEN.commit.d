@@ -1,0 +1,6 @@
+/* commit() takes one argument */
+
+BEGIN
+{
+	commit();
+}

@@ -1,0 +1,7 @@
+/* speculate() may not follow commit() */
+
+BEGIN
+{
+	commit(1);
+	speculate(1);
+}

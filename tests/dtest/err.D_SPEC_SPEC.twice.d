@@ -1,0 +1,7 @@
+/* speculate() may not follow speculate() */
+
+BEGIN
+{
+	speculate(1);
+	speculate(2);
+}

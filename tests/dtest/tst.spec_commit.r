@@ -1,0 +1,6 @@
+speculation 1
+not speculated
+speculated 1
+speculated two
+after commit
+

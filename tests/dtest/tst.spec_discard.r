@@ -1,0 +1,4 @@
+first 1
+second 1
+committed
+

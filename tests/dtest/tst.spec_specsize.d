@@ -1,0 +1,37 @@
+/* specsize exhaustion: two 8-byte records fit in 16 bytes, the third is
+ * a speculative drop, reported once the speculation is committed. */
+#pragma D option quiet
+#pragma D option specsize=16
+
+BEGIN
+{
+	s = speculation();
+}
+
+BEGIN
+{
+	speculate(s);
+	printf("%d\n", 1);
+}
+
+BEGIN
+{
+	speculate(s);
+	printf("%d\n", 2);
+}
+
+BEGIN
+{
+	speculate(s);
+	printf("%d\n", 3);
+}
+
+BEGIN
+{
+	commit(s);
+}
+
+BEGIN
+{
+	exit(0);
+}
