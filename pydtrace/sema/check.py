@@ -16,11 +16,13 @@ from pydtrace import fmt
 from pydtrace.abi import lib
 from pydtrace.errors import TAGS, DError, library_error
 from pydtrace.lang import ast
+from pydtrace.lang.parser import parse
 from pydtrace.sema import types as T
 from pydtrace.sema.aggs import AGG_KINDS, AggVar
 from pydtrace.sema.decl import Declarer, Inline, TypeEnv
 from pydtrace.sema.fold import fold
 from pydtrace.sema.macros import Macros
+from pydtrace.sema.probeargs import ArgType, clause_args
 from pydtrace.sema.subrs import CONST_CHARP, PROTOS, SOLARIS_ONLY
 
 
@@ -146,6 +148,7 @@ class Checker:
         self.region: str | None = None
         self.strsize = 256
         self.pdesc = ""
+        self.arg_types: list[ArgType] | None = None  # args[] of the clause's probes
 
     def const_expr(self, e: ast.Expr) -> int | None:
         """The value of an integral constant expression, else None."""
@@ -276,6 +279,8 @@ class Checker:
         d = clause.descs[0] if clause.descs else None
         # dtrace_desc2str of the clause's (first) probe description
         self.pdesc = f"{d.provider}:{d.module}:{d.function}:{d.name}" if d else ""
+        self.arg_types = clause_args([(x.provider, x.module, x.function, x.name)
+                                      for x in clause.descs])
         for stmt in clause.stmts:
             self.statement(stmt)
         if clause.predicate is not None:
@@ -944,7 +949,22 @@ class Checker:
             raise self.err(e, "D_ARGS_IDX", f"index {v} is out of range for probe "
                            f"{self.pdesc} args[ ]")
         e.arg_index = v  # type: ignore[attr-defined]
-        return T.TYPEDEFS["int64_t"]
+        if self.arg_types is None:
+            return T.TYPEDEFS["int64_t"]
+        if v >= len(self.arg_types):
+            raise self.err(e, "D_ARGS_IDX", f"index {v} is out of range for probe "
+                           f"{self.pdesc} args[ ]")
+        return self.native_type(self.arg_types[v].native)
+
+    def native_type(self, native: str) -> T.DType:
+        """The D type of a probe argument's C type name (int64_t if D cannot
+        name it)."""
+        try:
+            prog = parse(f"BEGIN {{ sizeof({native}); }}", self.env.is_typename)
+            tn = prog.items[0].stmts[0].operand  # type: ignore[union-attr]
+            return self.decl.typename(tn)
+        except (DError, AttributeError, IndexError):
+            return T.TYPEDEFS["int64_t"]
 
     def e_Index(self, e: ast.Index) -> T.DType:
         base = e.operand
