@@ -78,7 +78,5 @@ def sdt_events(
     if exact and not listing:
         return []
     return [
-        te
-        for te in events()
-        if field_matches(te.system, mod) and field_matches(te.event, name)
+        te for te in events() if field_matches(te.system, mod) and field_matches(te.event, name)
     ]

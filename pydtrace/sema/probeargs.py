@@ -51,17 +51,26 @@ STATIC: dict[tuple[str, str], list[ArgType]] = {
     ("proc", "exit"): [_INT],
     ("proc", "lwp-exit"): [],
     ("proc", "signal-send"): [_LWP, _PS, _INT],
-    ("proc", "signal-handle"): [_INT, ArgType("struct kernel_siginfo *", "siginfo_t *"),
-                                ArgType("void (*)(int)", None)],
+    ("proc", "signal-handle"): [
+        _INT,
+        ArgType("struct kernel_siginfo *", "siginfo_t *"),
+        ArgType("void (*)(int)", None),
+    ],
     ("sched", "on-cpu"): [],
     ("sched", "off-cpu"): [_LWP, _PS],
     ("sched", "sleep"): [],
     ("sched", "preempt"): [],
     ("sched", "wakeup"): [_LWP, _PS],
-    ("io", "start"): [ArgType(_RQ, "bufinfo_t *"), ArgType(_RQ, "devinfo_t *"),
-                      ArgType(_RQ, "fileinfo_t *")],
-    ("io", "done"): [ArgType(_RQ, "bufinfo_t *"), ArgType(_RQ, "devinfo_t *"),
-                     ArgType(_RQ, "fileinfo_t *")],
+    ("io", "start"): [
+        ArgType(_RQ, "bufinfo_t *"),
+        ArgType(_RQ, "devinfo_t *"),
+        ArgType(_RQ, "fileinfo_t *"),
+    ],
+    ("io", "done"): [
+        ArgType(_RQ, "bufinfo_t *"),
+        ArgType(_RQ, "devinfo_t *"),
+        ArgType(_RQ, "fileinfo_t *"),
+    ],
 }
 
 

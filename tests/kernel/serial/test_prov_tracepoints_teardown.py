@@ -1,0 +1,61 @@
+"""Nothing left behind by the tracepoint providers (test VM, module loaded):
+while a consumer has sdt, proc and sched probes enabled the module holds
+tracepoint callbacks (and kprobes for sched:::on-cpu and proc:::exec); once
+it exits none remain."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from tputil import trace_child
+
+pytestmark = pytest.mark.skipif(
+    not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
+)
+
+STATUS = Path("/sys/kernel/debug/dtrace_sdt")
+KPROBES = Path("/sys/kernel/debug/kprobes/list")
+HOOKED = ("finish_task_switch", "bprm_execve")
+
+
+def status() -> dict[str, int]:
+    return {k: int(v) for k, v in (line.split() for line in STATUS.read_text().splitlines())}
+
+
+def hook_kprobes() -> list[str]:
+    return [line for line in KPROBES.read_text().splitlines() if any(f in line for f in HOOKED)]
+
+
+def test_no_tracepoint_callbacks_or_kprobes_remain():
+    assert status()["sdt_registered"] == 0 and status()["hooks_registered"] == 0
+    assert hook_kprobes() == []
+    out, during = trace_child(
+        "sdt:sched::sched_switch, sdt:sched::sched_wakeup, sdt:irq:: { @[probename] = count(); } "
+        "sched:::on-cpu, sched:::off-cpu, proc:::exec, proc:::exec-failure, proc:::exec-success "
+        "{ @[probename] = count(); }",
+        "import subprocess, sys; sys.stdin.readline(); subprocess.run(['/bin/true'])",
+        during=lambda: (status(), hook_kprobes()),
+    )
+    st, kps = during  # type: ignore[misc]
+    assert st["sdt_registered"] >= 3, st  # sched_switch, sched_wakeup, the irq events
+    # sched_switch (off-cpu), sched_process_exec, sched_process_exit (the tracer's end)
+    assert st["hooks_registered"] >= 3, st
+    assert len(kps) == 3, kps  # finish_task_switch, bprm_execve entry and return
+    assert status()["sdt_registered"] == 0, status()
+    assert status()["hooks_registered"] == 0, status()
+    assert hook_kprobes() == []
+
+
+def test_listing_registers_nothing():
+    import subprocess
+
+    p = subprocess.run(
+        [sys.executable, "-m", "pydtrace", "-l"], capture_output=True, text=True, check=False
+    )
+    assert p.returncode == 0, p.stderr
+    assert status()["probes"] > 0  # the sdt probes exist now
+    assert status()["sdt_registered"] == 0 and status()["hooks_registered"] == 0
+    assert hook_kprobes() == []
