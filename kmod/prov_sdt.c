@@ -24,6 +24,7 @@
 #include <linux/list.h>
 #include <linux/module.h>
 #include <linux/notifier.h>
+#include <linux/preempt.h>
 #include <linux/seq_file.h>
 #include <linux/sort.h>
 #include <linux/string.h>
@@ -79,6 +80,9 @@ static notrace void dtrace_sdt_fire(void *data, u64 a0, u64 a1, u64 a2,
 {
 	const struct dtrace_sdt *sdt = data;
 
+	/* dtrace_probe() is not for NMI context (nmi:nmi_handler fires there). */
+	if (in_nmi())
+		return;
 	dtrace_probe(sdt->id, NULL, a0, a1, a2, a3, a4, 0);
 }
 NOKPROBE_SYMBOL(dtrace_sdt_fire);

@@ -3,7 +3,7 @@ attributes for ..." block for programs).
 
 The module has no DTRACEIOC_PROVIDER yet, so the attributes of each provider
 are declared here: pydtrace's providers take those of the illumos providers
-they reproduce (dtrace, syscall, profile/tick, fbt); any other provider is
+they reproduce (dtrace, syscall, profile/tick, fbt, proc, sched, io); any other provider is
 reported Private/Private/Unknown.  Argument types come from
 pydtrace.sema.probeargs (BTF prototypes for fbt and sdt, a table for proc,
 sched and io); "None" for untyped probes, as dtrace(1) prints.  The minimum
@@ -64,6 +64,15 @@ PROVIDERS: dict[str, tuple[Attr, Attr, Attr, Attr, Attr]] = {
         _a("Private", "Private", "ISA"),
     ),
 }
+# illumos's proc, sched and io providers: Evolving names and arguments (ISA)
+for _name in ("proc", "sched", "io"):
+    PROVIDERS[_name] = (
+        _a("Evolving", "Evolving", "ISA"),
+        _a("Private", "Private", "Unknown"),
+        _a("Private", "Private", "Unknown"),
+        _a("Evolving", "Evolving", "ISA"),
+        _a("Evolving", "Evolving", "ISA"),
+    )
 
 
 def attr_min(*attrs: Attr) -> Attr:

@@ -148,6 +148,7 @@ class Checker:
         self.region: str | None = None
         self.strsize = 256
         self.pdesc = ""
+        self.arg_descs: list[tuple[str, str, str, str]] | None = None
         self.arg_types: list[ArgType] | None = None  # args[] of the clause's probes
 
     def const_expr(self, e: ast.Expr) -> int | None:
@@ -279,8 +280,9 @@ class Checker:
         d = clause.descs[0] if clause.descs else None
         # dtrace_desc2str of the clause's (first) probe description
         self.pdesc = f"{d.provider}:{d.module}:{d.function}:{d.name}" if d else ""
-        self.arg_types = clause_args([(x.provider, x.module, x.function, x.name)
-                                      for x in clause.descs])
+        # args[] types: looked up (BTF for fbt and sdt) when args[] is used
+        self.arg_descs = [(x.provider, x.module, x.function, x.name) for x in clause.descs]
+        self.arg_types = None
         for stmt in clause.stmts:
             self.statement(stmt)
         if clause.predicate is not None:
@@ -949,6 +951,9 @@ class Checker:
             raise self.err(e, "D_ARGS_IDX", f"index {v} is out of range for probe "
                            f"{self.pdesc} args[ ]")
         e.arg_index = v  # type: ignore[attr-defined]
+        if self.arg_descs is not None:
+            self.arg_types = clause_args(self.arg_descs)
+            self.arg_descs = None
         if self.arg_types is None:
             return T.TYPEDEFS["int64_t"]
         if v >= len(self.arg_types):

@@ -59,3 +59,18 @@ def test_listing_registers_nothing():
     assert status()["probes"] > 0  # the sdt probes exist now
     assert status()["sdt_registered"] == 0 and status()["hooks_registered"] == 0
     assert hook_kprobes() == []
+
+
+def test_a_modules_tracepoint_holds_the_module_while_enabled():
+    # 9p's tracepoints are in 9pnet, which serves the guest's root file system
+    refcnt = Path("/sys/module/9pnet/refcnt")
+    before = int(refcnt.read_text())
+    out, during = trace_child(
+        'sdt:9p::9p_client_req { @n = count(); } END { printa("req %@d\\n", @n); }',
+        "import os, sys; sys.stdin.readline(); os.listdir('/usr/lib')",
+        during=lambda: int(refcnt.read_text()),
+    )
+    assert during == before + 1, (before, during)
+    assert int(refcnt.read_text()) == before
+    assert int(out.split("req ")[1].split()[0]) > 0, out
+    assert status()["sdt_registered"] == 0
