@@ -59,8 +59,18 @@ def read_available_events(paths: Iterable[str] = AVAILABLE_EVENTS) -> list[Trace
     return []
 
 
+# the dtrace provider's names: never looked up in tracefs
+_DTRACE_NAMES = frozenset({"BEGIN", "END", "ERROR"})
+
+
 def can_be_sdt(desc: Desc) -> bool:
-    """Could the description match an sdt probe (function field empty)?"""
+    """Could the description match an sdt probe?  Its function field is
+    empty, and an exact name is a C identifier (as tracepoint names are: no
+    ``tick-1s``), not BEGIN, END or ERROR, so that ``BEGIN { }`` costs no
+    reading of tracefs."""
+    name = desc[3]
+    if name and not is_glob(name) and (not name.isidentifier() or name in _DTRACE_NAMES):
+        return False
     return field_matches(SDT, desc[0]) and field_matches("", desc[2])
 
 

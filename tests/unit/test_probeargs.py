@@ -136,10 +136,17 @@ def test_sdt_events_for_descriptions() -> None:
         calls.append(1)
         return evs
 
+    for name in ("BEGIN", "tick-1s"):
+        assert sdt_events(("", "", "", name), events) == []
+    assert calls == []
     assert sdt_events(("sdt", "", "", "sched_*"), events) == evs[:1]
     assert sdt_events(("", "irq", "", ""), events) == evs[1:]
     assert sdt_events(("fbt", "", "", ""), events) == []
     assert sdt_events(("sdt", "", "f", ""), events) == []  # sdt probes have no function
+    # names no tracepoint has: tracefs is not read
+    for name in ("BEGIN", "END", "ERROR", "tick-1s", "profile-997"):
+        assert sdt_events(("", "", "", name), events) == []
+    assert sdt_events(("", "", "", "irq_*"), events) == evs[1:]
     n = len(calls)
     # an exact description is provided by the module when enabling
     assert sdt_events(("sdt", "sched", "", "sched_switch"), events) == []
