@@ -160,3 +160,37 @@ def test_lv_argument_types() -> None:
     assert probe_info("dtrace", ("dtrace", "", "", "BEGIN")).endswith(
         "\n\tArgument Types\n\t\tNone\n\n"
     )
+
+
+class _Device:
+    def __init__(self) -> None:
+        self.provided: list[tuple[str, str, str, str]] = []
+
+    def provide(self, provider: str, mod: str, func: str, name: str) -> None:
+        self.provided.append((provider, mod, func, name))
+
+
+def test_consumer_provides_sdt_events_once_each() -> None:
+    from pydtrace.api import Consumer
+
+    c = Consumer()
+    dev = _Device()
+    c.device = dev  # type: ignore[assignment]
+    reads: list[int] = []
+
+    def events() -> list[TraceEvent]:
+        reads.append(1)
+        return parse_available_events("sched:sched_switch\nsched:sched_wakeup\nirq:softirq_entry\n")
+
+    c.trace_events = events
+    descs = [("sdt", "sched", "", ""), ("", "", "", "sched_s*"), ("dtrace", "", "", "BEGIN")]
+    assert c.provide_sdt(descs) == 2
+    assert dev.provided == [
+        ("sdt", "sched", "", "sched_switch"),
+        ("sdt", "sched", "", "sched_wakeup"),
+    ]
+    assert len(reads) == 1
+    dev.provided.clear()
+    prog = c.compile("BEGIN { } sdt:sched::sched_switch { }")
+    assert c.provide(c.descriptions(prog)) == 0  # exact: ENABLE provides it
+    assert dev.provided == []
