@@ -13,7 +13,8 @@
  *
  * A probe's tracepoint callback is registered only while it is enabled; a
  * module's tracepoint holds a reference on that module while enabled.
- * When a module goes away its probes stay listed but cannot be enabled.
+ * When a module goes away its probes stay listed but cannot be enabled
+ * until it is loaded again and they are provided again.
  *
  * arg0..arg4 are the tracepoint's first five arguments (see dtrace_sdt_fire).
  */
@@ -150,6 +151,22 @@ static struct tracepoint *dtrace_sdt_mod_tp(const char *event,
 	return NULL;
 }
 
+/* The probe of a module's tracepoint named event whose module went away. */
+static struct dtrace_sdt *dtrace_sdt_stale(const char *event)
+{
+	struct dtrace_probe *probe;
+	struct dtrace_sdt *sdt;
+
+	list_for_each_entry(sdt, &dtrace_sdts, node) {
+		if (sdt->tp)
+			continue;
+		probe = dtrace_probe_get(sdt->id);
+		if (probe && !strcmp(probe->name, event))
+			return sdt;
+	}
+	return NULL;
+}
+
 static bool dtrace_sdt_is_glob(const char *s)
 {
 	return strpbrk(s, "*?[\\") != NULL;
@@ -182,6 +199,13 @@ static void dtrace_sdt_provide(struct dtrace_provider *prov,
 		tp = dtrace_sdt_mod_tp(desc->dtpd_name, &owner);
 		if (!tp || dtrace_sdt_of_tp(tp))
 			return;
+		/* A module loaded again: its old probe gets the tracepoint. */
+		sdt = dtrace_sdt_stale(tp->name);
+		if (sdt) {
+			sdt->tp = tp;
+			sdt->owner = owner;
+			return;
+		}
 	}
 	sdt = dtrace_zalloc(sizeof(*sdt));
 	if (!sdt)
