@@ -19,10 +19,13 @@
  *   signal-handle        signal_deliver, in the receiving thread before
  *                        its handler runs; args[0] = the signal,
  *                        args[1] = the siginfo, args[2] = the handler.
+ *   start, lwp-start     kprobe on finish_task_switch, in a new task's
+ *                        first context (schedule_tail calls it before the
+ *                        task returns from fork): the first switch to a
+ *                        task that has not run yet (no sum_exec_runtime).
  *
- * start, lwp-start and signal-clear have no hook Linux gives sensibly
- * (no tracepoint runs in a new task's first context, nor when sigwait
- * takes a signal) and are not provided.
+ * signal-clear has no hook (nothing marks sigwait taking a signal) and is
+ * not provided.
  */
 #include <linux/kernel.h>
 #include <linux/fs.h>
@@ -36,7 +39,7 @@
 
 enum { PROC_CREATE, PROC_LWP_CREATE, PROC_EXEC, PROC_EXEC_FAILURE,
 	PROC_EXEC_SUCCESS, PROC_EXIT, PROC_LWP_EXIT, PROC_SIGNAL_SEND,
-	PROC_SIGNAL_HANDLE, PROC_NPROBES };
+	PROC_SIGNAL_HANDLE, PROC_START, PROC_LWP_START, PROC_NPROBES };
 
 static struct dtrace_sprobe dtrace_proc_probes[PROC_NPROBES];
 
@@ -124,7 +127,25 @@ static notrace int dtrace_proc_execve_ret(struct kretprobe_instance *ri,
 }
 NOKPROBE_SYMBOL(dtrace_proc_execve_ret);
 
+/* finish_task_switch(prev): current is the task switched to. */
+static notrace int dtrace_proc_switched(struct kprobe *kp,
+					struct pt_regs *regs)
+{
+	struct task_struct *p = current;
+
+	if (p->se.sum_exec_runtime || (p->flags & PF_KTHREAD))
+		return 0;
+	dtrace_sprobe_fire(&dtrace_proc_probes[p->pid == p->tgid ? PROC_START :
+					       PROC_LWP_START], 0, 0, 0, 0, 0);
+	return 0;
+}
+NOKPROBE_SYMBOL(dtrace_proc_switched);
+
 static const char *const dtrace_proc_execve_syms[] = { "bprm_execve", NULL };
+/* gcc makes finish_task_switch a .isra clone in Debian's kernel. */
+static const char *const dtrace_proc_fts_syms[] = {
+	"finish_task_switch.isra.0", "finish_task_switch", NULL
+};
 
 static struct dtrace_hook dtrace_proc_hooks[] = {
 	{ .func = "sched_process_fork", .tp_name = "sched_process_fork",
@@ -141,6 +162,8 @@ static struct dtrace_hook dtrace_proc_hooks[] = {
 	  .tp_cb = dtrace_proc_signal_generate },
 	{ .func = "signal_deliver", .tp_name = "signal_deliver",
 	  .tp_cb = dtrace_proc_signal_deliver },
+	{ .func = "finish_task_switch", .syms = dtrace_proc_fts_syms,
+	  .pre = dtrace_proc_switched },
 };
 
 static struct dtrace_sprobe dtrace_proc_probes[PROC_NPROBES] = {
@@ -153,6 +176,8 @@ static struct dtrace_sprobe dtrace_proc_probes[PROC_NPROBES] = {
 	[PROC_LWP_EXIT] = { "lwp-exit", &dtrace_proc_hooks[4] },
 	[PROC_SIGNAL_SEND] = { "signal-send", &dtrace_proc_hooks[5] },
 	[PROC_SIGNAL_HANDLE] = { "signal-handle", &dtrace_proc_hooks[6] },
+	[PROC_START] = { "start", &dtrace_proc_hooks[7] },
+	[PROC_LWP_START] = { "lwp-start", &dtrace_proc_hooks[7] },
 };
 
 static struct dtrace_sprov dtrace_proc_prov = {

@@ -48,6 +48,8 @@ STATIC: dict[tuple[str, str], list[ArgType]] = {
     ("proc", "exec"): [ArgType("char *", "string")],
     ("proc", "exec-failure"): [_INT],
     ("proc", "exec-success"): [],
+    ("proc", "start"): [],
+    ("proc", "lwp-start"): [],
     ("proc", "exit"): [_INT],
     ("proc", "lwp-exit"): [],
     ("proc", "signal-send"): [_LWP, _PS, _INT],

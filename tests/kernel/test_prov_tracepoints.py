@@ -49,6 +49,8 @@ def test_static_providers_are_listed_with_dtrace_names():
         ("proc", "exit"),
         ("proc", "create"),
         ("proc", "signal-send"),
+        ("proc", "start"),
+        ("proc", "lwp-start"),
         ("sched", "on-cpu"),
         ("sched", "off-cpu"),
         ("sched", "wakeup"),
@@ -153,3 +155,21 @@ def test_fbt_args_are_typed_from_btf():
         child,
     )
     assert "1234 1\n1\n" in out, out
+
+
+def test_proc_start_and_lwp_start_fire_in_the_new_task():
+    child = (
+        "import subprocess, sys, threading\nsys.stdin.readline()\n"
+        "t = threading.Thread(target=lambda: None)\nt.start()\nt.join()\n"
+        "subprocess.run(['/bin/true'])\n"
+    )
+    out, _ = trace_child(
+        # in the new task: a new process's parent is the child, a new thread's
+        # process is the child and its thread id is not
+        'proc:::start /ppid == CHILD/ { printf("start %d\\n", tid == pid); } '
+        'proc:::lwp-start /pid == CHILD/ { printf("lwp-start %d\\n", tid != pid); }',
+        child,
+    )
+    lines = out.splitlines()
+    assert lines.count("start 1") == 1, out
+    assert lines.count("lwp-start 1") == 1, out
