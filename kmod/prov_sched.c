@@ -11,10 +11,15 @@
  *   preempt    sched_switch when the leaving thread stays runnable.
  *   wakeup     sched_wakeup, args[0], args[1] = the woken thread; it may
  *              fire on the woken thread's CPU rather than in the waker.
+ *   enqueue    kprobes on enqueue_task_{fair,rt,dl}: a thread is put on a
+ *              run queue; args[0], args[1] = the thread, args[2] = the
+ *              CPU whose queue it joins.
+ *   dequeue    kprobes on dequeue_task_{fair,rt,dl}: a thread leaves its
+ *              run queue; arguments as enqueue.
  *
  * Arguments are struct task_struct pointers (DTrace's lwpsinfo_t and
- * psinfo_t come from translators in user space).  enqueue, dequeue,
- * remain-cpu, change-pri, surrender and tick have no tracepoint on
+ * psinfo_t come from translators in user space).  remain-cpu,
+ * change-pri, surrender and tick have no tracepoint on
  * Linux 6.1 and are not provided.
  */
 #include <linux/kernel.h>
@@ -24,7 +29,7 @@
 #include "sprov.h"
 
 enum { SCHED_ON_CPU, SCHED_OFF_CPU, SCHED_SLEEP, SCHED_PREEMPT,
-	SCHED_WAKEUP, SCHED_NPROBES };
+	SCHED_WAKEUP, SCHED_ENQUEUE, SCHED_DEQUEUE, SCHED_NPROBES };
 
 static struct dtrace_sprobe dtrace_sched_probes[SCHED_NPROBES];
 
@@ -59,6 +64,50 @@ static notrace int dtrace_sched_on_cpu(struct kprobe *kp,
 }
 NOKPROBE_SYMBOL(dtrace_sched_on_cpu);
 
+/* enqueue_task_<class>, dequeue_task_<class>(struct rq *, struct task_struct *, int) */
+static notrace void dtrace_sched_queue(int which, struct pt_regs *regs)
+{
+	struct task_struct *p = (struct task_struct *)regs->si;
+
+	dtrace_sprobe_fire(&dtrace_sched_probes[which], (uintptr_t)p,
+			   (uintptr_t)p, task_cpu(p), 0, 0);
+}
+NOKPROBE_SYMBOL(dtrace_sched_queue);
+
+static notrace int dtrace_sched_enqueue(struct kprobe *kp,
+					struct pt_regs *regs)
+{
+	dtrace_sched_queue(SCHED_ENQUEUE, regs);
+	return 0;
+}
+NOKPROBE_SYMBOL(dtrace_sched_enqueue);
+
+static notrace int dtrace_sched_dequeue(struct kprobe *kp,
+					struct pt_regs *regs)
+{
+	dtrace_sched_queue(SCHED_DEQUEUE, regs);
+	return 0;
+}
+NOKPROBE_SYMBOL(dtrace_sched_dequeue);
+
+/* Every enqueue and dequeue goes through the thread's class's method. */
+#define DTRACE_SCHED_QHOOK(cls, fn, handler)				\
+	static const char *const dtrace_sched_##fn##_##cls##_syms[] = {	\
+		#fn "_" #cls, NULL						\
+	};									\
+	static struct dtrace_hook dtrace_sched_##fn##_##cls = {		\
+		.func = #fn "_" #cls,						\
+		.syms = dtrace_sched_##fn##_##cls##_syms,			\
+		.pre = handler,							\
+	}
+
+DTRACE_SCHED_QHOOK(fair, enqueue_task, dtrace_sched_enqueue);
+DTRACE_SCHED_QHOOK(rt, enqueue_task, dtrace_sched_enqueue);
+DTRACE_SCHED_QHOOK(dl, enqueue_task, dtrace_sched_enqueue);
+DTRACE_SCHED_QHOOK(fair, dequeue_task, dtrace_sched_dequeue);
+DTRACE_SCHED_QHOOK(rt, dequeue_task, dtrace_sched_dequeue);
+DTRACE_SCHED_QHOOK(dl, dequeue_task, dtrace_sched_dequeue);
+
 /* gcc makes finish_task_switch a .isra clone in Debian's kernel. */
 static const char *const dtrace_sched_fts_syms[] = {
 	"finish_task_switch.isra.0", "finish_task_switch", NULL
@@ -88,6 +137,12 @@ static struct dtrace_sprobe dtrace_sched_probes[SCHED_NPROBES] = {
 	[SCHED_SLEEP] = { "sleep", &dtrace_sched_switch_hook },
 	[SCHED_PREEMPT] = { "preempt", &dtrace_sched_switch_hook },
 	[SCHED_WAKEUP] = { "wakeup", &dtrace_sched_wakeup_hook },
+	[SCHED_ENQUEUE] = { "enqueue", &dtrace_sched_enqueue_task_fair,
+			    { &dtrace_sched_enqueue_task_rt,
+			      &dtrace_sched_enqueue_task_dl } },
+	[SCHED_DEQUEUE] = { "dequeue", &dtrace_sched_dequeue_task_fair,
+			    { &dtrace_sched_dequeue_task_rt,
+			      &dtrace_sched_dequeue_task_dl } },
 };
 
 static struct dtrace_sprov dtrace_sched_prov = {

@@ -71,22 +71,54 @@ static void dtrace_hook_unregister(struct dtrace_hook *hook)
 	}
 }
 
-static int dtrace_sprov_enable(struct dtrace_provider *prov, u32 id,
-			       void *parg)
+static struct dtrace_hook *dtrace_sprobe_hook(struct dtrace_sprobe *p, int i)
 {
-	struct dtrace_sprobe *p = parg;
+	return i ? p->more[i - 1] : p->hook;
+}
+
+static int dtrace_hook_get(struct dtrace_hook *hook)
+{
 	int err;
 
-	lockdep_assert_held(&dtrace_lock);
-	if (WARN_ON_ONCE(p->on))
-		return -EBUSY;
-	if (!p->hook->users) {
-		err = dtrace_hook_register(p->hook);
+	if (!hook->users) {
+		err = dtrace_hook_register(hook);
 		if (err)
 			return err;
 		dtrace_hooks_registered++;
 	}
-	p->hook->users++;
+	hook->users++;
+	return 0;
+}
+
+static void dtrace_hook_put(struct dtrace_hook *hook)
+{
+	if (WARN_ON_ONCE(!hook->users) || --hook->users)
+		return;
+	dtrace_hook_unregister(hook);
+	dtrace_hooks_registered--;
+}
+
+static int dtrace_sprov_enable(struct dtrace_provider *prov, u32 id,
+			       void *parg)
+{
+	struct dtrace_sprobe *p = parg;
+	struct dtrace_hook *hook;
+	int err, i;
+
+	lockdep_assert_held(&dtrace_lock);
+	if (WARN_ON_ONCE(p->on))
+		return -EBUSY;
+	for (i = 0; i < DTRACE_SPROBE_HOOKS; i++) {
+		hook = dtrace_sprobe_hook(p, i);
+		if (!hook)
+			break;
+		err = dtrace_hook_get(hook);
+		if (err) {
+			while (i--)
+				dtrace_hook_put(dtrace_sprobe_hook(p, i));
+			return err;
+		}
+	}
 	WRITE_ONCE(p->on, true);
 	return 0;
 }
@@ -95,15 +127,19 @@ static void dtrace_sprov_disable(struct dtrace_provider *prov, u32 id,
 				 void *parg)
 {
 	struct dtrace_sprobe *p = parg;
+	struct dtrace_hook *hook;
+	int i;
 
 	lockdep_assert_held(&dtrace_lock);
-	if (WARN_ON_ONCE(!p->on || !p->hook->users))
+	if (WARN_ON_ONCE(!p->on))
 		return;
 	WRITE_ONCE(p->on, false);
-	if (--p->hook->users)
-		return;
-	dtrace_hook_unregister(p->hook);
-	dtrace_hooks_registered--;
+	for (i = 0; i < DTRACE_SPROBE_HOOKS; i++) {
+		hook = dtrace_sprobe_hook(p, i);
+		if (!hook)
+			break;
+		dtrace_hook_put(hook);
+	}
 }
 
 static const struct dtrace_provider_ops dtrace_sprov_ops = {

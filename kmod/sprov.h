@@ -26,9 +26,12 @@ struct dtrace_hook {
 	unsigned int users;		/* enabled probes; dtrace_lock */
 };
 
+#define DTRACE_SPROBE_HOOKS	3
+
 struct dtrace_sprobe {
 	const char *name;
-	struct dtrace_hook *hook;
+	struct dtrace_hook *hook;	/* the first names the probe's function */
+	struct dtrace_hook *more[DTRACE_SPROBE_HOOKS - 1];	/* or NULL */
 	u32 id;
 	bool on;			/* READ_ONCE in probe context */
 };

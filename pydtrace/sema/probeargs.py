@@ -63,6 +63,8 @@ STATIC: dict[tuple[str, str], list[ArgType]] = {
     ("sched", "sleep"): [],
     ("sched", "preempt"): [],
     ("sched", "wakeup"): [_LWP, _PS],
+    ("sched", "enqueue"): [_LWP, _PS, ArgType("int", "cpuinfo_t *")],
+    ("sched", "dequeue"): [_LWP, _PS, ArgType("int", "cpuinfo_t *")],
     ("io", "start"): [
         ArgType(_RQ, "bufinfo_t *"),
         ArgType(_RQ, "devinfo_t *"),

@@ -54,6 +54,8 @@ def test_static_providers_are_listed_with_dtrace_names():
         ("sched", "on-cpu"),
         ("sched", "off-cpu"),
         ("sched", "wakeup"),
+        ("sched", "enqueue"),
+        ("sched", "dequeue"),
         ("io", "start"),
         ("io", "done"),
     ]:
@@ -173,3 +175,19 @@ def test_proc_start_and_lwp_start_fire_in_the_new_task():
     lines = out.splitlines()
     assert lines.count("start 1") == 1, out
     assert lines.count("lwp-start 1") == 1, out
+
+
+def test_sched_enqueue_and_dequeue_of_a_sleeping_thread():
+    child = "import sys, time\nsys.stdin.readline()\nfor _ in range(20):\n    time.sleep(0.01)\n"
+    ncpu = os.cpu_count() or 1
+    out, _ = trace_child(
+        "sched:::enqueue /((struct task_struct *)arg0)->pid == CHILD/ { @enq = count(); } "
+        "sched:::dequeue /((struct task_struct *)arg0)->pid == CHILD/ { @deq = count(); } "
+        f"sched:::enqueue, sched:::dequeue /arg2 >= {ncpu}/ {{ @badcpu = count(); }} "
+        'END { printa("enq %@d\\n", @enq); printa("deq %@d\\n", @deq); '
+        'printa("badcpu %@d\\n", @badcpu); }',
+        child,
+    )
+    got = aggs(out)
+    assert got.get("enq", 0) >= 20 and got.get("deq", 0) >= 20, out
+    assert got.get("badcpu", 0) == 0, out
