@@ -18,7 +18,7 @@ pytestmark = pytest.mark.skipif(
 
 STATUS = Path("/sys/kernel/debug/dtrace_sdt")
 KPROBES = Path("/sys/kernel/debug/kprobes/list")
-HOOKED = ("finish_task_switch", "bprm_execve")
+HOOKED = ("finish_task_switch", "bprm_execve", "enqueue_task_", "dequeue_task_")
 
 
 def status() -> dict[str, int]:
@@ -34,16 +34,18 @@ def test_no_tracepoint_callbacks_or_kprobes_remain():
     assert hook_kprobes() == []
     out, during = trace_child(
         "sdt:sched::sched_switch, sdt:sched::sched_wakeup, sdt:irq:: { @[probename] = count(); } "
-        "sched:::on-cpu, sched:::off-cpu, proc:::exec, proc:::exec-failure, proc:::exec-success "
-        "{ @[probename] = count(); }",
+        "proc:::, sched:::, io::: { @[probename] = count(); }",
         "import subprocess, sys; sys.stdin.readline(); subprocess.run(['/bin/true'])",
         during=lambda: (status(), hook_kprobes()),
     )
     st, kps = during  # type: ignore[misc]
     assert st["sdt_registered"] >= 3, st  # sched_switch, sched_wakeup, the irq events
-    # sched_switch (off-cpu), sched_process_exec, sched_process_exit (the tracer's end)
-    assert st["hooks_registered"] >= 3, st
-    assert len(kps) == 3, kps  # finish_task_switch, bprm_execve entry and return
+    # every tracepoint of proc, sched and io: fork, exec, exit, signal_generate,
+    # signal_deliver, sched_switch, sched_wakeup, block_rq_issue, block_rq_complete
+    assert st["hooks_registered"] == 9 + 10, st
+    # finish_task_switch (on-cpu; start), bprm_execve (entry; return),
+    # enqueue_task_ and dequeue_task_ of fair, rt, dl
+    assert len(kps) == 10, kps
     assert status()["sdt_registered"] == 0, status()
     assert status()["hooks_registered"] == 0, status()
     assert hook_kprobes() == []
