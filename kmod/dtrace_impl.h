@@ -131,6 +131,17 @@ u64 dtrace_syscall_errno(void);	/* probe context: the errno built-in */
 int dtrace_prov_fbt_init(void);		/* prov_fbt.c */
 void dtrace_prov_fbt_exit(void);
 
+/* Tracepoint providers: sdt (prov_sdt.c); proc, sched, io on sprov.c. */
+int dtrace_prov_sdt_init(void);
+void dtrace_prov_sdt_exit(void);
+int dtrace_prov_proc_init(void);
+void dtrace_prov_proc_exit(void);
+int dtrace_prov_sched_init(void);
+void dtrace_prov_sched_exit(void);
+int dtrace_prov_io_init(void);
+void dtrace_prov_io_exit(void);
+unsigned int dtrace_tphook_registered(void);	/* dtrace_lock */
+
 /*
  * ---------------------------------------------------------------------------
  * Enablings, ECBs and actions (program.c)

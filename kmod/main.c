@@ -30,12 +30,32 @@ static int __init dtrace_init(void)
 	err = dtrace_prov_fbt_init();
 	if (err)
 		goto err_prov_fbt;
+	err = dtrace_prov_sdt_init();
+	if (err)
+		goto err_prov_sdt;
+	err = dtrace_prov_proc_init();
+	if (err)
+		goto err_prov_proc;
+	err = dtrace_prov_sched_init();
+	if (err)
+		goto err_prov_sched;
+	err = dtrace_prov_io_init();
+	if (err)
+		goto err_prov_io;
 	err = dtrace_dev_init();
 	if (err)
 		goto err_dev;
 	return 0;
 
 err_dev:
+	dtrace_prov_io_exit();
+err_prov_io:
+	dtrace_prov_sched_exit();
+err_prov_sched:
+	dtrace_prov_proc_exit();
+err_prov_proc:
+	dtrace_prov_sdt_exit();
+err_prov_sdt:
 	dtrace_prov_fbt_exit();
 err_prov_fbt:
 	dtrace_prov_syscall_exit();
@@ -55,6 +75,10 @@ err_debugfs:
 static void __exit dtrace_exit(void)
 {
 	dtrace_dev_exit();
+	dtrace_prov_io_exit();
+	dtrace_prov_sched_exit();
+	dtrace_prov_proc_exit();
+	dtrace_prov_sdt_exit();
 	dtrace_prov_fbt_exit();
 	dtrace_prov_syscall_exit();
 	dtrace_prov_profile_exit();

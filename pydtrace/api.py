@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from pydtrace.consume.loop import Session
     from pydtrace.runtime.fbtnames import KernelFunction, TooManyFunctions
     from pydtrace.runtime.kernel import Device, ProbeDesc
+    from pydtrace.runtime.sdtnames import TraceEvent
 
 # libdtrace's own ERROR clause (2.9): its records are turned into fault reports.
 ERROR_CLAUSE = "dtrace:::ERROR { trace(arg1); trace(arg2); trace(arg3); trace(arg4); trace(arg5); }"
@@ -99,6 +100,12 @@ def _read_filter_functions() -> list[KernelFunction]:
     return read_filter_functions()
 
 
+def _read_available_events() -> list[TraceEvent]:
+    from pydtrace.runtime.sdtnames import read_available_events
+
+    return read_available_events()
+
+
 class Aborted(Exception):
     """A second SIGINT/SIGTERM: tracing is abandoned without draining."""
 
@@ -131,6 +138,9 @@ class Consumer:
         # glob needs them; replaceable (tests)
         self.kernel_functions: Callable[[], list[KernelFunction]] = _read_filter_functions
         self._functions: list[KernelFunction] | None = None
+        # the kernel's trace events (tracefs), read once when sdt needs them
+        self.trace_events: Callable[[], list[TraceEvent]] = _read_available_events
+        self._events: list[TraceEvent] | None = None
 
     # -- options --------------------------------------------------------------
     @property
@@ -209,7 +219,32 @@ class Consumer:
                         raise
                     continue  # no probe can carry that name
                 n += 1
-        return n
+        return n + self.provide_sdt(descs, listing=listing)
+
+    def _trace_events(self) -> list[TraceEvent]:
+        if self._events is None:
+            self._events = self.trace_events()
+        return self._events
+
+    def provide_sdt(self, descs: list[tuple[str, str, str, str]], *, listing: bool = False) -> int:
+        """Create the sdt probes the descriptions name (sdt:<system>::<event>
+        from tracefs's available_events, see pydtrace.runtime.sdtnames); each
+        event once.  How many were provided."""
+        from pydtrace.runtime.kernel import DeviceError
+        from pydtrace.runtime.sdtnames import sdt_events
+
+        device = self.open()
+        done: set[TraceEvent] = set()
+        for desc in descs:
+            for te in sdt_events(desc, self._trace_events, listing=listing):
+                if te not in done:
+                    done.add(te)
+                    try:
+                        device.provide("sdt", te.system, "", te.event)
+                    except DeviceError as e:
+                        if e.errno != errno.ENAMETOOLONG:
+                            raise
+        return len(done)
 
     def _provide_error(self, e: TooManyFunctions, kind: str, label: str | None) -> Exception:
         if label is None:

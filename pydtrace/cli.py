@@ -255,12 +255,18 @@ class _Run:
         pats = self.list_patterns(programs)
         if pats is not None:
             self.c.provide(pats, listing=True)  # fbt globs and exact names
+        else:
+            self.c.provide_sdt([("", "", "", "")], listing=True)  # every tracepoint
         info = None
         if self.kw["verbose"]:
 
+            from pydtrace.sema.probeargs import probe_args
+
             def info(p: object) -> str:
                 fields = (p.provider, p.mod, p.func, p.name)  # type: ignore[attr-defined]
-                return probe_info(p.provider, fields)  # type: ignore[attr-defined]
+                args = probe_args(*fields)
+                shown = [a.shown for a in args] if args is not None else None
+                return probe_info(p.provider, fields, shown)  # type: ignore[attr-defined]
 
         probes = (
             p

@@ -3,11 +3,11 @@ attributes for ..." block for programs).
 
 The module has no DTRACEIOC_PROVIDER yet, so the attributes of each provider
 are declared here: pydtrace's providers take those of the illumos providers
-they reproduce (dtrace, syscall, profile/tick, fbt); any other provider is
-reported Private/Private/Unknown.  Argument types are not known to the
-consumer (no PROBEARG), so "Argument Types" lists "None", as dtrace(1) does
-for untyped probes.  The minimum statement attributes are not computed per
-identifier: they are reported Stable/Stable/Common.
+they reproduce (dtrace, syscall, profile/tick, fbt, proc, sched, io); any other provider is
+reported Private/Private/Unknown.  Argument types come from
+pydtrace.sema.probeargs (BTF prototypes for fbt and sdt, a table for proc,
+sched and io); "None" for untyped probes, as dtrace(1) prints.  The minimum
+statement attributes are not computed per identifier: they are reported Stable/Stable/Common.
 """
 
 from __future__ import annotations
@@ -64,6 +64,15 @@ PROVIDERS: dict[str, tuple[Attr, Attr, Attr, Attr, Attr]] = {
         _a("Private", "Private", "ISA"),
     ),
 }
+# illumos's proc, sched and io providers: Evolving names and arguments (ISA)
+for _name in ("proc", "sched", "io"):
+    PROVIDERS[_name] = (
+        _a("Evolving", "Evolving", "ISA"),
+        _a("Private", "Private", "Unknown"),
+        _a("Private", "Private", "Unknown"),
+        _a("Evolving", "Evolving", "ISA"),
+        _a("Evolving", "Evolving", "ISA"),
+    )
 
 
 def attr_min(*attrs: Attr) -> Attr:
@@ -87,13 +96,19 @@ def _block(title: str, a: Attr) -> str:
     )
 
 
-def probe_info(provider: str, fields: tuple[str, str, str, str]) -> str:
-    """print_probe_info() after a -lv row."""
+def probe_info(
+    provider: str, fields: tuple[str, str, str, str], argtypes: list[str] | None = None
+) -> str:
+    """print_probe_info() after a -lv row; argtypes: the types of args[]
+    as dtrace prints them (translated), None or [] for "None"."""
     desc, args = probe_attrs(provider, fields)
+    types = "".join(f"\t\targs[{i}]: {t}\n" for i, t in enumerate(argtypes or []))
     return (
         _block("Probe Description Attributes", desc)
         + _block("Argument Attributes", args)
-        + "\n\tArgument Types\n\t\tNone\n\n"
+        + "\n\tArgument Types\n"
+        + (types or "\t\tNone\n")
+        + "\n"
     )
 
 

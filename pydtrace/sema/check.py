@@ -16,6 +16,7 @@ from pydtrace import fmt
 from pydtrace.abi import lib
 from pydtrace.errors import TAGS, DError, library_error
 from pydtrace.lang import ast
+from pydtrace.lang.parser import parse
 from pydtrace.sema import stacks
 from pydtrace.sema import types as T
 from pydtrace.sema import xlate as X
@@ -23,6 +24,7 @@ from pydtrace.sema.aggs import AGG_KINDS, AggVar
 from pydtrace.sema.decl import Declarer, Inline, TypeEnv
 from pydtrace.sema.fold import fold
 from pydtrace.sema.macros import Macros
+from pydtrace.sema.probeargs import ArgType, clause_args
 from pydtrace.sema.spec import SPEC_ACTIONS, check_clause_order
 from pydtrace.sema.subrs import CONST_CHARP, PROTOS, SOLARIS_ONLY
 
@@ -157,6 +159,8 @@ class Checker:
         # declaring a D library item (sema.library): translator members are
         # checked on first use
         self.library_item = False
+        self.arg_descs: list[tuple[str, str, str, str]] | None = None
+        self.arg_types: list[ArgType] | None = None  # args[] of the clause's probes
 
     def const_expr(self, e: ast.Expr) -> int | None:
         """The value of an integral constant expression, else None."""
@@ -271,6 +275,9 @@ class Checker:
         d = clause.descs[0] if clause.descs else None
         # dtrace_desc2str of the clause's (first) probe description
         self.pdesc = f"{d.provider}:{d.module}:{d.function}:{d.name}" if d else ""
+        # args[] types: looked up (BTF for fbt and sdt) when args[] is used
+        self.arg_descs = [(x.provider, x.module, x.function, x.name) for x in clause.descs]
+        self.arg_types = None
         for stmt in clause.stmts:
             self.statement(stmt)
         check_clause_order(clause.stmts, self.err)
@@ -975,7 +982,51 @@ class Checker:
             raise self.err(e, "D_ARGS_IDX", f"index {v} is out of range for probe "
                            f"{self.pdesc} args[ ]")
         e.arg_index = v  # type: ignore[attr-defined]
-        return T.TYPEDEFS["int64_t"]
+        if self.arg_descs is not None:
+            self.arg_types = clause_args(self.arg_descs)
+            self.arg_descs = None
+        if self.arg_types is None:
+            return T.TYPEDEFS["int64_t"]
+        if v >= len(self.arg_types):
+            raise self.err(e, "D_ARGS_IDX", f"index {v} is out of range for probe "
+                           f"{self.pdesc} args[ ]")
+        arg = self.arg_types[v]
+        sub = self.translated(v, arg, e.line)
+        if sub is not None:
+            e.subst = sub  # type: ignore[attr-defined]
+            assert sub.type is not None
+            return sub.type
+        return self.native_type(arg.native)
+
+    def translated(self, index: int, arg: ArgType, line: int) -> ast.Expr | None:
+        """args[index] as its provider translates it (dtrace's argument
+        mapping): xlate<T>((native)argN) through the D library's translator,
+        stringof() for a string, None when there is no translation (or no
+        translator for it: the native type stands)."""
+        if arg.xlate is None:
+            return None
+        if arg.xlate == "string":
+            prog = parse(f"BEGIN {{ stringof(({arg.native})arg{index}); }}", self.env.is_typename)
+            sub = prog.items[0].stmts[0]  # type: ignore[union-attr]
+            sub.line = line
+            self.expr(sub)
+            return sub  # type: ignore[no-any-return]
+        try:
+            return self.translated_arg(index, arg.native, arg.xlate, line)
+        except DError as err:
+            if err.tag.startswith("D_XLATE") or err.tag in ("D_TYPE_ERR", "D_DECL_TYPERED"):
+                return None
+            raise
+
+    def native_type(self, native: str) -> T.DType:
+        """The D type of a probe argument's C type name (int64_t if D cannot
+        name it)."""
+        try:
+            prog = parse(f"BEGIN {{ sizeof({native}); }}", self.env.is_typename)
+            tn = prog.items[0].stmts[0].operand  # type: ignore[union-attr]
+            return self.decl.typename(tn)
+        except (DError, AttributeError, IndexError):
+            return T.TYPEDEFS["int64_t"]
 
     def e_Index(self, e: ast.Index) -> T.DType:
         base = e.operand

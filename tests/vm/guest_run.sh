@@ -1,7 +1,7 @@
 #!/bin/bash
 # Runs inside the test VM, chrooted into the host's (read-only) root, as
 # started by tests/vm/init.sh.  /tmp/vm is the host's per-run share:
-#   in:  job.env (REPO, MODULE, MODULE_ARGS), cmd.sh (the command to run)
+#   in:  job.env (REPO, MODULE, MODULE_ARGS, DISK), cmd.sh (the command to run)
 #   out: output.log (the command's output), status (its exit status),
 #        dmesg.txt (the kernel log after the command)
 # The host reads status to tell "ran and finished" from "crashed".
@@ -17,6 +17,7 @@ export PYTHONDONTWRITEBYTECODE=1
 export PYTHONUNBUFFERED=1
 export PYDTRACE_KO="${MODULE:-}"
 export PYDTRACE_VM=1
+export PYDTRACE_DISK="${DISK:-}"	# the blank virtio disk (run.py --disk), or ""
 export TERM=dumb
 cd "$REPO" || exit 1
 

@@ -25,6 +25,10 @@ for m in virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev \
 	 virtio_pci 9pnet 9pnet_virtio netfs fscache 9p; do
 	insmod "/modules/$m.ko" || die "insmod $m failed"
 done
+# A virtio block device (device id 2) only when run.py gave one (--disk).
+if grep -qx 0x0002 /sys/bus/virtio/devices/*/device 2>/dev/null; then
+	insmod /modules/virtio_blk.ko || die "insmod virtio_blk failed"
+fi
 
 p9="trans=virtio,version=9p2000.L,msize=512000"
 mount -t 9p -o "$p9,ro,cache=loose" hostroot /mnt || die "cannot mount the host root"

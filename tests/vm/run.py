@@ -44,6 +44,10 @@ MODULES = (
     "virtio_ring virtio virtio_pci_legacy_dev virtio_pci_modern_dev virtio_pci "
     "9pnet 9pnet_virtio netfs fscache 9p"
 ).split()
+# Loaded by init.sh only when the guest has a virtio disk (--disk, --tests).
+DISK_MODULES = ("virtio_blk",)
+DISK_SIZE = 16 << 20  # bytes of the raw image, sparse in the run's temp dir
+GUEST_DISK = "/dev/vda"
 
 # no_timer_check: under TCG on a loaded host the IO-APIC timer check can
 # miss its ticks and panic at boot ("IO-APIC + timer doesn't work!").
@@ -89,7 +93,10 @@ def kernel_abi() -> str:
 def fetch_kernel(abi: str, deb: str | None) -> Path:
     """Unpack linux-image-<abi> into the cache once; return its directory."""
     kdir = CACHE / abi
-    if (kdir / "vmlinuz").exists():
+    wanted = (*MODULES, *DISK_MODULES)
+    if (kdir / "vmlinuz").exists() and all(
+        (kdir / "modules" / f"{m}.ko").exists() for m in wanted
+    ):
         return kdir
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
@@ -107,7 +114,7 @@ def fetch_kernel(abi: str, deb: str | None) -> Path:
         (out / "modules").mkdir(parents=True)
         shutil.copy(root / "boot" / f"vmlinuz-{abi}", out / "vmlinuz")
         shutil.copy(root / "boot" / f"config-{abi}", out / "config")
-        for name in MODULES:
+        for name in wanted:
             found = list((root / "lib/modules" / abi).rglob(f"{name}.ko*"))
             if len(found) != 1:
                 sys.exit(f"vm: module {name} not found in the kernel package")
@@ -119,6 +126,8 @@ def fetch_kernel(abi: str, deb: str | None) -> Path:
                 tool = {".xz": ["xz", "-dc"], ".zst": ["zstd", "-dc"], ".gz": ["gzip", "-dc"]}
                 with open(dest, "wb") as f:
                     subprocess.run([*tool[ko.suffix], str(ko)], stdout=f, check=True)
+        if (kdir / "vmlinuz").exists():  # an older cache without the disk modules
+            shutil.rmtree(kdir, ignore_errors=True)
         try:
             out.rename(kdir)
         except OSError:  # another run unpacked it meanwhile
@@ -222,6 +231,11 @@ def qemu_argv(kdir: Path, initrd: Path, share: Path, args: argparse.Namespace) -
         "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap",
         "-virtfs",
         f"local,path={share},mount_tag=vmshare,security_model=none,multidevs=remap",
+        *(
+            ["-drive", f"file={share / 'disk.img'},format=raw,if=virtio,cache=unsafe"]
+            if args.disk
+            else []
+        ),
         *args.qemu_arg,
     ]
 
@@ -260,7 +274,7 @@ class Console:
 def keep_logs(share: Path, keep: int = 20) -> Path:
     """Copy a run's share to .cache/vm/logs/<time>-<pid>, point .cache/vm/last at it."""
     logs = CACHE / "logs" / time.strftime(f"%Y%m%d-%H%M%S-{os.getpid()}")
-    shutil.copytree(share, logs, ignore=shutil.ignore_patterns("*.ko"))
+    shutil.copytree(share, logs, ignore=shutil.ignore_patterns("*.ko", "*.img"))
     for old in sorted((CACHE / "logs").iterdir())[:-keep]:
         shutil.rmtree(old, ignore_errors=True)
     link = CACHE / f"last.tmp{os.getpid()}"
@@ -297,6 +311,12 @@ def main() -> int:
     )
     ap.add_argument("--module-args", default="", help="module parameters, e.g. 'a=1 b=2'")
     ap.add_argument("--no-module", action="store_true", help="do not load a module")
+    ap.add_argument(
+        "--disk",
+        action="store_true",
+        help=f"give the guest a blank {DISK_SIZE >> 20} MiB virtio disk, {GUEST_DISK} "
+        "(always with --tests)",
+    )
     ap.add_argument("--timeout", type=float, default=1200, help="seconds (default 1200)")
     ap.add_argument("--cpus", type=int, default=2)
     ap.add_argument("--memory", default="2G")
@@ -320,6 +340,7 @@ def main() -> int:
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
     if args.tests:
         command = ["bash", "tests/vm/guest_tests.sh", *command]
+        args.disk = True
     if not command:
         ap.error("no command (give --tests or -- COMMAND...)")
     module = ""
@@ -360,7 +381,11 @@ def boot_and_run(args: argparse.Namespace, abi: str, command: list[str], module:
             f"REPO={shlex.quote(str(REPO))}\nMODULE={shlex.quote(module)}\n"
             f"MODULE_ARGS={shlex.quote(args.module_args)}\n"
             f"REPO_SHARE={'1' if repo_share else ''}\n"
+            f"DISK={GUEST_DISK if args.disk else ''}\n"
         )
+        if args.disk:  # sparse: costs no host disk until the guest writes
+            with open(share / "disk.img", "wb") as f:
+                f.truncate(DISK_SIZE)
         (share / "cmd.sh").write_text(shlex.join(command) + "\n")
         argv = qemu_argv(kdir, initrd, share, args)
         if repo_share:

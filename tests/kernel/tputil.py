@@ -1,0 +1,63 @@
+"""Tracing a workload child in the kernel tests of the tracepoint providers:
+the child waits for "go" on stdin, so the tracer is enabled (its BEGIN has
+printed "ready") before the child does what is traced."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+
+TIMEOUT = 180
+
+
+def trace_child(
+    clauses: str,
+    child_code: str,
+    *child_args: str,
+    during: Callable[[], object] | None = None,
+) -> tuple[str, object]:
+    """Run child_code (python) under clauses (CHILD stands for its pid); the
+    tracer ends when the child's process exits (proc:::exit).  Returns the
+    tracer's output and what during() returned while it was tracing."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", child_code, *child_args], stdin=subprocess.PIPE, text=True
+    )
+    prog = (
+        'BEGIN { printf("ready\\n"); } '
+        + clauses.replace("CHILD", str(child.pid))
+        + f" proc:::exit /pid == {child.pid}/ {{ exit(0); }}"
+    )
+    tracer = subprocess.Popen(
+        [sys.executable, "-m", "pydtrace", "-qn", prog],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    seen: object = None
+    try:
+        assert tracer.stdout is not None and child.stdin is not None
+        first = tracer.stdout.readline()
+        assert first == "ready\n", (first, tracer.stderr.read() if tracer.stderr else "")
+        if during is not None:
+            seen = during()
+        child.stdin.write("go\n")
+        child.stdin.close()
+        assert child.wait(timeout=TIMEOUT) == 0
+        out, err = tracer.communicate(timeout=TIMEOUT)
+    finally:
+        child.kill()
+        tracer.kill()
+    assert tracer.returncode == 0, err
+    return out, seen
+
+
+def aggs(out: str) -> dict[str, int]:
+    """printa lines "key value" (or a lone value, key "") of -q output."""
+    found: dict[str, int] = {}
+    for line in out.splitlines():
+        parts = line.split()
+        if not parts or not parts[-1].lstrip("-").isdigit():
+            continue
+        found[" ".join(parts[:-1])] = int(parts[-1])
+    return found
