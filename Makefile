@@ -31,7 +31,8 @@ help:
 	@echo "make vmrun CMD='...'  run a shell command in the test VM with the module loaded"
 	@echo "make style    ruff; checkpatch on kmod/ when available"
 	@echo "make bench    pydtrace vs bpftrace in one guest boot -> bench/RESULTS.md"
-	@echo "make fuzz | clean"
+	@echo "make fuzz     the DIF fuzzer, FUZZ_TIME=60 seconds (libFuzzer, ASan, UBSan)"
+	@echo "make clean"
 
 # apt packages (idempotent; quick when already installed).
 host-deps:
@@ -77,16 +78,37 @@ vmrun: install pyc kmod
 
 # Both stages run even when the first fails; either failing fails the target.
 check: host-deps
-	@rc=0; $(MAKE) unit || rc=1; $(MAKE) vmtest || rc=1; \
+	@rc=0; $(MAKE) unit || rc=1; $(MAKE) fuzz || rc=1; $(MAKE) vmtest || rc=1; \
 	if [ $$rc -ne 0 ]; then echo "check: FAILED (see above)"; fi; exit $$rc
 
 demo: host-deps
 	$(MAKE) install pyc kmod
 	$(VM) $(VMFLAGS) -- pydtrace -s $(DEMO)
 
-fuzz: install
-	@if [ -d tests/fuzz ]; then $(VPY) -m pytest -q tests/fuzz; \
-	else echo "fuzz: no tests/fuzz yet"; fi
+# The DIF fuzzer (tests/fuzz/fuzz_dif.c) over the host build of the validator
+# and interpreter, with ASan and UBSan: libFuzzer when clang has it
+# (tests/vm/setup-host.sh installs it), else the standalone random driver
+# under gcc.  FUZZ_TIME seconds; any finding fails.  New inputs go to
+# .cache/fuzz/corpus; tests/fuzz/corpus is the kept seed corpus.
+FUZZ_TIME ?= 60
+FUZZ_DIR := .cache/fuzz
+FUZZ_SRC := tests/fuzz/fuzz_dif.c kmod/dif/validate.c kmod/dif/emulate.c \
+	    kmod/dif/subr.c libdtrace/host/dif_env_host.c
+FUZZ_CFLAGS := -g -O1 -fno-sanitize-recover=all -Ikmod/include/uapi -Ikmod/dif
+fuzz:
+	@mkdir -p $(FUZZ_DIR)/corpus
+	@if printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { return 0; }\n' | \
+	    clang -x c -fsanitize=fuzzer - -o $(FUZZ_DIR)/probe >/dev/null 2>&1; then \
+	  clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined $(FUZZ_SRC) \
+	    -o $(FUZZ_DIR)/fuzz_dif && \
+	  $(FUZZ_DIR)/fuzz_dif -max_total_time=$(FUZZ_TIME) -timeout=10 -rss_limit_mb=2048 \
+	    -artifact_prefix=$(FUZZ_DIR)/ -print_final_stats=1 $(FUZZ_DIR)/corpus tests/fuzz/corpus; \
+	else \
+	  echo "fuzz: no libFuzzer (clang): the standalone random driver under gcc's sanitizers"; \
+	  gcc $(FUZZ_CFLAGS) -fsanitize=address,undefined -DFUZZ_STANDALONE $(FUZZ_SRC) \
+	    -o $(FUZZ_DIR)/fuzz_dif_standalone && \
+	  $(FUZZ_DIR)/fuzz_dif_standalone $$(( $(FUZZ_TIME) * 20000 )); \
+	fi
 
 # One guest boot running bench/run_bench.py (~10-20 min of guest time),
 # then bench/report.py writes bench/results.json and bench/RESULTS.md.
