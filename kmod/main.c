@@ -83,6 +83,7 @@ static void __exit dtrace_exit(void)
 	dtrace_prov_syscall_exit();
 	dtrace_prov_profile_exit();
 	dtrace_prov_dtrace_exit();
+	dtrace_destr_exit();
 	dtrace_probes_exit();
 	dtrace_debugfs_exit();
 	/* Every allocation of the module must have come back. */
