@@ -223,3 +223,13 @@ def test_module_refuses_breakpoint_and_panic(kind: str) -> None:
     with Consumer() as c:
         err, de = c.enable_raw(b.build())
     assert err == errno.EINVAL and de.de_err == lib.DTRACE_EPROG_ACTION
+
+
+def test_module_refuses_destructive_actions_after_speculate() -> None:
+    b = Builder()
+    spec = Act(lib.DTRACEACT_SPECULATE, b.difo(const_difo(1, size=4)))
+    b.clause(BEGIN, [spec, _raise0(b)])
+    b.opts.append((lib.DTRACEOPT_DESTRUCTIVE, 0))
+    with Consumer() as c:
+        err, de = c.enable_raw(b.build())
+    assert err == errno.EINVAL and de.de_err == lib.DTRACE_EPROG_ACTION
