@@ -48,9 +48,11 @@ struct dtrace_sigq {
 
 static void dtrace_sigq_send(struct irq_work *work);
 
-static DEFINE_PER_CPU(struct dtrace_sigq, dtrace_sigq) = {
-	.work = IRQ_WORK_INIT_HARD(dtrace_sigq_send),
-};
+/*
+ * Initialised by dtrace_destr_init(): a module's per-CPU initialisers are
+ * copied unrelocated, so a function pointer cannot be one.
+ */
+static DEFINE_PER_CPU(struct dtrace_sigq, dtrace_sigq);
 
 /* The irq_work: send what probe context queued on this CPU. */
 static void dtrace_sigq_send(struct irq_work *work)
@@ -148,6 +150,16 @@ bool dtrace_act_destructive(u16 kind)
 {
 	return DTRACEACT_CLASS(kind) == DTRACEACT_PROC_DESTRUCTIVE ||
 	       DTRACEACT_CLASS(kind) == DTRACEACT_KERNEL_DESTRUCTIVE;
+}
+
+/* Module init, before any consumer. */
+void dtrace_destr_init(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		per_cpu(dtrace_sigq, cpu).work =
+			IRQ_WORK_INIT_HARD(dtrace_sigq_send);
 }
 
 /* Module exit, after the last consumer: no signal is left queued. */

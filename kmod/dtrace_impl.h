@@ -462,6 +462,7 @@ void dtrace_spec_discard(struct dtrace_state *state, int cpu, u64 id,
 int dtrace_destr_act(struct dtrace_mctx *mc, u16 kind, u64 val,
 		     struct dif_mstate *ms);
 bool dtrace_act_destructive(u16 kind);
+void dtrace_destr_init(void);
 void dtrace_destr_exit(void);
 
 #endif /* _DTRACE_IMPL_H */

@@ -12,6 +12,7 @@ static int __init dtrace_init(void)
 {
 	int err;
 
+	dtrace_destr_init();	/* cannot fail */
 	err = dtrace_debugfs_init();
 	if (err)
 		goto err_debugfs;
