@@ -454,4 +454,15 @@ void dtrace_spec_commit(struct dtrace_state *state, struct dtrace_buffer *dest,
 void dtrace_spec_discard(struct dtrace_state *state, int cpu, u64 id,
 			 struct dif_mstate *ms);
 
+/*
+ * ---------------------------------------------------------------------------
+ * Destructive actions (destr.c): raise(), stop(), chill()
+ * ---------------------------------------------------------------------------
+ */
+int dtrace_destr_act(struct dtrace_mctx *mc, u16 kind, u64 val,
+		     struct dif_mstate *ms);
+bool dtrace_act_destructive(u16 kind);
+void dtrace_destr_init(void);
+void dtrace_destr_exit(void);
+
 #endif /* _DTRACE_IMPL_H */

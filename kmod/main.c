@@ -12,6 +12,7 @@ static int __init dtrace_init(void)
 {
 	int err;
 
+	dtrace_destr_init();	/* cannot fail */
 	err = dtrace_debugfs_init();
 	if (err)
 		goto err_debugfs;
@@ -83,6 +84,7 @@ static void __exit dtrace_exit(void)
 	dtrace_prov_syscall_exit();
 	dtrace_prov_profile_exit();
 	dtrace_prov_dtrace_exit();
+	dtrace_destr_exit();
 	dtrace_probes_exit();
 	dtrace_debugfs_exit();
 	/* Every allocation of the module must have come back. */

@@ -662,6 +662,8 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			    act->kind == DTRACEACT_USTACK)
 				dtrace_stack_record(mc, act,
 						    rec + act->rec.dtrd_offset);
+			else if (act->kind == DTRACEACT_STOP)
+				dtrace_destr_act(mc, act->kind, 0, &ms);
 			continue;
 		}
 		val = dif_emulate(act->difo, &ms);
@@ -677,6 +679,15 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			if (dtrace_ecb_spec(ecb, act, buf, mc->cpu, val, &ms,
 					    &rec, &spec, &committed))
 				goto fail;
+			continue;
+		}
+		if (act->kind == DTRACEACT_RAISE ||
+		    act->kind == DTRACEACT_CHILL) {
+			/* destr.c; a fault there is not in DIF */
+			if (dtrace_destr_act(mc, act->kind, val, &ms)) {
+				fltoffs = -1;
+				goto fail;
+			}
 			continue;
 		}
 		if (act->kind == DTRACEACT_EXIT &&

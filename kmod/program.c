@@ -220,6 +220,8 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 	case DTRACEACT_PRINTF:
 	case DTRACEACT_PRINTA:
 	case DTRACEACT_LIBACT:
+	case DTRACEACT_SYSTEM:		/* printf-like: the consumer acts */
+	case DTRACEACT_FREOPEN:
 		if (!dp) {
 			size = 0;
 			break;
@@ -281,6 +283,19 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 		/* speculate(id), commit(id), discard(id): record nothing. */
 		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
 		    (dp->rtype.dtdt_flags & (DIF_TF_BYREF | DIF_TF_BYUREF)))
+			goto bad;
+		size = 0;
+		break;
+	case DTRACEACT_RAISE:
+	case DTRACEACT_CHILL:
+		/* raise(sig), chill(ns): act on a value, record nothing */
+		if (!dp || dp->rtype.dtdt_kind != DIF_TYPE_KIND_CTF ||
+		    (dp->rtype.dtdt_flags & (DIF_TF_BYREF | DIF_TF_BYUREF)))
+			goto bad;
+		size = 0;
+		break;
+	case DTRACEACT_STOP:
+		if (dp)
 			goto bad;
 		size = 0;
 		break;

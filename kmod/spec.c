@@ -277,6 +277,8 @@ int dtrace_clause_spec_check(const struct dtrace_clause *cl)
 		} else if (DTRACEACT_CLASS(act->kind) ==
 			   DTRACEACT_AGGREGATION) {
 			agg = true;
+		} else if (spec && dtrace_act_destructive(act->kind)) {
+			return -EINVAL;	/* they cannot be speculative */
 		} else if (act->rec.dtrd_size) {
 			if (commit)
 				return -EINVAL;

@@ -307,6 +307,25 @@ static u32 dtrace_state_fire(struct dtrace_state *state, u32 id)
 	return cpu;
 }
 
+/* Does any enabling of the state have a destructive action?  state->lock */
+static bool dtrace_state_destructive(const struct dtrace_state *state)
+{
+	const struct dtrace_enabling *en;
+	const struct dtrace_clause *cl;
+	u32 i, j;
+
+	list_for_each_entry(en, &state->enablings, node) {
+		for (i = 0; i < en->nclauses; i++) {
+			cl = &en->clauses[i];
+			for (j = 0; j < cl->nacts; j++) {
+				if (dtrace_act_destructive(cl->acts[j].kind))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
 int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 {
 	s64 opt;
@@ -316,6 +335,12 @@ int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 	mutex_lock(&state->lock);
 	if (READ_ONCE(state->activity) != DTRACE_ACTIVITY_INACTIVE) {
 		err = -EBUSY;
+		goto out;
+	}
+	/* Destructive actions need the destructive option (-w). */
+	if (state->options[DTRACEOPT_DESTRUCTIVE] == DTRACEOPT_UNSET &&
+	    dtrace_state_destructive(state)) {
+		err = -EACCES;
 		goto out;
 	}
 	opt = state->options[DTRACEOPT_BUFSIZE];

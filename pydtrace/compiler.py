@@ -46,6 +46,12 @@ SPEC_KINDS = {
     "commit": lib.DTRACEACT_COMMIT,
     "discard": lib.DTRACEACT_DISCARD,
 }
+# printf() and the printf-like destructive actions (3.2, 7.10)
+PRINTF_KINDS = {
+    "printf": lib.DTRACEACT_PRINTF,
+    "system": lib.DTRACEACT_SYSTEM,
+    "freopen": lib.DTRACEACT_FREOPEN,
+}
 
 
 @dataclass
@@ -290,12 +296,18 @@ class Compiler:
                 add(expr(args[0], EXIT_RTYPE), lib.DTRACEACT_EXIT)
             elif name in SPEC_KINDS:
                 add(expr(args[0]), SPEC_KINDS[name])
-            elif name == "printf":
+            elif name in PRINTF_KINDS:  # printf() and the printf-like system(), freopen()
+                kind = PRINTF_KINDS[name]
                 index = format_index(stmt.format)  # type: ignore[attr-defined]
                 if len(args) == 1:
-                    add(zero_difo(), lib.DTRACEACT_PRINTF, index)
+                    add(zero_difo(), kind, index)
                 for i, arg in enumerate(args[1:]):
-                    add(expr(arg), lib.DTRACEACT_PRINTF, index if i == 0 else 0)
+                    add(expr(arg), kind, index if i == 0 else 0)
+            elif name in ("raise", "chill"):  # destructive: void(int)
+                kind = lib.DTRACEACT_RAISE if name == "raise" else lib.DTRACEACT_CHILL
+                add(expr(args[0]), kind)
+            elif name == "stop":
+                add(None, lib.DTRACEACT_STOP)
             elif name == "printa":
                 form = getattr(stmt, "format", None)
                 index = format_index(form) if form is not None else 0

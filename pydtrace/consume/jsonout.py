@@ -44,6 +44,7 @@ from pydtrace.consume.aggregate import (
     s64,
     stddev,
 )
+from pydtrace.consume.destr import ShellItem
 from pydtrace.consume.loop import (
     ConsumeError,
     PrintaItem,
@@ -366,6 +367,8 @@ class JsonPrinter(Printer):
                     output.append(self._printa_record(rec, item.fmtidx, item.varids))
             elif isinstance(item, TracememItem):
                 output.append(tracemem_value(rec.raw(item.rec), item.dynsize))
+            elif isinstance(item, ShellItem):
+                self.shell(rec, item)  # system(), freopen(): nothing recorded
             elif item.action in stackfmt.KINDS and item.size:
                 output.append(stack_value(item.action, item.arg, rec.raw(item)))
             elif item.size:

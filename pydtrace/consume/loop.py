@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -17,6 +18,8 @@ from typing import BinaryIO
 from pydtrace.abi import DTRACE_UARG_ERROR, lib
 from pydtrace.consume import stackfmt
 from pydtrace.consume.aggregate import Aggregations, SortOptions
+from pydtrace.consume.destr import KINDS as SHELL_KINDS
+from pydtrace.consume.destr import Redirect, ShellItem, run_system
 from pydtrace.consume.output import (
     FLOW_ENTRY,
     FLOW_HEADER,
@@ -114,6 +117,7 @@ class Printer:
         self.flowindent = flowindent
         self.flows: dict[int, FlowState] = {}
         self._following: EcbRecord | None = None
+        self.redirect = Redirect()  # freopen()
 
     def ecbs(self, recs: Sequence[EcbRecord]) -> None:
         """Print one CPU's records in buffer order; flowindent looks at the
@@ -154,6 +158,10 @@ class Printer:
                 parts.append(self._printa(rec, item.fmtidx, item.varids))
             elif isinstance(item, TracememItem):
                 parts.append(tracemem_value(rec.raw(item.rec), item.dynsize))
+            elif isinstance(item, ShellItem):
+                self.out.write(b"".join(parts))  # what came before goes first
+                parts.clear()
+                self.shell(rec, item)
             elif item.action in stackfmt.KINDS and item.size:
                 parts.append(stackfmt.record_text(item.action, item.arg, rec.raw(item)))
             elif item.size:
@@ -169,8 +177,11 @@ class Printer:
         if self.aggs is not None:
             self.out.write(self.aggs.print_unprinted(self.aggopts))
         self.out.flush()
+        self.out = self.redirect.close(self.out)
 
-    def actions(self, rec: EcbRecord) -> Iterator[RecDesc | PrintfItem | PrintaItem | TracememItem]:
+    def actions(
+        self, rec: EcbRecord
+    ) -> Iterator[RecDesc | PrintfItem | PrintaItem | TracememItem | ShellItem]:
         """The clause's records grouped as dtrace consumes them: a printf()
         with its argument records, a printa() with its aggregations, else
         one record.  exit() and the library actions are done here."""
@@ -197,6 +208,12 @@ class Printer:
                     j += 1
                 yield PrintfItem(self.formats[r.format - 1], recs[i:j])
                 i = j
+            elif r.action in SHELL_KINDS and 0 < r.format <= len(self.formats):
+                j = i + 1
+                while j < len(recs) and recs[j].action == r.action and recs[j].format == 0:
+                    j += 1
+                yield ShellItem(r.action, self.formats[r.format - 1], recs[i:j])
+                i = j
             elif r.action == lib.DTRACEACT_PRINTA:
                 j = i
                 varids = []
@@ -210,6 +227,20 @@ class Printer:
             else:
                 yield r
                 i += 1
+
+    def shell(self, rec: EcbRecord, item: ShellItem) -> None:
+        """system() or freopen() (consume.destr), with its formatted text."""
+        try:
+            text = format_printf(item.fmt, [rec.raw(x) for x in item.recs])
+        except PrintfError as e:
+            raise ConsumeError(self._fault(rec, str(e))) from e
+        if item.action == lib.DTRACEACT_SYSTEM:
+            run_system(text, self.out)
+            return
+        try:
+            self.out = self.redirect.freopen(self.out, text)
+        except OSError as e:
+            self.warn(self._fault(rec, f"{os.fsdecode(text)}: {os.strerror(e.errno or 0)}"))
 
     def _printf(self, rec: EcbRecord, item: PrintfItem) -> bytes:
         try:

@@ -318,7 +318,13 @@ class Device:
     def go(self) -> int:
         """Start tracing (fires BEGIN); the CPU BEGIN ran on."""
         cpu = ffi.new("uint32_t *")
-        _check(lib.dt_go(self._fd, cpu), "could not enable tracing")
+        rv = lib.dt_go(self._fd, cpu)
+        if rv == -_errno.EACCES:
+            # libdtrace's EDT_DESTRUCTIVE: destructive actions without -w
+            raise DeviceError(
+                "could not enable tracing: Destructive actions not allowed", _errno.EACCES
+            )
+        _check(rv, "could not enable tracing")
         return cpu[0]
 
     def stop(self) -> int:

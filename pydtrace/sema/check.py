@@ -17,7 +17,7 @@ from pydtrace.abi import lib
 from pydtrace.errors import TAGS, DError, library_error
 from pydtrace.lang import ast
 from pydtrace.lang.parser import parse
-from pydtrace.sema import stacks
+from pydtrace.sema import destr, stacks
 from pydtrace.sema import types as T
 from pydtrace.sema import xlate as X
 from pydtrace.sema.aggs import AGG_KINDS, AggVar
@@ -305,6 +305,10 @@ class Checker:
             stmt.type = T.VOID
         elif isinstance(stmt, ast.Call) and stmt.name in SPEC_ACTIONS:
             self.action_spec(stmt)
+            stmt.type = T.VOID
+        elif isinstance(stmt, ast.Call) and (stmt.name in destr.NAMES or
+                                             stmt.name in destr.REFUSED):
+            destr.check(self, stmt)
             stmt.type = T.VOID
         elif isinstance(stmt, ast.Call) and stmt.name in OTHER_ACTIONS:
             raise self.err(stmt, "D_VAR_UNSUP",
@@ -686,17 +690,18 @@ class Checker:
 
     def action_printf(self, call: ast.Call) -> None:
         if not call.args:
-            raise self.err(call, "D_PROTO_LEN",
-                           "printf( ) prototype mismatch: 0 args passed, at least 1 expected")
+            raise self.err(call, "D_PROTO_LEN", f"{call.name}( ) prototype mismatch: "
+                           "0 args passed, at least 1 expected")
         first = call.args[0]
         if not isinstance(first, ast.StrLit):
             self.expr(first)
             raise self.err(call, "D_PRINTF_ARG_FMT",
-                           "printf( ) argument #1 is incompatible with prototype:\n"
+                           f"{call.name}( ) argument #1 is incompatible with prototype:\n"
                            f"\tprototype: string constant\n\t argument: {first.type}")
         first.type = T.STRING
         if first.value == "":
-            raise self.err(call, "D_PRINTF_FMT_EMPTY", "printf( ) format string is empty")
+            raise self.err(call, "D_PRINTF_FMT_EMPTY",
+                           f"{call.name}( ) format string is empty")
         try:
             form = fmt.parse(first.value)
         except DError as e:
