@@ -377,6 +377,7 @@ class JsonPrinter(Printer):
             dumps(
                 {
                     "type": "probe",
+                    "timestamp": rec.timestamp,
                     "cpu": rec.cpu,
                     "id": p.id,
                     "enabled-probe-id": rec.eprobe.epid,
@@ -411,6 +412,7 @@ class JsonPrinter(Printer):
             dumps(
                 {
                     "type": "error",
+                    "timestamp": rec.timestamp,
                     "cpu": rec.cpu,
                     "enabled-probe-id": epid,
                     "id": probe.id,
