@@ -175,6 +175,19 @@ struct dtrace_clause {
 	u64 uarg;
 };
 
+/*
+ * Per-record timestamps: write the header (struct dtrace_rechdr) of an ECB
+ * record at rec: its EPID and the firing's time (mc->now).  rec is 4-aligned.
+ */
+static inline void dtrace_rechdr_put(char *rec, u32 epid, u64 now)
+{
+	struct dtrace_rechdr *hdr = (struct dtrace_rechdr *)rec;
+
+	hdr->dtrh_epid = epid;
+	hdr->dtrh_timestamp_hi = upper_32_bits(now);
+	hdr->dtrh_timestamp_lo = lower_32_bits(now);
+}
+
 /* One DTRACEIOC_ENABLE: owns the program copy, DIFOs and clauses. */
 struct dtrace_enabling {
 	struct list_head node;		/* state->enablings */
@@ -446,7 +459,7 @@ int dtrace_clause_spec_check(const struct dtrace_clause *cl);
 u64 dtrace_speculation(struct dtrace_state *state);
 char *dtrace_spec_speculate(struct dtrace_state *state,
 			    const struct dtrace_ecb *ecb, int cpu, u64 id,
-			    struct dif_mstate *ms,
+			    u64 now, struct dif_mstate *ms,
 			    struct dtrace_spec_pending *pend);
 void dtrace_spec_done(const struct dtrace_spec_pending *pend);
 void dtrace_spec_commit(struct dtrace_state *state, struct dtrace_buffer *dest,

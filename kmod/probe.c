@@ -562,17 +562,20 @@ NOKPROBE_SYMBOL(dtrace_ecb_agg);
  */
 static notrace int dtrace_ecb_spec(const struct dtrace_ecb *ecb,
 				   const struct dtrace_action *act,
-				   struct dtrace_buffer *buf, int cpu, u64 val,
+				   struct dtrace_buffer *buf,
+				   const struct dtrace_mctx *mc, u64 val,
 				   struct dif_mstate *ms, char **rec,
 				   struct dtrace_spec_pending *spec,
 				   bool *committed)
 {
 	struct dtrace_state *state = ecb->state;
+	int cpu = mc->cpu;
 
 	ms->fltoffs = U32_MAX;	/* a fault here is not in DIF */
 	switch (act->kind) {
 	case DTRACEACT_SPECULATE:
-		*rec = dtrace_spec_speculate(state, ecb, cpu, val, ms, spec);
+		*rec = dtrace_spec_speculate(state, ecb, cpu, val, mc->now, ms,
+					     spec);
 		return *rec ? 0 : -1;
 	case DTRACEACT_COMMIT:
 		*committed = true;
@@ -618,7 +621,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		*(u32 *)(data + offs) = DTRACE_EPIDNONE;
 	rec = data + aligned;
 	if (cl->size)
-		*(u32 *)rec = ecb->epid;
+		dtrace_rechdr_put(rec, ecb->epid, mc->now);
 
 	memset(&ms, 0, sizeof(ms));
 	mc->ecb = ecb;
@@ -676,7 +679,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			if (act->kind == DTRACEACT_COMMIT && cl->size &&
 			    !spec.buf)
 				buf->offset = aligned + cl->size;
-			if (dtrace_ecb_spec(ecb, act, buf, mc->cpu, val, &ms,
+			if (dtrace_ecb_spec(ecb, act, buf, mc, val, &ms,
 					    &rec, &spec, &committed))
 				goto fail;
 			continue;

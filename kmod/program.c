@@ -324,16 +324,18 @@ bad:
 
 /*
  * The record layout of a clause (dtrace-internals.md 3.3 and 3.6, as
- * illumos' dtrace_ecb_resize()): records after the EPID, each aligned to
- * its own alignment; an ECB whose actions record nothing records nothing
- * at all, not even its EPID.  The keys of an aggregation are laid out past
- * the committed records, from a base that is 8-aligned with the first key
- * at 4 mod 8 (the aggregation id goes at the base); they are reserved
- * (needed) but never committed.
+ * illumos' dtrace_ecb_resize()): records after the record header (struct
+ * dtrace_rechdr: EPID and timestamp), each aligned to its own alignment;
+ * an ECB whose actions record nothing records nothing at all, not even its
+ * header.  The keys of an aggregation are laid out past the committed
+ * records, from a base that is 8-aligned with the first key at 4 mod 8
+ * (the aggregation id goes at the base); they are reserved (needed) but
+ * never committed.
  */
 static int dtrace_clause_layout(struct dtrace_clause *cl)
 {
-	u64 size = sizeof(u32), needed = sizeof(u32), cur = U64_MAX;
+	const u64 hdr = sizeof(struct dtrace_rechdr);
+	u64 size = hdr, needed = hdr, cur = U64_MAX;
 	u64 aggbase = 0;
 	u32 maxalign = sizeof(u32), i;
 	struct dtrace_action *act;
@@ -373,11 +375,11 @@ static int dtrace_clause_layout(struct dtrace_clause *cl)
 		if (needed > DTRACE_ECB_MAXNEEDED)
 			return -E2BIG;
 	}
-	/* A lone speculate() still records its EPID (in the speculation). */
-	if (cl->nacts && size == sizeof(u32) &&
+	/* A lone speculate() still records its header (in the speculation). */
+	if (cl->nacts && size == hdr &&
 	    !(cl->nacts == 1 && cl->acts[0].kind == DTRACEACT_SPECULATE)) {
 		size = 0;
-		if (needed == sizeof(u32))
+		if (needed == hdr)
 			needed = 0;
 	}
 	cl->size = ALIGN(size, sizeof(u32));

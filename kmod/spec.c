@@ -339,13 +339,13 @@ NOKPROBE_SYMBOL(dtrace_speculation);
 
 /*
  * speculate(id): the rest of the clause records into this CPU's buffer of
- * speculation id.  Reserves needed bytes (align) there and writes the EPID
- * when the clause records anything.  Returns the record, or NULL: a drop
+ * speculation id.  Reserves needed bytes (align) there and writes the record
+ * header (EPID, the firing's time now) when the clause records anything.  Returns the record, or NULL: a drop
  * (DIF_F_DROP: id 0, a speculation not active, a full buffer) or a fault.
  */
 notrace char *dtrace_spec_speculate(struct dtrace_state *state,
 				    const struct dtrace_ecb *ecb, int cpu,
-				    u64 id, struct dif_mstate *ms,
+				    u64 id, u64 now, struct dif_mstate *ms,
 				    struct dtrace_spec_pending *pend)
 {
 	const struct dtrace_clause *cl = ecb->clause;
@@ -388,7 +388,7 @@ reserve:
 		*(u32 *)(buf->data + offs) = DTRACE_EPIDNONE;
 	rec = buf->data + aligned;
 	if (cl->size)
-		*(u32 *)rec = ecb->epid;
+		dtrace_rechdr_put(rec, ecb->epid, now);
 	pend->buf = buf;
 	pend->end = aligned + cl->size;
 	return rec;

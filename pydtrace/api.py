@@ -460,7 +460,8 @@ class Consumer:
     def records(self, *, done: Callable[[], bool] | None = None) -> Iterator[dict[str, object]]:
         """Start tracing and yield what it produces as Python objects, the
         records ``-O json`` prints (docs/json.md): ``probe`` firings with their
-        typed ``output`` values, ``error`` and ``drop`` records as they happen;
+        typed ``output`` values and ``timestamp`` (D's ``timestamp`` of the
+        firing, ns), ``error`` and ``drop`` records as they happen;
         when tracing stops (exit(), :meth:`interrupt`, or done() returning
         true, polled at every turn of the loop) the ``aggregation`` records
         not printed by printa(), and last an ``exit`` record with the status.

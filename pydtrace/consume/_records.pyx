@@ -8,11 +8,17 @@ when this extension is not built; the unit tests check they agree.
 from libc.stdint cimport int8_t, int16_t, int32_t, int64_t, uint8_t, uint16_t, uint32_t, uint64_t
 from libc.string cimport memcpy
 
+from pydtrace.abi import ffi
+
+# Every ECB record starts with a struct dtrace_rechdr (EPID, timestamp).
+cdef Py_ssize_t RECHDR_SIZE = ffi.sizeof("struct dtrace_rechdr")
+
 
 def walk(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, size_of):
     """(offset, epid) of each ECB record in buf[start:end].
 
-    EPID 0 is padding (skip 4 bytes); size_of(epid) gives a record's size.
+    EPID 0 is padding (skip 4 bytes); size_of(epid) gives a record's size,
+    at least its header (struct dtrace_rechdr).
     """
     cdef Py_ssize_t off = start
     cdef Py_ssize_t size
@@ -26,7 +32,7 @@ def walk(const unsigned char[::1] buf, Py_ssize_t start, Py_ssize_t end, size_of
             off += 4
             continue
         size = size_of(epid)
-        if size < 4 or off + size > end:
+        if size < RECHDR_SIZE or off + size > end:
             raise ValueError(f"EPID {epid} at offset {off}: record of {size} bytes overruns the buffer")
         out.append((off, epid))
         off += size

@@ -380,6 +380,7 @@ class JsonPrinter(Printer):
             dumps(
                 {
                     "type": "probe",
+                    "timestamp": rec.timestamp,
                     "cpu": rec.cpu,
                     "id": p.id,
                     "enabled-probe-id": rec.eprobe.epid,
@@ -414,6 +415,7 @@ class JsonPrinter(Printer):
             dumps(
                 {
                     "type": "error",
+                    "timestamp": rec.timestamp,
                     "cpu": rec.cpu,
                     "enabled-probe-id": epid,
                     "id": probe.id,

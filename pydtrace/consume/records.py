@@ -11,13 +11,22 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pydtrace.abi import ffi
 from pydtrace.runtime import EProbe, RecDesc
+
+# Every ECB record starts with a struct dtrace_rechdr: the EPID and the
+# firing's timestamp (monotonic ns) in two 32-bit halves.
+RECHDR_SIZE: int = ffi.sizeof("struct dtrace_rechdr")
+_TS_HI: int = ffi.offsetof("struct dtrace_rechdr", "dtrh_timestamp_hi")
+_TS_LO: int = ffi.offsetof("struct dtrace_rechdr", "dtrh_timestamp_lo")
 
 
 def py_walk(
     buf: bytes, start: int, end: int, size_of: Callable[[int], int]
 ) -> list[tuple[int, int]]:
-    """(offset, epid) of each ECB record in buf[start:end]; EPID 0 is 4 bytes of padding."""
+    """(offset, epid) of each ECB record in buf[start:end]; EPID 0 is 4 bytes of padding.
+
+    A record is at least its header (struct dtrace_rechdr)."""
     end = min(end, len(buf))
     off = start
     out = []
@@ -27,7 +36,7 @@ def py_walk(
             off += 4
             continue
         size = size_of(epid)
-        if size < 4 or off + size > end:
+        if size < RECHDR_SIZE or off + size > end:
             raise ValueError(
                 f"EPID {epid} at offset {off}: record of {size} bytes overruns the buffer"
             )
@@ -79,6 +88,13 @@ class EcbRecord:
 
     def cstr(self, rec: RecDesc) -> bytes:
         return read_cstr(self.data, self.offset + rec.offset, rec.size)
+
+    @property
+    def timestamp(self) -> int:
+        """The firing's time from the record header: D's ``timestamp`` (ns)."""
+        hi = read_int(self.data, self.offset + _TS_HI, 4, False)
+        lo = read_int(self.data, self.offset + _TS_LO, 4, False)
+        return hi << 32 | lo
 
 
 def ecb_records(

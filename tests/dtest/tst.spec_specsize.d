@@ -1,7 +1,8 @@
-/* specsize exhaustion: two 8-byte records fit in 16 bytes, the third is
- * a speculative drop, reported once the speculation is committed. */
+/* specsize exhaustion: two 16-byte records (the 12-byte record header and
+ * an int) fit in 32 bytes, the third is a speculative drop, reported once
+ * the speculation is committed. */
 #pragma D option quiet
-#pragma D option specsize=16
+#pragma D option specsize=32
 
 BEGIN
 {

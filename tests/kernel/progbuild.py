@@ -401,6 +401,31 @@ def records(data: bytes, c: Consumer) -> list[tuple[int, bytes]]:
     return out
 
 
+# Every ECB record starts with a struct dtrace_rechdr: EPID and timestamp.
+RECHDR = ffi.sizeof("struct dtrace_rechdr")
+# where a clause's first record goes when it is 8-aligned (8-byte values,
+# strings of a multiple of 8 bytes): the header, padded to 8
+FIRST8 = -(-RECHDR // 8) * 8
+
+
+def rechdr(rec: bytes) -> tuple[int, int]:
+    """(EPID, timestamp) from a record's header."""
+    h = ffi.new("struct dtrace_rechdr *")
+    ffi.memmove(h, rec[:RECHDR], RECHDR)
+    return int(h.dtrh_epid), int(h.dtrh_timestamp_hi) << 32 | int(h.dtrh_timestamp_lo)
+
+
+def bodies(data: bytes, c: Consumer) -> list[tuple[int, bytes]]:
+    """records() without their headers: (epid, the bytes after the header).
+    Each header must name its EPID and carry a time (monotonic ns, never 0)."""
+    out = []
+    for epid, rec in records(data, c):
+        hepid, ts = rechdr(rec)
+        assert hepid == epid and ts > 0, (epid, hepid, ts)
+        out.append((epid, rec[RECHDR:]))
+    return out
+
+
 def agg_records(data: bytes, c: Consumer) -> list[tuple[int, bytes]]:
     """Split an aggregation buffer into (aggid, record bytes)."""
     out, off, sizes = [], 0, {}

@@ -16,11 +16,14 @@ from collections.abc import Iterator
 import pytest
 from kutil import pydtrace as run_pydtrace
 
+from pydtrace.abi import ffi
+
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
 )
 
 TIMEOUT = 300
+RECHDR = ffi.sizeof("struct dtrace_rechdr")  # every record's header (EPID, timestamp)
 
 LOOP = """
 import os, sys
@@ -98,16 +101,16 @@ def test_fill_stops_by_itself_with_the_first_records_and_end(worker):
     # before its actions run, so the counter stops with the buffer
     assert values == list(range(len(values)))
     assert end == len(values)
-    # 12-byte records (EPID, cpu, int i) fill the 1k buffer but for the
-    # room kept for END (its 8-byte record and 4 of alignment)
-    assert len(values) == (1024 - 12) // 12
+    # 20-byte records (header, cpu, int i) fill the 1k buffer but for the
+    # room kept for END (its 16-byte record: header, i; and 4 of alignment)
+    assert len(values) == (1024 - (RECHDR + 4 + 4)) // (RECHDR + 8)
     assert p.stdout.rstrip("\n").endswith(f"end {end}")
 
 
 def test_ring_keeps_the_newest_whole_records_oldest_first(worker):
     cpu, magic = worker
     last = 400
-    # records of two sizes (16 and 264 bytes), so the ring wraps at
+    # records of two sizes (20 and 272 bytes), so the ring wraps at
     # different places and the oldest record is found by walking sizes
     extra = (
         f'syscall::close:entry /arg0 == {magic} && i % 7 == 0/ {{ printf("s %s\\n", "x"); }}\n'
@@ -123,9 +126,9 @@ def test_ring_keeps_the_newest_whole_records_oldest_first(worker):
     # only the newest: consecutive, ending at the last value, the oldest gone
     assert values == list(range(values[0], last))
     assert values[0] > 0
-    # what is left is about a buffer's worth: 12-byte counter records and
-    # string records of 256 bytes and more
-    used = len(values) * 12 + len(other) * 256
+    # what is left is about a buffer's worth: 20-byte counter records and
+    # string records of 268 bytes and more (header and a 256-byte string)
+    used = len(values) * (RECHDR + 8) + len(other) * (RECHDR + 256)
     assert 4096 - 1024 < used <= 4096
     # whole records in their order: "s x" follows every multiple of 7 - 1
     seen = [line for line in p.stdout.split("\n") if line and not line.startswith("end")]

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from progbuild import Act, Builder, Consumer, const_difo, records
+from progbuild import Act, Builder, Consumer, bodies, const_difo
 from test_variables import WORKER, arg0_is, new_magic
 
 from pydtrace.abi import lib
@@ -36,7 +36,7 @@ def exit_act(b: Builder, status: int) -> Act:
 def snap_all(dt: Consumer) -> list[tuple[int, bytes]]:
     out = []
     for cpu in sorted(os.sched_getaffinity(0)):
-        out += records(dt.bufsnap(cpu)[0], dt)
+        out += bodies(dt.bufsnap(cpu)[0], dt)
     return out
 
 
@@ -55,10 +55,10 @@ def test_exit_in_begin_suppresses_later_clauses_and_probes(dt: Consumer) -> None
         os.close(magic)
     except OSError:
         pass
-    assert snap_all(dt) == [(1, struct.pack("<Ii", 1, 3))]
+    assert snap_all(dt) == [(1, struct.pack("<i", 3))]
     # END runs while draining, and its exit() is accepted
     end = dt.stop()
-    assert records(dt.bufsnap(end)[0], dt) == [(4, struct.pack("<Ii", 4, 5))]
+    assert bodies(dt.bufsnap(end)[0], dt) == [(4, struct.pack("<i", 5))]
     assert dt.status().dtst_activity == lib.DTRACE_ACTIVITY_STOPPED
 
 
@@ -83,5 +83,5 @@ def test_one_exit_wins_among_many_cpus(dt: Consumer) -> None:
         w.stdin.close()
     for w in workers:
         assert w.wait(timeout=120) == 0
-    assert snap_all(dt) == [(1, struct.pack("<IIqI", 1, 0, 9, 0))]  # EPID, pad, 9, exit(0)
+    assert snap_all(dt) == [(1, struct.pack("<IqI", 0, 9, 0))]  # pad, 9, exit(0)
     assert dt.status().dtst_exiting == 1

@@ -17,7 +17,20 @@ from typing import Any
 
 import progbuild
 import pytest
-from progbuild import DEV, NONE, Act, Builder, Consumer, Ecb, ins, ret, setx
+from progbuild import (
+    DEV,
+    NONE,
+    RECHDR,
+    Act,
+    Builder,
+    Consumer,
+    Ecb,
+    bodies,
+    ins,
+    records,
+    ret,
+    setx,
+)
 
 from pydtrace.abi import ffi, lib
 
@@ -105,21 +118,6 @@ def probes(c: Consumer) -> list[tuple[int, str, str, str, str]]:
         pd.dtpd_id += 1
 
 
-def records(data: bytes, c: Consumer) -> list[tuple[int, bytes]]:
-    """Split a principal buffer into (epid, record bytes), skipping pads."""
-    out, off, sizes = [], 0, {}
-    while off < len(data):
-        (epid,) = struct.unpack_from("<I", data, off)
-        if epid == lib.DTRACE_EPIDNONE:
-            off += 4
-            continue
-        if epid not in sizes:
-            sizes[epid] = int(c.eprobe(epid)[0].dtepd_size)
-        out.append((epid, data[off : off + sizes[epid]]))
-        off += sizes[epid]
-    return out
-
-
 # The walking skeleton's program: BEGIN { trace(42); exit(0); }
 def begin_prog(extra: Sequence[Ecb] = (), value: int = 42) -> Program:
     return Program(
@@ -169,10 +167,10 @@ def test_begin_trace_exit(dt: Consumer) -> None:
     assert dt.enable(begin_prog().build()) == 1
     epd, recs = dt.eprobe(1)
     assert epd.dtepd_probeid == 1
-    assert epd.dtepd_size == 12
+    assert epd.dtepd_size == RECHDR + 8
     assert [(r.dtrd_action, r.dtrd_size, r.dtrd_offset) for r in recs] == [
-        (lib.DTRACEACT_DIFEXPR, 4, 4),
-        (lib.DTRACEACT_EXIT, 4, 8),
+        (lib.DTRACEACT_DIFEXPR, 4, RECHDR),
+        (lib.DTRACEACT_EXIT, 4, RECHDR + 4),
     ]
     assert recs[0].dtrd_uarg == 7
 
@@ -183,7 +181,7 @@ def test_begin_trace_exit(dt: Consumer) -> None:
 
     data, bd = dt.bufsnap(cpu)
     assert bd.dtbd_drops == 0 and bd.dtbd_errors == 0
-    assert records(data, dt) == [(1, struct.pack("<IiI", 1, 42, 0))]
+    assert bodies(data, dt) == [(1, struct.pack("<iI", 42, 0))]
 
     # Another snapshot finds the buffer empty: it was switched out.
     data, _ = dt.bufsnap(cpu)
@@ -204,14 +202,14 @@ def test_end_fires_on_stop(dt: Consumer) -> None:
         difos=[const_difo(1), const_difo(0x1122334455667788, size=8)],
     )
     assert dt.enable(prog.build()) == 2
-    assert dt.eprobe(2)[0].dtepd_size == 16  # EPID, pad to 8, 8-byte value
+    assert dt.eprobe(2)[0].dtepd_size == 24  # header (12), pad to 8, 8-byte value
     cpu = dt.go()
     assert dt.status().dtst_activity == lib.DTRACE_ACTIVITY_ACTIVE
     begin, _ = dt.bufsnap(cpu)
-    assert records(begin, dt) == [(1, struct.pack("<Ii", 1, 1))]
+    assert bodies(begin, dt) == [(1, struct.pack("<i", 1))]
     end_cpu = dt.stop()
     end, _ = dt.bufsnap(end_cpu)
-    assert records(end, dt) == [(2, struct.pack("<IIQ", 2, 0, 0x1122334455667788))]
+    assert bodies(end, dt) == [(2, struct.pack("<IQ", 0, 0x1122334455667788))]
     with pytest.raises(OSError) as e:
         dt.stop()
     assert e.value.errno == errno.EINVAL
@@ -220,7 +218,7 @@ def test_end_fires_on_stop(dt: Consumer) -> None:
 def test_no_actions_records_epid_and_predicate(dt: Consumer) -> None:
     prog = Program(
         ecbs=[
-            Ecb(("", "", "", "BEGIN")),  # no actions: the EPID alone
+            Ecb(("", "", "", "BEGIN")),  # no actions: the record header alone
             Ecb(("", "", "", "BEGIN"), pred=0),  # false predicate
             Ecb(("", "", "", "BEGIN"), pred=1, acts=(0, 1)),  # true predicate
             Ecb(("", "", "", "BEGIN"), acts=(1, 1)),  # void value: nothing
@@ -232,9 +230,10 @@ def test_no_actions_records_epid_and_predicate(dt: Consumer) -> None:
     assert dt.eprobe(4)[0].dtepd_size == 0
     cpu = dt.go()
     data, _ = dt.bufsnap(cpu)
-    assert records(data, dt) == [
-        (1, struct.pack("<I", 1)),
-        (3, struct.pack("<IHxx", 3, 5)),
+    assert dt.eprobe(1)[0].dtepd_size == RECHDR
+    assert bodies(data, dt) == [
+        (1, b""),
+        (3, struct.pack("<Hxx", 5)),
     ]
 
 
@@ -339,7 +338,7 @@ def test_bufsize_lowered_and_snapshot_capacity(dt: Consumer) -> None:
     assert 4096 < size < 1 << 40 and size % 8 == 0
     # Nothing was switched out by the refused snapshots.
     data, _ = dt.bufsnap(cpu, size)
-    assert records(data, dt) == [(1, struct.pack("<IiI", 1, 42, 0))]
+    assert bodies(data, dt) == [(1, struct.pack("<iI", 42, 0))]
 
 
 def test_glob_matching(dt: Consumer) -> None:

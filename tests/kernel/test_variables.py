@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pytest
 from progbuild import (
+    FIRST8,
     NONE,
     UBASE,
     Act,
@@ -78,7 +79,7 @@ def begin_values(dt: Consumer, cpu: int) -> list[int]:
     """The 8-byte trace() values the BEGIN clauses recorded, in order."""
     data, bd = dt.bufsnap(cpu)
     assert bd.dtbd_errors == 0
-    return [struct.unpack_from("<q", r, 8)[0] for _, r in records(data, dt)]
+    return [struct.unpack_from("<q", r, FIRST8)[0] for _, r in records(data, dt)]
 
 
 # --------------------------------------------------------------- statics
@@ -112,8 +113,8 @@ def test_global_string_byref_and_null(dt: Consumer) -> None:
     dt.enable(b)
     data, _ = dt.bufsnap(dt.go())
     recs = [r for _, r in records(data, dt)]
-    assert recs[0][8:40] == b"hello" + bytes(27)  # EPID, pad, string
-    assert struct.unpack_from("<Q", recs[1], 8)[0] == 0
+    assert recs[0][FIRST8 : FIRST8 + 32] == b"hello" + bytes(27)  # header, pad, string
+    assert struct.unpack_from("<Q", recs[1], FIRST8)[0] == 0
 
 
 def test_clause_local_shared_by_clauses_of_one_firing(dt: Consumer) -> None:
@@ -347,7 +348,7 @@ def test_many_cpus_share_the_dynamic_space(dt: Consumer) -> None:
         for epid, r in records(data, dt):
             if epid != 1:
                 continue
-            av, tv, p = struct.unpack_from("<qqq", r, 8)
+            av, tv, p = struct.unpack_from("<qqq", r, FIRST8)
             seen.setdefault(p, []).append((av, tv))
     for w in workers:
         assert seen.get(w.pid) == [(i, i) for i in range(1, n + 1)]
@@ -458,7 +459,7 @@ def test_string_values_in_dynamic_variables(dt: Consumer) -> None:
     dt.enable(b)
     data, _ = dt.bufsnap(dt.go())
     recs = [r for _, r in records(data, dt)]
-    assert recs[0][8:72] == b"thread".ljust(64, b"\0")
-    assert recs[1][8:72] == b"array".ljust(64, b"\0")
-    assert struct.unpack_from("<Q", recs[2], 8)[0] != 0  # the data address
-    assert struct.unpack_from("<Q", recs[3], 8)[0] == 0  # deleted
+    assert recs[0][FIRST8 : FIRST8 + 64] == b"thread".ljust(64, b"\0")
+    assert recs[1][FIRST8 : FIRST8 + 64] == b"array".ljust(64, b"\0")
+    assert struct.unpack_from("<Q", recs[2], FIRST8)[0] != 0  # the data address
+    assert struct.unpack_from("<Q", recs[3], FIRST8)[0] == 0  # deleted

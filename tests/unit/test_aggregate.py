@@ -12,7 +12,7 @@ import sys
 import pytest
 
 from pydtrace import fmt
-from pydtrace.abi import lib
+from pydtrace.abi import ffi, lib
 from pydtrace.consume import aggregate as A
 from pydtrace.consume import histogram as H
 from pydtrace.consume.loop import Printer, Session
@@ -471,11 +471,15 @@ class FakeDevice:
 def _ecb(
     epid: int, recs: list[tuple[int, int, int, int, int]], values: list[bytes]
 ) -> tuple[EProbe, bytes]:
-    """(action, size, offset, format, arg/uarg) records after the EPID."""
+    """(action, size, offset, format, arg/uarg) records after the record
+    header (struct dtrace_rechdr: EPID, timestamp)."""
+    hdr = ffi.new("struct dtrace_rechdr *")
+    hdr.dtrh_epid = epid
+    assert all(o >= ffi.sizeof(hdr[0]) for _, _, o, _, _ in recs)
     rds = tuple(RecDesc(a, s, o, 8, f, x, 1) for a, s, o, f, x in recs)
     size = max(o + s for _, s, o, _, _ in recs)
     buf = bytearray(size)
-    struct.pack_into("=I", buf, 0, epid)
+    buf[: ffi.sizeof(hdr[0])] = ffi.buffer(hdr)
     for r, v in zip(rds, values, strict=True):
         buf[r.offset : r.offset + r.size] = v
     return EProbe(epid, 1, 0, size, rds), bytes(buf)
@@ -488,7 +492,12 @@ def test_loop_printa_and_library_actions_through_the_printer():
     # BEGIN: printa("%d %@d\n", @); normalize(@, 2); printa(@)
     ep, data = _ecb(
         1,
-        [(printa, 8, 8, 1, 0), (libact, 8, 16, 0, 2), (libact, 8, 24, 0, 2), (printa, 8, 32, 0, 0)],
+        [
+            (printa, 8, 16, 1, 0),
+            (libact, 8, 24, 0, 2),
+            (libact, 8, 32, 0, 2),
+            (printa, 8, 40, 0, 0),
+        ],
         [i64(1), i64(1), i64(2), i64(1)],
     )
     ep = EProbe(

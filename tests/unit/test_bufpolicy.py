@@ -12,7 +12,7 @@ import struct
 import pytest
 
 from pydtrace import fmt
-from pydtrace.abi import lib
+from pydtrace.abi import ffi, lib
 from pydtrace.consume import records
 from pydtrace.consume.loop import ConsumeError, Printer, Session
 from pydtrace.runtime import BufSnapshot, DeviceError, EProbe, ProbeDesc, RecDesc, Status
@@ -29,22 +29,32 @@ def rec(size: int, offset: int, fmtidx: int) -> RecDesc:
     return RecDesc(PRINTF, size, offset, size or 4, fmtidx, 0, 0)
 
 
-# EPID 1: printf("%d\n", u32) -> 8 bytes; EPID 2: printf("%d %d\n", u32, u64) -> 16
-# bytes, 8-aligned; EPID 3: BEGIN's printf("begin\n"); EPID 4: END's.
+# Every record starts with the 12-byte header (struct dtrace_rechdr: EPID,
+# timestamp).  EPID 1: printf("%d\n", u32) -> 16 bytes; EPID 2:
+# printf("%d %d\n", u32, u64) -> 24 bytes, 8-aligned; EPID 3: BEGIN's
+# printf("begin\n"); EPID 4: END's (the header alone).
+HDR = ffi.sizeof("struct dtrace_rechdr")
 EPROBES = {
-    1: EProbe(1, TICK.id, 0, 8, (rec(4, 4, 1),)),
-    2: EProbe(2, TICK.id, 0, 16, (rec(4, 4, 2), rec(8, 8, 0))),
-    3: EProbe(3, BEGIN.id, 0, 4, (rec(0, 4, 3),)),
-    4: EProbe(4, END.id, 0, 4, (rec(0, 4, 4),)),
+    1: EProbe(1, TICK.id, 0, HDR + 4, (rec(4, HDR, 1),)),
+    2: EProbe(2, TICK.id, 0, HDR + 12, (rec(4, HDR, 2), rec(8, HDR + 4, 0))),
+    3: EProbe(3, BEGIN.id, 0, HDR, (rec(0, HDR, 3),)),
+    4: EProbe(4, END.id, 0, HDR, (rec(0, HDR, 4),)),
 }
 
 
+def hdr(epid: int, timestamp: int = 0) -> bytes:
+    h = ffi.new("struct dtrace_rechdr *")
+    h.dtrh_epid = epid
+    h.dtrh_timestamp_hi, h.dtrh_timestamp_lo = timestamp >> 32, timestamp & 0xFFFFFFFF
+    return bytes(ffi.buffer(h))
+
+
 def small(n: int) -> bytes:
-    return struct.pack("=II", 1, n)
+    return hdr(1) + struct.pack("=I", n)
 
 
 def large(a: int, b: int) -> bytes:
-    return struct.pack("=IIQ", 2, a, b)
+    return hdr(2) + struct.pack("=IQ", a, b)
 
 
 def at(buf: bytearray, off: int, data: bytes) -> None:
@@ -52,16 +62,16 @@ def at(buf: bytearray, off: int, data: bytes) -> None:
 
 
 def wrapped_ring() -> tuple[bytes, int]:
-    """A 72-byte ring that wrapped: old records [32, 64) then a zeroed tail,
-    new ones [0, 24), the half-overwritten record between them polished
+    """A 112-byte ring that wrapped: old records [48, 104) then a zeroed tail,
+    new ones [0, 40), the half-overwritten record between them polished
     away.  Oldest first: 10, (11, 12), 13, 14, (15, 16)."""
-    buf = bytearray(72)
-    at(buf, 32, small(10))
-    at(buf, 40, large(11, 12))
-    at(buf, 56, small(13))
+    buf = bytearray(112)
+    at(buf, 48, small(10))
+    at(buf, 64, large(11, 12))
+    at(buf, 88, small(13))
     at(buf, 0, small(14))
-    at(buf, 8, large(15, 16))
-    return bytes(buf), 32
+    at(buf, 16, large(15, 16))
+    return bytes(buf), 48
 
 
 @pytest.mark.parametrize(
@@ -71,14 +81,14 @@ def test_ring_snapshot_is_read_from_oldest_then_from_zero(walk, monkeypatch):
     monkeypatch.setattr(records, "walk", walk)
     data, oldest = wrapped_ring()
     recs = records.ecb_records(0, data, oldest, EPROBES.__getitem__)
-    assert [(r.offset, r.eprobe.epid) for r in recs] == [(32, 1), (40, 2), (56, 1), (0, 1), (8, 2)]
+    assert [(r.offset, r.eprobe.epid) for r in recs] == [(48, 1), (64, 2), (88, 1), (0, 1), (16, 2)]
     assert [r.integer(r.eprobe.recs[0], False) for r in recs] == [10, 11, 13, 14, 15]
 
 
 def test_ring_snapshot_not_wrapped_starts_at_zero():
     data = small(1) + small(2) + large(3, 4)
     recs = records.ecb_records(0, data, 0, EPROBES.__getitem__)
-    assert [r.offset for r in recs] == [0, 8, 16]
+    assert [r.offset for r in recs] == [0, 16, 32]
 
 
 class RingDevice:
@@ -144,7 +154,7 @@ def run(dev: RingDevice, bufpolicy: int | None) -> tuple[bytes, list[str]]:
 
 def begin_ring_end() -> dict[int, tuple[bytes, int]]:
     """CPU 1 ran BEGIN and END, CPU 0 has the wrapped ring."""
-    cpu1 = struct.pack("=I", 3) + small(100) + struct.pack("=I", 4)
+    cpu1 = hdr(3) + small(100) + hdr(4)
     return {0: wrapped_ring(), 1: (cpu1, 0)}
 
 

@@ -66,8 +66,9 @@ def recdesc(action: int, size: int, offset: int, fmtidx: int = 0) -> RecDesc:
 
 def layout(epid: int, probeid: int, recs: list[tuple[int, int, int]]) -> EProbe:
     """An EProbe laid out as the module does: (action, size, format) records
-    after the 4-byte EPID, each aligned to the largest of 8/4/2/1 dividing it."""
-    off, out = 4, []
+    after the record header (struct dtrace_rechdr: EPID, timestamp), each
+    aligned to the largest of 8/4/2/1 dividing it."""
+    off, out = ffi.sizeof("struct dtrace_rechdr"), []
     for action, size, fmtidx in recs:
         align = next((a for a in (8, 4, 2, 1) if size and size % a == 0), 1)
         if size:
@@ -77,9 +78,18 @@ def layout(epid: int, probeid: int, recs: list[tuple[int, int, int]]) -> EProbe:
     return EProbe(epid, probeid, 0, (off + 3) // 4 * 4, tuple(out))
 
 
-def ecb_bytes(ep: EProbe, values: list[bytes]) -> bytes:
+def rechdr(epid: int, timestamp: int = 0) -> bytes:
+    """A record header as the module writes it, via the real struct."""
+    h = ffi.new("struct dtrace_rechdr *")
+    h.dtrh_epid = epid
+    h.dtrh_timestamp_hi, h.dtrh_timestamp_lo = timestamp >> 32, timestamp & 0xFFFFFFFF
+    return bytes(ffi.buffer(h))
+
+
+def ecb_bytes(ep: EProbe, values: list[bytes], timestamp: int = 0) -> bytes:
     buf = bytearray(ep.size)
-    struct.pack_into("=I", buf, 0, ep.epid)
+    hdr = rechdr(ep.epid, timestamp)
+    buf[: len(hdr)] = hdr
     for r, v in zip(ep.recs, values, strict=True):
         assert len(v) == r.size
         buf[r.offset : r.offset + r.size] = v
@@ -162,9 +172,34 @@ def test_walk_skips_padding_and_finds_each_record(walk, read_int, read_cstr):
     sizes = {1: a.size, 2: b.size}
     found = walk(buf, 0, len(buf), sizes.__getitem__)
     assert found == [(0, 1), (a.size + 4, 2)]
-    assert read_int(buf, 4, 4, True) == -5
-    assert read_int(buf, 4, 4, False) == 2**32 - 5
+    hdr = ffi.sizeof("struct dtrace_rechdr")
+    assert a.recs[0].offset == hdr == 12  # the first record follows the header
+    assert read_int(buf, hdr, 4, True) == -5
+    assert read_int(buf, hdr, 4, False) == 2**32 - 5
     assert read_int(buf, found[1][0] + b.recs[0].offset, 8, True) == 9
+
+
+@pytest.mark.parametrize("walk,read_int,read_cstr", IMPLS)
+def test_walk_rejects_a_record_smaller_than_its_header(walk, read_int, read_cstr):
+    buf = rechdr(1, 5) + bytes(4)
+    assert walk(buf, 0, len(buf), lambda epid: 12) == [(0, 1)]
+    with pytest.raises(ValueError):
+        walk(buf, 0, len(buf), lambda epid: 8)
+
+
+def test_record_timestamp_is_the_header_s_two_halves():
+    a = layout(1, 1, [(DIFEXPR, 4, 0)])
+    b = layout(2, 1, [])
+    ts = [(7 << 32) | 0xFFFFFFFF, 2**64 - 1, 0]
+    data = (
+        ecb_bytes(a, [i32(1)], timestamp=ts[0])
+        + ecb_bytes(b, [], timestamp=ts[1])
+        + ecb_bytes(a, [i32(2)], timestamp=ts[2])
+    )
+    got = records.ecb_records(0, data, 0, {1: a, 2: b}.__getitem__)
+    assert [r.timestamp for r in got] == ts
+    # the header is the module's struct, hi word first
+    assert struct.unpack_from("=III", data, 0) == (1, 7, 0xFFFFFFFF)
 
 
 @pytest.mark.parametrize("walk,read_int,read_cstr", IMPLS)

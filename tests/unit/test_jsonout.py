@@ -112,10 +112,16 @@ def test_the_document_describes_every_kind_with_an_example():
 
 
 def run_ecbs(
-    dev: FakeDevice, epid: int, values: list[bytes], formats=(), quiet=False, rawbytes=False
+    dev: FakeDevice,
+    epid: int,
+    values: list[bytes],
+    formats=(),
+    quiet=False,
+    rawbytes=False,
+    timestamp: int = 0,
 ) -> J.JsonPrinter:
     p = J.JsonPrinter(dev, list(formats), io.BytesIO(), quiet=quiet, rawbytes=rawbytes)
-    data = ecb_bytes(dev.eprobes[epid], values)
+    data = ecb_bytes(dev.eprobes[epid], values, timestamp)
     for r in records.ecb_records(1, data, 0, dev.eprobe):
         p.ecb(r)
     return p
@@ -150,6 +156,36 @@ def test_probe_record_with_typed_trace_values():
         {"kind": "bytes", "size": 5, "hex": "0102006162"},
     ]
     assert p.exit_status == 4  # exit() is not a value: the exit record has it
+
+
+@pytest.mark.parametrize("ts", [0, 1, 0xFFFFFFFF, 1 << 32, 0x0123_4567_89AB_CDEF, 2**64 - 1])
+def test_probe_record_timestamp_is_the_record_header_s(ts):
+    ep = layout(1, 1, [(DIFEXPR, 8, 0)])
+    p = run_ecbs(FakeDevice({1: ep}), 1, [i64(3)], timestamp=ts)
+    (rec,) = lines(p.out.getvalue())
+    assert rec["timestamp"] == ts
+    assert rec["output"] == [{"kind": "int", "size": 8, "signed": True, "value": 3}]
+
+
+def test_each_record_has_its_own_timestamp_in_buffer_order():
+    a = layout(1, 1, [(DIFEXPR, 4, 0)])
+    b = layout(2, 1, [])  # a clause with no actions: a record all the same
+    dev = FakeDevice({1: a, 2: b})
+    p = J.JsonPrinter(dev, [], io.BytesIO())
+    data = (
+        ecb_bytes(a, [i32(1)], 5_000_000_123)
+        + b"\0" * 4  # an EPIDNONE pad word
+        + ecb_bytes(b, [], 5_000_000_456)
+        + ecb_bytes(a, [i32(2)], 5_000_001_000)
+    )
+    for r in records.ecb_records(1, data, 0, dev.eprobe):
+        p.ecb(r)
+    recs = lines(p.out.getvalue())
+    assert [(r["enabled-probe-id"], r["timestamp"]) for r in recs] == [
+        (1, 5_000_000_123),
+        (2, 5_000_000_456),
+        (1, 5_000_001_000),
+    ]
 
 
 def test_rawbytes_makes_strings_bytes():
@@ -248,12 +284,17 @@ def test_fault_is_an_error_record_on_the_output():
     warnings: list[str] = []
     out = io.BytesIO()
     p = J.JsonPrinter(dev, [], out, warn=warnings.append)
-    data = ecb_bytes(dev.eprobes[5], [i64(1), i64(2), i64(16), i64(lib.DTRACEFLT_BADADDR), i64(-8)])
+    data = ecb_bytes(
+        dev.eprobes[5],
+        [i64(1), i64(2), i64(16), i64(lib.DTRACEFLT_BADADDR), i64(-8)],
+        timestamp=987_654_321_000,
+    )
     for r in records.ecb_records(0, data, 0, dev.eprobe):
         p.ecb(r)
     (rec,) = lines(out.getvalue())
     assert warnings == []
     assert rec["type"] == "error"
+    assert rec["timestamp"] == 987_654_321_000  # the ERROR clause's record
     assert (rec["enabled-probe-id"], rec["id"], rec["action"], rec["offset"]) == (1, 1, 2, 16)
     assert rec["fault"] == lib.DTRACEFLT_BADADDR and rec["fault-name"] == "invalid address"
     assert rec["address"] == (1 << 64) - 8
@@ -472,7 +513,7 @@ def test_lquantize_and_llquantize_buckets():
 def test_printa_in_a_probe_record_and_not_again_at_the_end():
     d = mkdesc(1, A.COUNT, [4], 1)
     printa = int(lib.DTRACEACT_PRINTA)
-    ep, data = _ecb(1, [(printa, 8, 8, 1, 0)], [i64(1)])
+    ep, data = _ecb(1, [(printa, 8, 16, 1, 0)], [i64(1)])
     dev = AggDevice({1: ep}, {0: data}, {0: [record(d, 1, [i32(5)], [3])]}, {1: d})
     aggs = A.Aggregations(dev.aggdesc, {1: Var(1, "n", A.COUNT)})
     out = io.BytesIO()

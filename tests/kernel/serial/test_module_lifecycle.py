@@ -56,14 +56,14 @@ def wait_for(path: str, present: bool = True, timeout: float = 10.0) -> bool:
 def works() -> None:
     """A fresh consumer can trace BEGIN and read the record back."""
     sys.path.insert(0, str(REPO / "tests" / "kernel"))
-    from test_ioctl import Consumer, begin_prog, records  # noqa: PLC0415
+    from test_ioctl import Consumer, begin_prog, bodies  # noqa: PLC0415
 
     c = Consumer()
     try:
         assert c.enable(begin_prog(value=77).build()) == 1
         cpu = c.go()
         data, _ = c.bufsnap(cpu)
-        assert [r[1][4:8] for r in records(data, c)] == [(77).to_bytes(4, "little")]
+        assert [r[1][:4] for r in bodies(data, c)] == [(77).to_bytes(4, "little")]
         c.stop()
     finally:
         c.close()

@@ -53,6 +53,14 @@
  *   all.  Records are aligned as their descriptions say.  The keys and
  *   values of aggregations are not in the principal buffer (DTRACEIOC_EPROBE
  *   does not list their records).
+ *   Record header (per-record timestamps): every ECB record starts with a
+ *   struct dtrace_rechdr (12 bytes, 4-aligned; its first word is the EPID
+ *   above), so an ECB's records start at offset 12 or later.  Its timestamp
+ *   is that firing's: the clock of the D variable `timestamp' (monotonic
+ *   ns, CLOCK_MONOTONIC, ktime_get_mono_fast_ns()), the same value
+ *   `timestamp' reads in that firing.  A speculative record keeps the time
+ *   it fired when commit() copies it.  EPIDNONE padding words are
+ *   unchanged (4 bytes each, no header).
  *
  * Aggregations (dtrace-internals.md 3.6)
  *   An aggregating action (DTRACEAGG_*) takes the ad_ntuple actions before
@@ -440,11 +448,23 @@ struct dtrace_recdesc {
 	__u16 dtrd_action;	/* DTRACEACT_* */
 	__u16 dtrd_pad;
 	__u32 dtrd_size;	/* bytes of data */
-	__u32 dtrd_offset;	/* from the start of the ECB record (EPID at 0) */
+	__u32 dtrd_offset;	/* from the start of the ECB record (header at 0) */
 	__u16 dtrd_alignment;
 	__u16 dtrd_format;	/* the action's ad_format, passed through */
 	__u64 dtrd_arg;		/* the action's ad_arg */
 	__u64 dtrd_uarg;	/* the action's ad_uarg */
+};
+
+/*
+ * Per-record timestamps: the header of every ECB record in the principal
+ * (and speculative) buffers, as illumos' dtrace_rechdr_t.  The timestamp
+ * is split into two words so the header stays 4-aligned:
+ * timestamp = (__u64)dtrh_timestamp_hi << 32 | dtrh_timestamp_lo.
+ */
+struct dtrace_rechdr {
+	__u32 dtrh_epid;		/* the EPID (never DTRACE_EPIDNONE) */
+	__u32 dtrh_timestamp_hi;	/* high 32 bits of the firing's time */
+	__u32 dtrh_timestamp_lo;	/* low 32 bits */
 };
 
 /*
