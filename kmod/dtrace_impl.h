@@ -94,7 +94,8 @@ struct dtrace_probe *dtrace_probe_get(u32 id);		/* dtrace_lock */
 u32 dtrace_probe_max_id(void);				/* dtrace_lock */
 void dtrace_provide_all(void);
 void dtrace_provide_desc(const struct dtrace_probedesc *desc);
-int dtrace_probe_describe(struct dtrace_probedesc *pd);
+int dtrace_probe_describe(struct dtrace_probedesc *pd,
+			  const struct dtrace_probedesc *pat);
 bool dtrace_probe_match(const struct dtrace_probe *probe,
 			const struct dtrace_probedesc *pat);
 int dtrace_ecb_link(struct dtrace_ecb *ecb);		/* dtrace_lock */
