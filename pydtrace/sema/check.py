@@ -1001,7 +1001,7 @@ class Checker:
             e.subst = sub  # type: ignore[attr-defined]
             assert sub.type is not None
             return sub.type
-        return self.native_type(arg.native)
+        return arg.dtype if arg.dtype is not None else self.native_type(arg.native)
 
     def translated(self, index: int, arg: ArgType, line: int) -> ast.Expr | None:
         """args[index] as its provider translates it (dtrace's argument
