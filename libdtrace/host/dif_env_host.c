@@ -8,7 +8,8 @@
  * with dif_host_set_fault_range(), and, once a valid range was set with
  * dif_host_set_valid_range(), for any byte outside it (the fuzzer uses
  * this so that no load can touch memory it does not own).  User loads
- * behave the same.  Built-in variables come from a table the test fills
+ * behave the same; user stores (copyout) only go inside a valid range.
+ * Built-in variables come from a table the test fills
  * with dif_host_set_builtin(); an id never set is ILLOP.
  *
  * Dynamic variables live in a small table (HOST_NDVARS entries, linear
@@ -128,6 +129,20 @@ int dif_env_kload(void *env, void *dst, __u64 addr, __u32 size)
 int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size)
 {
 	return dif_env_kload(env, dst, addr, size);
+}
+
+/*
+ * User stores (copyout) go only inside the valid range the test set: with
+ * none set, every store is refused, so no program writes host memory it
+ * does not own.
+ */
+int dif_env_ustore(void *env, __u64 addr, const void *src, __u32 size)
+{
+	(void)env;
+	if (valid_hi <= valid_lo || !host_readable(addr, size))
+		return -1;
+	memmove((void *)(unsigned long)addr, src, size);
+	return 0;
 }
 
 __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
