@@ -302,6 +302,52 @@ def test_bad_targets(capsys):
     assert (rc, err) == (1, f"pydtrace: failed to grab pid {p.pid}: No such process\n")
 
 
+def test_commands_that_cannot_be_executed(capsys, tmp_path):
+    # dtrace: "failed to execute <cmd>: <strerror>", status 1, before tracing
+    data = tmp_path / "data"
+    data.write_text("just text\n")
+    data.chmod(0o644)
+    text = tmp_path / "text"
+    text.write_text("just text\n")
+    text.chmod(0o755)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    empty.chmod(0o755)
+    cases = [
+        (f"{data} a b", f"{data}: Permission denied"),
+        (str(tmp_path), f"{tmp_path}: Permission denied"),
+        (f"{text} a", f"{text}: Exec format error"),
+        (str(empty), f"{empty}: Exec format error"),
+        ("no-such-command-anywhere x", "no-such-command-anywhere: No such file or directory"),
+        ("", ": No such file or directory"),
+    ]
+    for cmd, msg in cases:
+        rc, out, err = run(capsys, "-c", cmd, "-n", "BEGIN")
+        assert (rc, out, err) == (1, "", f"pydtrace: failed to execute {msg}\n"), cmd
+    rc, _, err = run(capsys, "-c", str(text), "-n", "BEGIN", prog="dtrace")
+    assert (rc, err) == (1, f"dtrace: failed to execute {text}: Exec format error\n")
+
+
+def test_an_exec_that_fails_after_release_is_reported(tmp_path):
+    # passes the checks (a #! script) but exec() fails: its interpreter is missing
+    script = tmp_path / "s"
+    script.write_text("#!/no/such/interpreter\n")
+    script.chmod(0o755)
+    with Targets() as t:
+        pid = t.create(f"{script} arg")
+        with pytest.raises(TargetError) as e:
+            t.release()
+        assert str(e.value) == f"failed to execute {script}: No such file or directory"
+        assert wait_gone(t) == [f"pid {pid} exited with status 127"]
+
+
+def test_a_successful_exec_releases_without_error(tmp_path):
+    with Targets() as t:
+        pid = t.create("true")
+        t.release()
+        assert wait_gone(t) == [f"pid {pid} has exited"]
+
+
 def wait_gone(t: Targets, timeout: float = 30) -> list[str]:
     deadline = time.monotonic() + timeout
     msgs: list[str] = []
