@@ -395,6 +395,7 @@ class Consumer:
             bufpolicy=self._policy(),
             statusrate=int(self.options.get("statusrate")),
             warn=warn,
+            droptags=self.options.is_set("droptags"),
         )
         self.session.go()
 
