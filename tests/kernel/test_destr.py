@@ -265,7 +265,7 @@ def test_copyout_and_copyoutstr_write_the_targets_memory(tmp_path: Path) -> None
     # rename's first 16 bytes came from its second argument; chdir's path was
     # replaced by "/tmp" and its NUL (the rest is left as it was), and the
     # kernel read the new path: the chdir succeeded
-    assert p.stdout == "/nonexistent/bbbaaaaaaaaa b'/tmp\\x00n' 0 /tmp\n"
+    assert p.stdout == "/nonexistent/bbbaaaaaaaaa b'/tmp\\x00x' 0 /tmp\n\n"
     assert p.stderr == ""
 
 

@@ -575,3 +575,18 @@ def test_man_page_is_installed_with_the_package(tmp_path):
     assert p.returncode == 0, p.stderr
     installed = tmp_path / "share" / "man" / "man1" / "pydtrace.1"
     assert installed.read_bytes() == (ROOT / "pydtrace.1").read_bytes()
+
+
+def test_H_lists_the_included_files_on_stderr(capfd, tmp_path):
+    (tmp_path / "inc").mkdir()
+    header = tmp_path / "inc" / "defs.h"
+    header.write_text("#define CODE 7\n")
+    script = tmp_path / "i.d"
+    script.write_text('#include "defs.h"\nBEGIN { exit(CODE); }\n')
+    rc = main(["-e", "-C", "-H", "-I", str(tmp_path / "inc"), "-s", str(script)], prog="pydtrace")
+    out, err = capfd.readouterr()
+    assert (rc, out) == (0, "")
+    # cpp's own -H list (gcc's cpp adds its include-guard hints after it)
+    assert err.startswith(f". {header}\n"), err
+    rc = main(["-e", "-C", "-I", str(tmp_path / "inc"), "-s", str(script)], prog="pydtrace")
+    assert (rc, capfd.readouterr()) == (0, ("", ""))
