@@ -289,3 +289,39 @@ def test_sigint_prints_end_and_the_aggregations_and_exits_0():
 def test_macro_arguments_at_run_time():
     p = pydtrace("-qn", 'BEGIN { printf("%d %s\\n", $1 + 1, $$2); exit(0); }', "41", "hi")
     assert (p.returncode, p.stderr, p.stdout) == (0, "", "42 hi\n\n")
+
+
+def test_a_dtrace_link_names_every_message(tmp_path: Path):
+    link = tmp_path / "dtrace"
+    link.symlink_to(Path(sys.executable).parent / "pydtrace")
+    p = subprocess.run(
+        [str(link), "-n", "BEGIN { trace(*(int *)8); exit(0); }"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.splitlines()
+    assert lines[0] == "dtrace: description 'BEGIN ' matched 1 probe"
+    assert lines[1].startswith("dtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): ")
+    assert len(lines) == 2, p.stderr
+
+
+def test_target_is_the_first_of_mixed_c_and_p():
+    sleeper = subprocess.Popen(["sleep", "3"])
+    try:
+        p = pydtrace(
+            "-q",
+            "-p",
+            str(sleeper.pid),
+            "-c",
+            "/bin/true",
+            "-n",
+            'END { printf("target %d\\n", $target); }',
+        )
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout == f"target {sleeper.pid}\n\n"
