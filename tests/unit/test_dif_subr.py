@@ -835,9 +835,9 @@ def test_copyinto_outside_scratch() -> None:
 
 def user_area(data: bytes) -> tuple[Any, int]:
     """A buffer: source data at +0, a 128-byte 0xEE-filled destination at
-    +128; the host build stores only inside its valid range (set here)."""
+    +128; the host build stores only inside its user range (set here)."""
     buf, a = aligned_buf(data.ljust(128, b"\0") + b"\xee" * 128)
-    lib.dif_host_set_valid_range(a, a + 256)
+    lib.dif_host_set_user_range(a + 128, a + 256)
     return buf, a
 
 
@@ -857,8 +857,13 @@ def test_copyout_writes_size_bytes_and_no_more() -> None:
 
 def test_copyout_faults_on_an_unwritable_destination() -> None:
     buf, a = user_area(b"abcdefgh")
-    # outside the valid range: not writable
+    # outside the user range: not writable
     assert_fault(call("copyout", a, a + 256 + 64, 8), lib.DTRACEFLT_BADADDR, a + 256 + 64)
+    assert_fault(call("copyout", a, a + 124, 8), lib.DTRACEFLT_BADADDR, a + 124)
+    assert user_bytes(a + 128, 4) == b"\xee" * 4
+    lib.dif_host_set_user_range(0, 0)
+    assert_fault(call("copyout", a, a + 128, 8), lib.DTRACEFLT_BADADDR, a + 128)
+    lib.dif_host_set_user_range(a + 128, a + 256)
     assert_fault(call("copyout", a, 0, 8), lib.DTRACEFLT_BADADDR, 0)
     # an unreadable source
     lib.dif_host_set_fault_range(a + 4, a + 5)
