@@ -340,10 +340,15 @@ class Consumer:
 
     def enable_error_handler(self) -> None:
         """Enable the library's ERROR clause (not counted in any notice), so
-        faults are reported; done by :meth:`go` before tracing starts."""
-        prog = self.compiler.compile(
-            ERROR_CLAUSE, kind="probe", label=ERROR_CLAUSE, uarg=DTRACE_UARG_ERROR
-        )
+        faults are reported; done by :meth:`go` before tracing starts.  The
+        command line's $1..$n are not its arguments (it references none)."""
+        saved, self.compiler.macro_args = self.compiler.macro_args, []
+        try:
+            prog = self.compiler.compile(
+                ERROR_CLAUSE, kind="probe", label=ERROR_CLAUSE, uarg=DTRACE_UARG_ERROR
+            )
+        finally:
+            self.compiler.macro_args = saved
         self.open().enable(prog.data, crop_label(ERROR_CLAUSE))
 
     def _policy(self) -> int | None:

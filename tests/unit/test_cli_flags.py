@@ -590,3 +590,20 @@ def test_H_lists_the_included_files_on_stderr(capfd, tmp_path):
     assert err.startswith(f". {header}\n"), err
     rc = main(["-e", "-C", "-I", str(tmp_path / "inc"), "-s", str(script)], prog="pydtrace")
     assert (rc, capfd.readouterr()) == (0, ("", ""))
+
+
+def test_the_error_handler_compiles_with_macro_arguments_given(monkeypatch):
+    # the command line's $1..$n must not make the library's ERROR clause an
+    # "argument not referenced" error (a traceback when tracing started)
+    c = Consumer()
+    c.compiler.macro_args = ["prog", "41", "hi"]
+    enabled: list[str] = []
+
+    class Device:
+        def enable(self, data: bytes, label: str) -> None:
+            enabled.append(label)
+
+    monkeypatch.setattr(c, "open", lambda: Device())
+    c.enable_error_handler()
+    assert enabled == ["dtrace:::ERROR "]
+    assert c.compiler.macro_args == ["prog", "41", "hi"]
