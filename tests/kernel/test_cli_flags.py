@@ -259,9 +259,12 @@ def test_c_whose_exec_fails_after_the_probes_are_enabled(tmp_path: Path):
     p = pydtrace("-q", "-c", f"{script} a", "-n", "BEGIN { }")
     assert p.returncode == 1
     assert p.stderr == f"pydtrace: failed to execute {script}: No such file or directory\n"
-    p = pydtrace("-q", "-c", "/etc/hostname", "-n", "BEGIN { }")
+    data = tmp_path / "data"
+    data.write_text("text\n")
+    data.chmod(0o644)
+    p = pydtrace("-q", "-c", str(data), "-n", "BEGIN { }")
     assert (p.returncode, p.stdout) == (1, "")
-    assert p.stderr == "pydtrace: failed to execute /etc/hostname: Permission denied\n"
+    assert p.stderr == f"pydtrace: failed to execute {data}: Permission denied\n"
 
 
 def test_sigint_prints_end_and_the_aggregations_and_exits_0():
@@ -272,13 +275,17 @@ def test_sigint_prints_end_and_the_aggregations_and_exits_0():
             "pydtrace",
             "-q",
             "-n",
-            'tick-10ms { @ticks = count(); } END { printf("end\\n"); }',
+            'BEGIN { printf("started\\n"); } tick-10ms { @ticks = count(); }',
+            "-n",
+            'END { printf("end\\n"); }',
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
     )
-    time.sleep(6)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "started\n"  # tracing has started
+    time.sleep(3)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=TIMEOUT)
     assert (err, proc.returncode) == ("", 0)
@@ -295,7 +302,7 @@ def test_a_dtrace_link_names_every_message(tmp_path: Path):
     link = tmp_path / "dtrace"
     link.symlink_to(Path(sys.executable).parent / "pydtrace")
     p = subprocess.run(
-        [str(link), "-n", "BEGIN { trace(*(int *)8); exit(0); }"],
+        [str(link), "-n", "BEGIN { trace(*(int *)8); } BEGIN { exit(0); }"],
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -303,7 +310,7 @@ def test_a_dtrace_link_names_every_message(tmp_path: Path):
     )
     assert p.returncode == 0, p.stderr
     lines = p.stderr.splitlines()
-    assert lines[0] == "dtrace: description 'BEGIN ' matched 1 probe"
+    assert lines[0] == "dtrace: description 'BEGIN ' matched 2 probes"
     assert lines[1].startswith("dtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): ")
     assert len(lines) == 2, p.stderr
 
