@@ -362,6 +362,7 @@ struct dtrace_state {
 	struct dtrace_aggbuf *aggbufs;	/* nr_cpu_ids entries, or NULL */
 	struct delayed_work deadman;	/* from GO: refreshes deadman_alive */
 	u64 deadman_alive;		/* ns; 0 before GO (READ_ONCE) */
+	bool deadman_spared;		/* -w: the deadman spares it (GO) */
 	/* For the consumers file (dtrace_states_lock): */
 	struct list_head node;		/* dtrace_states */
 	u64 id;				/* module-wide, from 1 */
@@ -476,6 +477,7 @@ void dtrace_spec_discard(struct dtrace_state *state, int cpu, u64 id,
 int dtrace_destr_act(struct dtrace_mctx *mc, u16 kind, u64 val,
 		     struct dif_mstate *ms);
 bool dtrace_act_destructive(u16 kind);
+bool dtrace_destructive_disallowed(void);
 void dtrace_destr_init(void);
 void dtrace_destr_exit(void);
 

@@ -196,9 +196,14 @@ class Consumer:
 
         if str(self.options.get("oformat")) == "json":
             import pydtrace.consume.jsonout  # noqa: F401
-        self._error_prog = self.compiler.compile(
-            ERROR_CLAUSE, kind="probe", label=ERROR_CLAUSE, uarg=DTRACE_UARG_ERROR
-        )
+        # the command line's $1..$n are not its arguments (it references none)
+        saved, self.compiler.macro_args = self.compiler.macro_args, []
+        try:
+            self._error_prog = self.compiler.compile(
+                ERROR_CLAUSE, kind="probe", label=ERROR_CLAUSE, uarg=DTRACE_UARG_ERROR
+            )
+        finally:
+            self.compiler.macro_args = saved
 
     def _kernel_functions(self) -> list[KernelFunction]:
         if self._functions is None:
@@ -414,6 +419,7 @@ class Consumer:
             bufpolicy=self._policy(),
             statusrate=int(self.options.get("statusrate")),
             warn=warn,
+            droptags=self.options.is_set("droptags"),
         )
         self.session.go()
 

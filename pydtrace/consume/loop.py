@@ -430,8 +430,10 @@ class Session:
         bufpolicy: int | None = None,
         statusrate: int = NANOSEC,
         warn: Callable[[str], None],
+        droptags: bool = False,
     ) -> None:
         self.device = device
+        self.droptags = droptags
         self.printer = printer
         self.bufsize = bufsize
         self.switchrate = max(switchrate, 1)
@@ -465,7 +467,7 @@ class Session:
     def _poll(self) -> Status:
         """STATUS: report what is new since the last poll."""
         st = self.device.status()
-        for msg in status_drops(self._status, st):
+        for msg in status_drops(self._status, st, self.droptags):
             self.warn(msg)
         self._status = st
         if st.killed:
@@ -549,7 +551,7 @@ class Session:
             if snap is None:
                 continue
             if snap.drops:
-                self.warn(agg_drops(snap.drops, cpu))
+                self.warn(agg_drops(snap.drops, cpu, self.droptags))
             try:
                 aggs.merge(snap.data)
             except (ValueError, DeviceError) as e:
@@ -615,7 +617,7 @@ class Session:
         except (ValueError, DeviceError) as e:
             raise ConsumeError(f"processing aborted: {e}") from e
         if snap.drops:
-            self._drops.append(cpu_drops(snap.drops, cpu))
+            self._drops.append(cpu_drops(snap.drops, cpu, self.droptags))
         return recs
 
     def _consume_cpu(self, recs: list[EcbRecord], report: bool = True) -> None:
