@@ -42,6 +42,7 @@ cdef struct step_t:
     Py_ssize_t width    # K_STR, K_CHAR: -1 = none
     Py_ssize_t prec     # K_STR: -1 = none
     char spec[40]       # K_INT: the snprintf conversion
+    int plain           # K_INT: 1 = the spec is %lld, 2 = %llu (no snprintf)
     PyObject *obj       # K_LIT: bytes; K_PY1, K_PYREC: the function
 
 
@@ -80,6 +81,7 @@ cdef class Plan:
                 if len(spec) >= 40:
                     raise ValueError("conversion too long")
                 memcpy(s.spec, PyBytes_AS_STRING(spec), len(spec))
+                s.plain = 1 if spec == b"%lld" else 2 if spec == b"%llu" else 0
             if kind == K_LIT and not isinstance(obj, bytes):
                 raise TypeError("a literal step needs bytes")
             if kind in (K_INT, K_STR, K_CHAR, K_PY1) and (off < 0 or off + rsize > size):
@@ -137,6 +139,22 @@ cdef int ob_padded(outbuf_t *o, const char *s, Py_ssize_t n, Py_ssize_t width,
     return 0
 
 
+cdef int ob_decimal(outbuf_t *o, uint64_t v, int neg) except -1:
+    """%llu of v, with a '-' first if neg (v is then the magnitude)."""
+    cdef char tmp[24]
+    cdef int i = 24
+    while True:
+        i -= 1
+        tmp[i] = <char>(48 + v % 10)
+        v //= 10
+        if v == 0:
+            break
+    if neg:
+        i -= 1
+        tmp[i] = 45
+    return ob_put(o, &tmp[i], 24 - i)
+
+
 cdef inline uint64_t read_int(const unsigned char *p, Py_ssize_t size, int sign) noexcept:
     cdef uint8_t u8
     cdef uint16_t u16
@@ -167,6 +185,10 @@ cdef int run_step(outbuf_t *o, step_t *s, const unsigned char *rec, object data,
         ob_put(o, PyBytes_AS_STRING(<bytes>s.obj), PyBytes_GET_SIZE(<bytes>s.obj))
     elif s.kind == K_INT:
         v = read_int(rec + s.off, s.size, s.sign)
+        if s.plain == 2 or (s.plain == 1 and <int64_t>v >= 0):
+            return ob_decimal(o, v, 0)
+        if s.plain == 1:
+            return ob_decimal(o, (~v) + 1, 1)  # the magnitude, also of INT64_MIN
         ob_reserve(o, 64)
         n = snprintf(o.p + o.n, 64, s.spec, <long long>v)
         if n < 0:

@@ -567,6 +567,9 @@ class Session:
         self.ended_on: int | None = None
         self.stopped = False
         self._last_switch = 0
+        # a pass found a buffer at least half full (or dropping): the next
+        # one is due at once, not a switchrate later
+        self._hurry = False
         self._status: Status | None = None
         self._drops: list[str] = []
         self.read_at_end = bufpolicy in _READ_AT_END
@@ -617,7 +620,7 @@ class Session:
         fill and ring buffers wait for the end)."""
         wake = self._last_status + self.statusrate
         if not self.read_at_end:
-            wake = min(wake, self._last_switch + self.switchrate)
+            wake = min(wake, self._next_switch())
             if self.printer.aggs is not None:
                 wake = min(wake, self._last_agg + self.aggrate)
         return wake
@@ -682,9 +685,10 @@ class Session:
         if self.read_at_end and not self.stopped:
             return
         now = time.monotonic_ns()
-        if not force and now - self._last_switch < self.switchrate:
+        if not force and now < self._next_switch():
             return
         self._last_switch = now
+        self._hurry = False
         began = self.began_on
         try:
             self._consume_pass()
@@ -692,6 +696,13 @@ class Session:
             self.read_at_end = True
             self.began_on = began
         self.printer.flush()
+
+    def _next_switch(self) -> int:
+        """When the next pass is due: a switchrate after the last one, at
+        once after a pass that found a buffer half full or dropping (the
+        buffers are filling faster than switchrate allows for; dtrace(1)
+        waits the switchrate regardless)."""
+        return self._last_switch if self._hurry else self._last_switch + self.switchrate
 
     def _consume_pass(self) -> None:
         if self.began_on is not None:
@@ -731,8 +742,11 @@ class Session:
             if e.errno == errno.EBUSY and not self.stopped:
                 raise _Deferred from e
             raise ConsumeError(f"processing aborted: {e.message}") from e
-        if snap is not None and snap.drops:
-            self._drops.append(cpu_drops(snap.drops, cpu))
+        if snap is not None:
+            if snap.drops:
+                self._drops.append(cpu_drops(snap.drops, cpu))
+            if snap.drops or 2 * len(snap.data) >= self.bufsize:
+                self._hurry = True
         return snap
 
     def _records(self, snap: BufSnapshot) -> list[EcbRecord]:
