@@ -448,6 +448,7 @@ def no_drop_search(
     ok_rate: float | None = None  # highest requested rate that was clean
     bad_rate: float | None = None  # lowest requested rate that was not
     best: float | None = None  # highest achieved rate of a clean run
+    limited = False  # the workload could not reach a rate asked for, without drops
     rate = max(start, floor)
     for _ in range(trials):
         r = drain_trial(watch, exe, n, rate, quiet, settle)
@@ -463,7 +464,8 @@ def no_drop_search(
             ok_rate = rate if ok_rate is None else max(ok_rate, rate)
             best = r["achieved"] if best is None else max(best, r["achieved"])
             if r["achieved"] < 0.8 * rate:
-                break  # the workload cannot go faster under this tracer: no drops at all
+                limited = True  # the workload cannot go faster under this tracer
+                break
         else:
             bad_rate = rate if bad_rate is None else min(bad_rate, rate)
         if bad_rate is None:
@@ -479,6 +481,7 @@ def no_drop_search(
     return {
         "no_drop_rate": best,
         "lowest_dropping_rate": bad_rate,
+        "limited_by_workload": limited,
         "floor": floor,
         "runs": runs,
     }

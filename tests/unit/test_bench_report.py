@@ -196,6 +196,7 @@ def test_no_drop_search_stops_when_the_workload_cannot_go_faster(monkeypatch) ->
     tried = _fake_trials(monkeypatch, limit=1e9, cap=30_000)
     res = rb.no_drop_search(None, "wl", 1000, 20_000, 100, 10, 1.0, 0.0, "t")
     assert tried == [20_000, 40_000] and res["no_drop_rate"] == 30_000
+    assert res["limited_by_workload"]
 
 
 def test_render_has_the_drain_section() -> None:
@@ -229,3 +230,55 @@ def test_render_has_the_drain_section() -> None:
     res["drain"]["pydtrace"] = rec(60_000.0, None, 100.0)
     md = rp.render(res, host_profile=False)
     assert "< 50/s (not searched below)" in md and "target ≥ 2: n/a" in md
+
+
+def test_render_marks_lower_bounds() -> None:
+    sat = {"n": 500, "achieved": 9.0e4, "lines": 500, "drained_per_s": 1.0e4, "drops": []}
+    search = {
+        "no_drop_rate": 3.0e4,
+        "lowest_dropping_rate": None,
+        "limited_by_workload": True,
+        "floor": 5.0,
+        "runs": [],
+    }
+    res = {
+        "meta": {"n": 10, "m": 5, "reps": 5},
+        "drain": {
+            "n": 500,
+            "programs": {"pydtrace": "P", "bpftrace": "B"},
+            "pydtrace": {"saturated": sat, "search": search},
+            "bpftrace": {},
+        },
+        "date": "today",
+        "commit": "abc",
+    }
+    md = rp.render(res, host_profile=False)
+    assert "≥ 10,000/s (kept up)" in md and "≥ 30,000/s (the workload's top paced rate)" in md
+
+
+def test_render_bounds_the_ratio_when_bpftrace_always_dropped() -> None:
+    def rec(best: float | None, bad: float) -> dict[str, Any]:
+        return {
+            "saturated": {},
+            "search": {
+                "no_drop_rate": best,
+                "lowest_dropping_rate": bad,
+                "floor": 500.0,
+                "runs": [],
+            },
+        }
+
+    res = {
+        "meta": {"n": 10, "m": 5, "reps": 5},
+        "drain": {
+            "n": 500,
+            "programs": {"pydtrace": "P", "bpftrace": "B"},
+            "pydtrace": rec(40_000.0, 50_000.0),
+            "bpftrace": rec(None, 1000.0),
+        },
+        "date": "today",
+        "commit": "abc",
+    }
+    md = rp.render(res, host_profile=False)
+    assert "ratio pydtrace/bpftrace: > 40.00 (bpftrace dropped at every rate tried)" in md
+    assert "target ≥ 2: met" in md
