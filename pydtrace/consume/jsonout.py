@@ -350,6 +350,8 @@ class JsonPrinter(Printer):
     """Writes each ECB as a ``probe`` record (docs/json.md); faults as
     ``error`` records.  Same constructor as Printer."""
 
+    fast = False  # every record is a JSON document: no drain-loop plans
+
     def ecb(self, rec: EcbRecord) -> None:
         if rec.eprobe.uarg == DTRACE_UARG_ERROR:
             self.fault(rec)
