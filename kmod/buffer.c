@@ -115,6 +115,16 @@ static void dtrace_buffers_policy(struct dtrace_state *state,
 }
 
 /*
+ * The largest size each of nbufs buffers of one kind may have: all of them
+ * together never take more than a quarter of RAM.  Sizes above it are not
+ * even tried (a huge vmalloc would squeeze the whole machine first).
+ */
+u64 dtrace_size_limit(u64 nbufs)
+{
+	return ((u64)totalram_pages() << PAGE_SHIFT) / 4 / max_t(u64, nbufs, 1);
+}
+
+/*
  * Allocate both halves for every possible CPU.  *size is the wanted size
  * per half; with bufresize=auto a failure halves it until it fits, and the
  * size obtained is stored back.  Never more than a quarter of RAM in all.
@@ -132,8 +142,7 @@ int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size)
 		return -EBUSY;
 	if (want < DTRACE_MIN_BUFSIZE)
 		return -ENOSPC;
-	limit = ((u64)totalram_pages() << PAGE_SHIFT) / 4 /
-		(2 * num_possible_cpus());
+	limit = dtrace_size_limit(2ULL * num_possible_cpus());
 	while (want > limit && !manual)
 		want = (want / 2) & ~7ULL;
 	if (want > limit || want < DTRACE_MIN_BUFSIZE)

@@ -327,6 +327,14 @@ class Device:
         _check(rv, "could not enable tracing")
         return cpu[0]
 
+    def options(self) -> list[int]:
+        """The consumer's option values by DTRACEOPT_* id (DTRACEOPT_UNSET
+        for those never set); after GO, the sizes and rates the module chose."""
+        n = int(lib.DTRACEOPT_MAX)
+        values = ffi.new("int64_t[]", n)
+        got = _check(lib.dt_optget(self._fd, values, n), "couldn't get options")
+        return [int(values[i]) for i in range(min(n, got))]
+
     def stop(self) -> int:
         """Stop tracing (fires END); the CPU END ran on."""
         cpu = ffi.new("uint32_t *")
