@@ -350,6 +350,11 @@ class Consumer:
         """The bufpolicy option's DTRACEOPT_BUFPOLICY_* value, if set."""
         return int(self.options.get("bufpolicy")) if self.options.is_set("bufpolicy") else None
 
+    def _cpu(self) -> int | None:
+        """The cpu option: the only CPU traced, or None for all."""
+        value = self.options.get("cpu")
+        return value if isinstance(value, int) and value >= 0 else None
+
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
         self._go(str(self.options.get("oformat")), self.out)
@@ -395,6 +400,7 @@ class Consumer:
             bufpolicy=self._policy(),
             statusrate=int(self.options.get("statusrate")),
             warn=warn,
+            cpu=self._cpu(),
         )
         self.session.go()
         self._chosen(device, warn)
