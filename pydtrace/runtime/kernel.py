@@ -324,6 +324,11 @@ class Device:
             raise DeviceError(
                 "could not enable tracing: Destructive actions not allowed", _errno.EACCES
             )
+        if rv == -_errno.ENOSPC:
+            # EDT_BUFTOOSMALL: a buffer size below a word where one is needed
+            raise DeviceError(
+                "could not enable tracing: Enabling exceeds size of buffer", _errno.ENOSPC
+            )
         _check(rv, "could not enable tracing")
         return cpu[0]
 

@@ -135,6 +135,19 @@ def test_bufresize_manual_fails_as_dtrace(opt: str, prog: str) -> None:
     assert r.stdout == ""
 
 
+@pytest.mark.parametrize(
+    ("opt", "prog"),
+    [
+        ("bufsize=4", "BEGIN { exit(0); }"),
+        ("aggsize=8", "BEGIN { @ = count(); exit(0); }"),
+    ],
+)
+def test_a_size_too_small_to_use_fails_as_dtrace(opt: str, prog: str) -> None:
+    r = pydtrace("-q", "-x", opt, "-n", prog)
+    assert r.returncode == 1
+    assert r.stderr == "pydtrace: could not enable tracing: Enabling exceeds size of buffer\n"
+
+
 def test_rates_the_module_changes_are_reported() -> None:
     r = pydtrace(
         "-q", "-x", "cleanrate=1ns", "-x", "statusrate=1h", "-n",
