@@ -364,6 +364,11 @@ int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 		err = -EACCES;
 		goto out;
 	}
+	/* There is no anonymous state here for grabanon to claim. */
+	if (state->options[DTRACEOPT_GRABANON] != DTRACEOPT_UNSET) {
+		err = -ENOENT;
+		goto out;
+	}
 	dtrace_state_rates(state);
 	opt = state->options[DTRACEOPT_BUFSIZE];
 	size = opt == DTRACEOPT_UNSET ? DTRACE_DEFAULT_BUFSIZE : opt;

@@ -324,6 +324,9 @@ class Device:
             raise DeviceError(
                 "could not enable tracing: Destructive actions not allowed", _errno.EACCES
             )
+        if rv == -_errno.ENOENT:
+            # EDT_NOANON: grabanon with no anonymous state to claim
+            raise DeviceError("could not enable tracing: No anonymous tracing state", _errno.ENOENT)
         if rv == -_errno.ENOSPC:
             # EDT_BUFTOOSMALL: a buffer size below a word where one is needed
             raise DeviceError(

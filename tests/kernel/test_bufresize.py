@@ -8,7 +8,7 @@ bufresize=manual tracing does not start: "could not enable tracing:
 Cannot allocate memory".  The module never tries more than a quarter of
 RAM for one kind of buffer, so 1t always gets lowered (to the largest
 halving of 1t within that bound, unless memory is short).  Rates the module
-changes are reported too.
+changes are reported too, and grabanon (no anonymous state here) fails GO.
 """
 
 from __future__ import annotations
@@ -146,6 +146,15 @@ def test_a_size_too_small_to_use_fails_as_dtrace(opt: str, prog: str) -> None:
     r = pydtrace("-q", "-x", opt, "-n", prog)
     assert r.returncode == 1
     assert r.stderr == "pydtrace: could not enable tracing: Enabling exceeds size of buffer\n"
+
+
+def test_grabanon_finds_no_anonymous_state() -> None:
+    r = pydtrace("-q", "-x", "grabanon", "-n", "BEGIN { exit(0); }")
+    assert r.returncode == 1
+    assert r.stderr == "pydtrace: could not enable tracing: No anonymous tracing state\n"
+    # "no" unsets it
+    r = pydtrace("-q", "-x", "grabanon=no", "-n", 'BEGIN { printf("x\\n"); exit(0); }')
+    assert r.returncode == 0 and r.stdout == "x\n\n", r.stderr
 
 
 def test_rates_the_module_changes_are_reported() -> None:
