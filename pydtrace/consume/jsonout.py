@@ -464,7 +464,7 @@ _DROP_KINDS: tuple[tuple[str, str], ...] = (
     ("jstack()/ustack() string table overflow", "stack-string-overflow"),
     ("error in ERROR probe enabling", "error-in-error-probe"),
 )
-_DROP = re.compile(r"(\d+) (.+?)(?: on CPU (\d+))?")
+_DROP = re.compile(r"(?:\[DTRACEDROP_\w+\] )?(\d+) (.+?)(?: on CPU (\d+))?")
 
 
 def drop_record(message: str) -> JSON | None:

@@ -430,9 +430,11 @@ class Session:
         bufpolicy: int | None = None,
         statusrate: int = NANOSEC,
         warn: Callable[[str], None],
+        droptags: bool = False,
         cpu: int | None = None,
     ) -> None:
         self.device = device
+        self.droptags = droptags
         # the cpu option: the only CPU traced, where GO and STOP run so
         # that BEGIN and END (they fire where the ioctl runs) are traced
         self.cpu = cpu
@@ -469,7 +471,7 @@ class Session:
     def _poll(self) -> Status:
         """STATUS: report what is new since the last poll."""
         st = self.device.status()
-        for msg in status_drops(self._status, st):
+        for msg in status_drops(self._status, st, self.droptags):
             self.warn(msg)
         self._status = st
         if st.killed:
@@ -553,7 +555,7 @@ class Session:
             if snap is None:
                 continue
             if snap.drops:
-                self.warn(agg_drops(snap.drops, cpu))
+                self.warn(agg_drops(snap.drops, cpu, self.droptags))
             try:
                 aggs.merge(snap.data)
             except (ValueError, DeviceError) as e:
@@ -619,7 +621,7 @@ class Session:
         except (ValueError, DeviceError) as e:
             raise ConsumeError(f"processing aborted: {e}") from e
         if snap.drops:
-            self._drops.append(cpu_drops(snap.drops, cpu))
+            self._drops.append(cpu_drops(snap.drops, cpu, self.droptags))
         return recs
 
     def _consume_cpu(self, recs: list[EcbRecord], report: bool = True) -> None:

@@ -20,6 +20,7 @@ from pydtrace.consume.loop import ConsumeError, Printer, Session
 from pydtrace.consume.output import (
     HEADER,
     LIST_HEADER,
+    agg_drops,
     cpu_drops,
     hexdump,
     list_line,
@@ -307,6 +308,25 @@ def test_drop_messages():
     new = Status(3, 0, 0, 1, 0, 0, 0, 0, 0, 0, False, False, 2)
     assert status_drops(old, new) == ["2 dynamic variable drops", "1 speculative drop"]
     assert status_drops(new, new) == []
+
+
+def test_drop_messages_with_droptags():
+    assert cpu_drops(2, 1, tags=True) == "[DTRACEDROP_PRINCIPAL] 2 drops on CPU 1"
+    assert agg_drops(1, 0, tags=True) == "[DTRACEDROP_AGGREGATION] 1 aggregation drop on CPU 0"
+    every = Status(1, 2, 3, 4, 5, 6, 0, 0, 7, 8, False, False, 2)
+    assert status_drops(None, every, tags=True) == [
+        "[DTRACEDROP_DYNAMIC] 1 dynamic variable drop",
+        "[DTRACEDROP_DYNRINSE] 2 dynamic variable drops with non-empty rinsing list",
+        "[DTRACEDROP_DYNDIRTY] 3 dynamic variable drops with non-empty dirty list",
+        "[DTRACEDROP_SPEC] 4 speculative drops",
+        "[DTRACEDROP_SPECBUSY] 5 failed speculations (available buffer(s) still busy)",
+        "[DTRACEDROP_SPECUNAVAIL] 6 failed speculations (no speculative buffer available)",
+        "[DTRACEDROP_STKSTROVERFLOW] 7 jstack()/ustack() string table overflows",
+        "[DTRACEDROP_DBLERROR] 8 errors in ERROR probe enabling",
+    ]
+    assert [m.split("] ", 1)[1] for m in status_drops(None, every, tags=True)] == status_drops(
+        None, every
+    )
 
 
 # -- printf ---------------------------------------------------------------------------
