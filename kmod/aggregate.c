@@ -468,18 +468,27 @@ int dtrace_aggbufs_alloc(struct dtrace_state *state)
 	bool manual = state->options[DTRACEOPT_BUFRESIZE] == 1;
 	s64 opt = state->options[DTRACEOPT_AGGSIZE];
 	u64 want = opt == DTRACEOPT_UNSET ? DTRACE_DEFAULT_AGGSIZE : opt;
+	u64 limit = dtrace_size_limit(2ULL * num_possible_cpus());
 	struct dtrace_aggbuf *abufs;
 	unsigned int cpu;
 	bool ok;
 
 	lockdep_assert_held(&state->lock);
-	if (!state->naggs)
+	if (!state->naggs) {
+		/* No aggregation buffers: none lowered (as DTrace says). */
+		if (opt != DTRACEOPT_UNSET)
+			state->options[DTRACEOPT_AGGSIZE] = 0;
 		return 0;
+	}
 	if (WARN_ON_ONCE(state->aggbufs))
 		return -EBUSY;
 	want &= ~7ULL;
 	if (want < DTRACE_MIN_AGGSIZE)
 		return -ENOSPC;
+	while (want > limit && !manual)
+		want = (want / 2) & ~7ULL;
+	if (want > limit || want < DTRACE_MIN_AGGSIZE)
+		return -ENOMEM;
 	abufs = dtrace_zalloc(array_size(nr_cpu_ids, sizeof(*abufs)));
 	if (!abufs)
 		return -ENOMEM;

@@ -93,6 +93,21 @@ static u64 dtrace_buffers_end_reserve(const struct dtrace_state *state)
 	return reserve;
 }
 
+/*
+ * The cpu option (state->lock): is cpu one the consumer traces?  With it
+ * set, only that CPU gets buffers; on every other one each firing is a
+ * drop before its predicate runs, as DTrace: limit 0 and offset 1 (no
+ * record ever starts there), so every reservation fails, even of the 0
+ * bytes of a clause that records nothing.
+ */
+static bool dtrace_buffers_traced(const struct dtrace_state *state,
+				  unsigned int cpu)
+{
+	s64 only = state->options[DTRACEOPT_CPU];
+
+	return only == DTRACEOPT_UNSET || only < 0 || only == (s64)cpu;
+}
+
 /* Before GO publishes the consumer: the policy of every CPU's buffer. */
 static void dtrace_buffers_policy(struct dtrace_state *state,
 				  struct dtrace_buffer *bufs, u64 size)
@@ -109,9 +124,22 @@ static void dtrace_buffers_policy(struct dtrace_state *state,
 		limit = reserve < size ? size - reserve : 0;
 	}
 	for_each_possible_cpu(cpu) {
-		bufs[cpu].policy = policy;
-		bufs[cpu].limit = limit;
+		bool traced = dtrace_buffers_traced(state, cpu);
+
+		bufs[cpu].policy = traced ? policy : DTRACEOPT_BUFPOLICY_SWITCH;
+		bufs[cpu].limit = traced ? limit : 0;
+		bufs[cpu].offset = traced ? 0 : 1;
 	}
+}
+
+/*
+ * The largest size each of nbufs buffers of one kind may have: all of them
+ * together never take more than a quarter of RAM.  Sizes above it are not
+ * even tried (a huge vmalloc would squeeze the whole machine first).
+ */
+u64 dtrace_size_limit(u64 nbufs)
+{
+	return ((u64)totalram_pages() << PAGE_SHIFT) / 4 / max_t(u64, nbufs, 1);
 }
 
 /*
@@ -122,7 +150,7 @@ static void dtrace_buffers_policy(struct dtrace_state *state,
 int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size)
 {
 	bool manual = state->options[DTRACEOPT_BUFRESIZE] == 1;
-	u64 want = *size & ~7ULL, limit;
+	u64 want = *size & ~7ULL, limit, n = 0;
 	struct dtrace_buffer *bufs;
 	unsigned int cpu;
 	bool ok;
@@ -132,8 +160,11 @@ int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size)
 		return -EBUSY;
 	if (want < DTRACE_MIN_BUFSIZE)
 		return -ENOSPC;
-	limit = ((u64)totalram_pages() << PAGE_SHIFT) / 4 /
-		(2 * num_possible_cpus());
+	for_each_possible_cpu(cpu)
+		n += dtrace_buffers_traced(state, cpu);
+	if (!n)
+		return -EINVAL;		/* the cpu option names no CPU */
+	limit = dtrace_size_limit(2 * n);
 	while (want > limit && !manual)
 		want = (want / 2) & ~7ULL;
 	if (want > limit || want < DTRACE_MIN_BUFSIZE)
@@ -145,6 +176,8 @@ int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size)
 	for (;;) {
 		ok = true;
 		for_each_possible_cpu(cpu) {
+			if (!dtrace_buffers_traced(state, cpu))
+				continue;
 			bufs[cpu].data[0] = dtrace_zalloc_nowarn(want);
 			bufs[cpu].data[1] = dtrace_zalloc_nowarn(want);
 			if (!bufs[cpu].data[0] || !bufs[cpu].data[1]) {
@@ -163,7 +196,7 @@ int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size)
 	}
 	for_each_possible_cpu(cpu) {
 		bufs[cpu].cpu = cpu;
-		bufs[cpu].size = want;
+		bufs[cpu].size = bufs[cpu].data[0] ? want : 0;
 	}
 	dtrace_buffers_policy(state, bufs, want);
 	*size = want;
@@ -408,6 +441,8 @@ int dtrace_buffer_snapshot(struct dtrace_state *state,
 	if (!state->buffers)
 		return -ENOENT;
 	buf = &state->buffers[cpu];
+	if (!buf->data[0])
+		return -ENOENT;		/* not traced (the cpu option) */
 	if (desc->dtbd_size < buf->size) {
 		desc->dtbd_size = buf->size;
 		return -ENOSPC;

@@ -176,6 +176,19 @@ static long dtrace_ioctl_status(struct dtrace_state *state, void __user *uarg)
 	return copy_to_user(uarg, &st, sizeof(st)) ? -EFAULT : 0;
 }
 
+static long dtrace_ioctl_optget(struct dtrace_state *state, void __user *uarg)
+{
+	struct dtrace_optget og;
+	int err;
+
+	if (copy_from_user(&og, uarg, sizeof(og)))
+		return -EFAULT;
+	err = dtrace_state_optget(state, &og);
+	if (err)
+		return err;
+	return copy_to_user(uarg, &og, sizeof(og)) ? -EFAULT : 0;
+}
+
 static long dtrace_ioctl_gostop(struct dtrace_state *state, void __user *uarg,
 				bool go)
 {
@@ -220,6 +233,8 @@ static long dtrace_ioctl(struct file *file, unsigned int cmd,
 		return dtrace_ioctl_aggdesc(state, uarg);
 	case DTRACEIOC_PROVIDE:
 		return dtrace_ioctl_provide(uarg);
+	case DTRACEIOC_OPTGET:
+		return dtrace_ioctl_optget(state, uarg);
 	default:
 		return -ENOTTY;
 	}

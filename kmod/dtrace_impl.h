@@ -37,6 +37,10 @@
 #define DTRACE_DEFAULT_BUFSIZE	(4ULL << 20)
 #define DTRACE_DEFAULT_STRSIZE	256
 #define DTRACE_MIN_BUFSIZE	8
+/* Bounds of the cleanrate option, and the cap of statusrate (ns). */
+#define DTRACE_CLEANRATE_MIN	200000LL		/* 200 us */
+#define DTRACE_CLEANRATE_MAX	(60LL * NSEC_PER_SEC)
+#define DTRACE_STATUSRATE_MAX	(10LL * NSEC_PER_SEC)
 
 /*
  * ---------------------------------------------------------------------------
@@ -193,6 +197,8 @@ static inline void dtrace_rechdr_put(char *rec, u32 epid, u64 now)
 struct dtrace_enabling {
 	struct list_head node;		/* state->enablings */
 	void *prog;			/* the program, copied in */
+	u32 progsize;			/* its bytes */
+	u32 nacts;			/* entries of acts */
 	struct dif_object *difos;
 	u32 ndifos;
 	struct dtrace_action *acts;	/* all clauses' actions */
@@ -243,6 +249,7 @@ struct dtrace_buffer {
 };
 
 int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size);
+u64 dtrace_size_limit(u64 nbufs);
 void dtrace_buffers_free(struct dtrace_state *state);
 int dtrace_snap_copyout(struct dtrace_bufdesc *desc, const void *data,
 			u64 size, u64 oldest, u64 errors, u64 drops, u64 when);
@@ -377,6 +384,7 @@ void dtrace_state_destroy(struct dtrace_state *state);
 int dtrace_state_go(struct dtrace_state *state, u32 *cpu);
 int dtrace_state_stop(struct dtrace_state *state, u32 *cpu);
 int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st);
+int dtrace_state_optget(struct dtrace_state *state, struct dtrace_optget *og);
 int dtrace_state_eprobe(struct dtrace_state *state,
 			struct dtrace_eprobedesc *epd);
 bool dtrace_state_deadman(struct dtrace_state *state, u64 now);
@@ -437,6 +445,7 @@ int dtrace_states_show(struct seq_file *m);
 u64 dtrace_buffers_bytes(const struct dtrace_state *state, u64 *meta);
 u64 dtrace_aggbufs_bytes(const struct dtrace_state *state, u64 *meta);
 u64 dtrace_dstate_bytes(const struct dtrace_state *state, u64 *meta);
+u64 dtrace_program_bytes(const struct dtrace_state *state);
 
 /*
  * ---------------------------------------------------------------------------

@@ -37,8 +37,6 @@
 
 #define DTRACE_DEFAULT_DYNVARSIZE	(1ULL << 20)
 #define DTRACE_DEFAULT_CLEANRATE	9900990LL	/* ns, ~101 Hz */
-#define DTRACE_CLEANRATE_MIN		200000LL	/* 200 us */
-#define DTRACE_CLEANRATE_MAX		(60LL * NSEC_PER_SEC)
 #define DTRACE_DYNVAR_MINCHUNK		256
 #define DTRACE_DYNVAR_BUCKETCOST	64	/* bytes charged per bucket */
 #define DTRACE_DYNVAR_RETRIES		64	/* insert races per store */
@@ -500,7 +498,7 @@ int dtrace_dstate_alloc(struct dtrace_state *state)
 {
 	s64 opt = state->options[DTRACEOPT_DYNVARSIZE];
 	u64 size = opt == DTRACEOPT_UNSET ? DTRACE_DEFAULT_DYNVARSIZE : opt;
-	u64 chunksize, nb, nchunks, per, i, rate;
+	u64 chunksize, nb, nchunks, per, i, rate, limit;
 	struct dtrace_dstate *ds;
 	struct dtrace_dvar *dv;
 	unsigned int cpu, last = 0, ncpu = 0;
@@ -516,6 +514,11 @@ int dtrace_dstate_alloc(struct dtrace_state *state)
 	if (chunksize > U32_MAX)
 		return -E2BIG;
 	size &= ~7ULL;
+	limit = dtrace_size_limit(1);
+	while (size > limit && state->options[DTRACEOPT_BUFRESIZE] != 1)
+		size = (size / 2) & ~7ULL;
+	if (size > limit)
+		return -ENOMEM;
 	ds = dtrace_zalloc(sizeof(*ds));
 	if (!ds)
 		return -ENOMEM;

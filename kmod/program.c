@@ -501,6 +501,34 @@ void dtrace_enabling_destroy(struct dtrace_enabling *en)
 	dtrace_free(en);
 }
 
+/*
+ * The consumer's program memory (state->lock held): every enabling (its
+ * copy of the program, with the DIF, integer and string tables, and the
+ * DIFO, action and clause tables built from it) and the variable tables
+ * merged from its DIFOs, with the by-ref descriptions made at GO.
+ */
+u64 dtrace_program_bytes(const struct dtrace_state *state)
+{
+	const struct dtrace_vstate *vs = &state->vstate;
+	const struct dtrace_enabling *en;
+	u64 bytes = 0;
+	int sc;
+
+	list_for_each_entry(en, &state->enablings, node) {
+		bytes += sizeof(*en) + en->progsize;
+		bytes += (u64)en->ndifos * sizeof(*en->difos);
+		bytes += (u64)en->nacts * sizeof(*en->acts);
+		bytes += (u64)en->nclauses * sizeof(*en->clauses);
+	}
+	for (sc = 0; sc < DTRACE_NSCOPES; sc++) {
+		if (vs->vars[sc])
+			bytes += (u64)vs->nvars[sc] * sizeof(*vs->vars[sc]);
+		if (vs->info[sc])
+			bytes += (u64)vs->nvars[sc] * sizeof(*vs->info[sc]);
+	}
+	return bytes;
+}
+
 /* Build the enabling from the program copy: everything but the ECBs. */
 static int dtrace_prog_build(struct dtrace_progctx *pc,
 			     struct dtrace_enabling *en)
@@ -526,6 +554,7 @@ static int dtrace_prog_build(struct dtrace_progctx *pc,
 
 	en->ndifos = hdr->dp_ndifos;
 	en->nclauses = hdr->dp_necbs;
+	en->nacts = total;
 	en->difos = dtrace_zalloc_nowarn(array_size(en->ndifos,
 						    sizeof(*en->difos)));
 	en->acts = dtrace_zalloc_nowarn(array_size(total, sizeof(*en->acts)));
@@ -816,6 +845,7 @@ int dtrace_enable(struct dtrace_state *state, struct dtrace_enable *de)
 		err = -EFAULT;
 		goto free;
 	}
+	en->progsize = de->de_size;
 	pc.base = en->prog;
 	pc.size = de->de_size;
 	pc.hdr = en->prog;

@@ -164,8 +164,7 @@ int dtrace_specs_alloc(struct dtrace_state *state)
 		opt = state->options[DTRACEOPT_SPECSIZE];
 		size = opt == DTRACEOPT_UNSET ? DTRACE_DEFAULT_SPECSIZE : opt;
 		size &= ~7ULL;
-		limit = ((u64)totalram_pages() << PAGE_SHIFT) / 4 /
-			((u64)n * num_possible_cpus());
+		limit = dtrace_size_limit((u64)n * num_possible_cpus());
 		/* Smaller than a word (specsize=0): every speculate() drops. */
 		if (size < DTRACE_MIN_BUFSIZE)
 			size = 0;
@@ -180,6 +179,9 @@ int dtrace_specs_alloc(struct dtrace_state *state)
 				goto nomem;
 		}
 		state->options[DTRACEOPT_SPECSIZE] = size;
+	} else if (state->options[DTRACEOPT_SPECSIZE] != DTRACEOPT_UNSET) {
+		/* No speculation buffers: none lowered (as DTrace says). */
+		state->options[DTRACEOPT_SPECSIZE] = 0;
 	}
 	ss->size = size;
 

@@ -356,6 +356,27 @@ static bool dtrace_state_destructive(const struct dtrace_state *state)
 	return false;
 }
 
+/*
+ * At GO: the rates the module enforces, written back to the options so the
+ * consumer can tell (as DTrace: cleanrate 0 is the slowest, and clamped;
+ * statusrate capped).
+ */
+static void dtrace_state_rates(struct dtrace_state *state)
+{
+	s64 *opt = state->options;
+
+	if (opt[DTRACEOPT_CLEANRATE] == 0)
+		opt[DTRACEOPT_CLEANRATE] = DTRACE_CLEANRATE_MAX;
+	if (opt[DTRACEOPT_CLEANRATE] != DTRACEOPT_UNSET)
+		opt[DTRACEOPT_CLEANRATE] = clamp_t(s64,
+						   opt[DTRACEOPT_CLEANRATE],
+						   DTRACE_CLEANRATE_MIN,
+						   DTRACE_CLEANRATE_MAX);
+	if (opt[DTRACEOPT_STATUSRATE] != DTRACEOPT_UNSET &&
+	    opt[DTRACEOPT_STATUSRATE] > DTRACE_STATUSRATE_MAX)
+		opt[DTRACEOPT_STATUSRATE] = DTRACE_STATUSRATE_MAX;
+}
+
 int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 {
 	s64 opt;
@@ -373,6 +394,12 @@ int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 		err = -EACCES;
 		goto out;
 	}
+	/* There is no anonymous state here for grabanon to claim. */
+	if (state->options[DTRACEOPT_GRABANON] != DTRACEOPT_UNSET) {
+		err = -ENOENT;
+		goto out;
+	}
+	dtrace_state_rates(state);
 	opt = state->options[DTRACEOPT_BUFSIZE];
 	size = opt == DTRACEOPT_UNSET ? DTRACE_DEFAULT_BUFSIZE : opt;
 	err = dtrace_buffers_alloc(state, &size);
@@ -471,6 +498,25 @@ int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st)
 	return 0;
 }
 
+/* DTRACEIOC_OPTGET: copies out up to dtog_nopts option values. */
+int dtrace_state_optget(struct dtrace_state *state, struct dtrace_optget *og)
+{
+	s64 opts[DTRACEOPT_MAX];
+	u32 n;
+
+	if (og->dtog_pad)
+		return -EINVAL;
+	mutex_lock(&state->lock);
+	memcpy(opts, state->options, sizeof(opts));
+	mutex_unlock(&state->lock);
+	n = min_t(u32, og->dtog_nopts, DTRACEOPT_MAX);
+	if (n && copy_to_user(u64_to_user_ptr(og->dtog_values), opts,
+			      n * sizeof(opts[0])))
+		return -EFAULT;
+	og->dtog_nopts = DTRACEOPT_MAX;
+	return 0;
+}
+
 /* DTRACEIOC_EPROBE: copies out up to dtepd_nrecs record descriptions. */
 int dtrace_state_eprobe(struct dtrace_state *state,
 			struct dtrace_eprobedesc *epd)
@@ -526,13 +572,15 @@ static const char *const dtrace_activity_names[] = {
 /*
  * One consumer's line of the consumers file; returns the bytes it holds.
  * principal, aggregation, dynvar: the buffers' data; static: variable
- * storage; ecb: the ECB and aggregation tables and the ECBs; meta: the
- * state and the per-CPU bookkeeping of its buffers.  Program memory
- * (enablings) is not counted.
+ * storage; ecb: the ECB and aggregation tables and the ECBs; program: the
+ * enablings (program copies, DIFOs, string tables, clauses, actions) and
+ * variable tables; meta: the state and the per-CPU bookkeeping of its
+ * buffers.
  */
 static u64 dtrace_state_show(struct seq_file *m, struct dtrace_state *state)
 {
-	u64 prin, agg, dyn, stat, ecb, spec, meta = sizeof(*state);
+	u64 prin, agg, dyn, stat, ecb, spec, prog, total;
+	u64 meta = sizeof(*state);
 	int activity;
 	u32 necbs;
 
@@ -547,7 +595,9 @@ static u64 dtrace_state_show(struct seq_file *m, struct dtrace_state *state)
 	ecb = (u64)state->ecbs_cap * sizeof(*state->ecbs) +
 	      (u64)necbs * sizeof(**state->ecbs) +
 	      (u64)state->aggs_cap * sizeof(*state->aggs);
+	prog = dtrace_program_bytes(state);
 	mutex_unlock(&state->lock);
+	total = prin + agg + dyn + spec + stat + ecb + prog + meta;
 
 	seq_printf(m, "consumer id=%llu pid=%d comm=", state->id, state->pid);
 	seq_escape(m, state->comm, " \t\n\\=");
@@ -556,9 +606,9 @@ static u64 dtrace_state_show(struct seq_file *m, struct dtrace_state *state)
 		   dtrace_activity_names[activity] : "?", necbs, prin, agg);
 	seq_printf(m, " dynvar=%llu speculation=%llu static=%llu ecb=%llu",
 		   dyn, spec, stat, ecb);
-	seq_printf(m, " meta=%llu bytes=%llu\n", meta,
-		   prin + agg + dyn + spec + stat + ecb + meta);
-	return prin + agg + dyn + spec + stat + ecb + meta;
+	seq_printf(m, " program=%llu meta=%llu bytes=%llu\n", prog, meta,
+		   total);
+	return total;
 }
 
 /*

@@ -116,6 +116,19 @@ int dt_status(int fd, struct dtrace_status *st)
 	return dt_ioctl(fd, DTRACEIOC_STATUS, st);
 }
 
+/* Up to nopts option values; the number the module has, or -errno. */
+int dt_optget(int fd, int64_t *values, uint32_t nopts)
+{
+	struct dtrace_optget og;
+	int rv;
+
+	memset(&og, 0, sizeof(og));
+	og.dtog_values = (uint64_t)(uintptr_t)values;
+	og.dtog_nopts = nopts;
+	rv = dt_ioctl(fd, DTRACEIOC_OPTGET, &og);
+	return rv < 0 ? rv : (int)og.dtog_nopts;
+}
+
 int dt_bufsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
 	       struct dtrace_bufdesc *bd)
 {

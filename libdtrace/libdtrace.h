@@ -26,6 +26,7 @@ int dt_eprobe(int fd, uint32_t epid, struct dtrace_eprobedesc *ed,
 int dt_go(int fd, uint32_t *cpu);
 int dt_stop(int fd, uint32_t *cpu);
 int dt_status(int fd, struct dtrace_status *st);
+int dt_optget(int fd, int64_t *values, uint32_t nopts);
 int dt_bufsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
 	       struct dtrace_bufdesc *bd);
 int dt_aggsnap(int fd, uint32_t cpu, void *buf, uint64_t size,

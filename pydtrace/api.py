@@ -374,6 +374,11 @@ class Consumer:
         """The bufpolicy option's DTRACEOPT_BUFPOLICY_* value, if set."""
         return int(self.options.get("bufpolicy")) if self.options.is_set("bufpolicy") else None
 
+    def _cpu(self) -> int | None:
+        """The cpu option: the only CPU traced, or None for all."""
+        value = self.options.get("cpu")
+        return value if isinstance(value, int) and value >= 0 else None
+
     def go(self) -> None:
         """Start tracing (BEGIN fires)."""
         self._go(str(self.options.get("oformat")), self.out)
@@ -419,9 +424,37 @@ class Consumer:
             bufpolicy=self._policy(),
             statusrate=int(self.options.get("statusrate")),
             warn=warn,
+            cpu=self._cpu(),
             droptags=self.options.is_set("droptags"),
         )
         self.session.go()
+        self._chosen(device, warn)
+
+    def _chosen(self, device: Device, warn: Callable[[str], None]) -> None:
+        """After GO, as dtrace(1)'s go(): say which sizes bufresize=auto
+        lowered and which rates the module changed; snapshot with the
+        buffer sizes the module allocated."""
+        from pydtrace.consume.resize import go_messages
+        from pydtrace.options import TABLE, UNSET
+
+        got = device.options()
+
+        def optid(name: str) -> int:
+            return int(TABLE[name].optid or 0)
+
+        def asked(name: str) -> int:
+            value = self.options.get(name)
+            return value if isinstance(value, int) else UNSET
+
+        for msg in go_messages(asked, got, optid, UNSET):
+            warn(msg)
+        assert self.session is not None
+        # (0: no such buffer; never snapshot with the size asked for, which
+        # may be far more than was allocated, or than this process can hold)
+        for name in ("bufsize", "aggsize"):
+            i = optid(name)
+            if i < len(got) and got[i] >= 0:
+                setattr(self.session, name, max(got[i], 8))
 
     def aggregations(self) -> dict[str, dict[tuple[object, ...], object]]:
         """The merged aggregations as of the last snapshot: variable name ("" for

@@ -552,9 +552,13 @@ class Session:
         statusrate: int = NANOSEC,
         warn: Callable[[str], None],
         droptags: bool = False,
+        cpu: int | None = None,
     ) -> None:
         self.device = device
         self.droptags = droptags
+        # the cpu option: the only CPU traced, where GO and STOP run so
+        # that BEGIN and END (they fire where the ioctl runs) are traced
+        self.cpu = cpu
         self.printer = printer
         self.bufsize = bufsize
         self.switchrate = max(switchrate, 1)
@@ -579,12 +583,12 @@ class Session:
     # -- steps --------------------------------------------------------------
     def go(self) -> None:
         self.ncpus = self.device.conf().maxcpus
-        self.began_on = self.device.go()
+        self.began_on = _on_cpu(self.cpu, self.device.go)
 
     def stop(self) -> None:
         """STOP (END fires), then status one final time (dtrace_stop)."""
         if not self.stopped:
-            self.ended_on = self.device.stop()
+            self.ended_on = _on_cpu(self.cpu, self.device.stop)
             self.stopped = True
             self._poll()
 
@@ -776,6 +780,22 @@ class Session:
             for msg in self._drops:
                 self.warn(msg)
             self._drops.clear()
+
+
+def _on_cpu(cpu: int | None, call: Callable[[], int]) -> int:
+    """call() with this thread bound to cpu (None: where it is), then
+    unbound again.  A CPU the thread may not use is left to the module."""
+    if cpu is None:
+        return call()
+    try:
+        old = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {cpu})
+    except OSError:
+        return call()
+    try:
+        return call()
+    finally:
+        os.sched_setaffinity(0, old)
 
 
 def _stderr_warn(msg: str) -> None:

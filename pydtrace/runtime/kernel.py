@@ -341,8 +341,24 @@ class Device:
             raise DeviceError(
                 "could not enable tracing: Destructive actions not allowed", _errno.EACCES
             )
+        if rv == -_errno.ENOENT:
+            # EDT_NOANON: grabanon with no anonymous state to claim
+            raise DeviceError("could not enable tracing: No anonymous tracing state", _errno.ENOENT)
+        if rv == -_errno.ENOSPC:
+            # EDT_BUFTOOSMALL: a buffer size below a word where one is needed
+            raise DeviceError(
+                "could not enable tracing: Enabling exceeds size of buffer", _errno.ENOSPC
+            )
         _check(rv, "could not enable tracing")
         return cpu[0]
+
+    def options(self) -> list[int]:
+        """The consumer's option values by DTRACEOPT_* id (DTRACEOPT_UNSET
+        for those never set); after GO, the sizes and rates the module chose."""
+        n = int(lib.DTRACEOPT_MAX)
+        values = ffi.new("int64_t[]", n)
+        got = _check(lib.dt_optget(self._fd, values, n), "couldn't get options")
+        return [int(values[i]) for i in range(min(n, got))]
 
     def stop(self) -> int:
         """Stop tracing (fires END); the CPU END ran on."""

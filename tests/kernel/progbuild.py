@@ -346,6 +346,15 @@ class Consumer:
     def status(self) -> Any:
         return self.ioctl(lib.DTRACEIOC_STATUS, ffi.new("struct dtrace_status *"))
 
+    def optget(self, nopts: int = lib.DTRACEOPT_MAX) -> tuple[list[int], int]:
+        """DTRACEIOC_OPTGET: (the first nopts option values, the module's count)."""
+        values = ffi.new("int64_t[]", max(nopts, 1))
+        og = ffi.new("struct dtrace_optget *")
+        og.dtog_values = int(ffi.cast("uintptr_t", values))
+        og.dtog_nopts = nopts
+        self.ioctl(lib.DTRACEIOC_OPTGET, og)
+        return [int(values[i]) for i in range(nopts)], int(og.dtog_nopts)
+
     def eprobe(self, epid: int, nrecs: int = 16) -> tuple[Any, list[Any]]:
         recs = ffi.new("struct dtrace_recdesc[]", max(nrecs, 1))
         epd = ffi.new("struct dtrace_eprobedesc *")

@@ -152,6 +152,26 @@ def test_probes_lists_dtrace_provider(dt: Consumer) -> None:
     assert ids == sorted(set(ids))
 
 
+def test_probe_ids_are_stable_while_loaded(dt: Consumer) -> None:
+    """Probes made on demand get new ids; no probe ever changes its id,
+    also once the consumer that made it is gone."""
+    before = probes(dt)
+    tick = ("profile", "", "", "tick-4321ms")
+    assert tick not in [p[1:] for p in before]
+    made: list[tuple[int, str, str, str, str]] = []
+    for _ in range(2):
+        with Consumer() as c:
+            assert c.enable(begin_prog(extra=[Ecb(tick, acts=(0, 1))]).build()) == 2
+            c.go()
+        after = probes(dt)
+        assert [p for p in after if p in before] == before  # every one kept
+        made.extend(p for p in after if p[1:] == tick)
+        before = after
+    # made once, then found again with the same id
+    assert len(made) == 2 and made[0] == made[1], made
+    assert made[0][0] > 3
+
+
 def test_probes_start_id_and_end(dt: Consumer) -> None:
     pd = ffi.new("struct dtrace_probedesc *")
     pd.dtpd_id = 2
@@ -336,9 +356,66 @@ def test_bufsize_lowered_and_snapshot_capacity(dt: Consumer) -> None:
         dt.ioctl(lib.DTRACEIOC_BUFSNAP, bd)
     size = int(bd.dtbd_size)
     assert 4096 < size < 1 << 40 and size % 8 == 0
+    # OPTGET tells the size obtained (dtrace(1)'s "buffer size lowered to")
+    assert dt.optget()[0][lib.DTRACEOPT_BUFSIZE] == size
     # Nothing was switched out by the refused snapshots.
     data, _ = dt.bufsnap(cpu, size)
     assert bodies(data, dt) == [(1, struct.pack("<iI", 42, 0))]
+
+
+def test_optget_before_and_after_go(dt: Consumer) -> None:
+    unset = lib.DTRACEOPT_UNSET
+    prog = begin_prog()
+    prog.opts = [
+        (lib.DTRACEOPT_BUFSIZE, 64 << 10),
+        (lib.DTRACEOPT_AGGSIZE, 1 << 20),  # nothing aggregates
+        (lib.DTRACEOPT_SPECSIZE, 1 << 20),  # nothing speculates
+        (lib.DTRACEOPT_CLEANRATE, 1),  # below the 200 us minimum
+        (lib.DTRACEOPT_STATUSRATE, 3600 * 10**9),  # above the 10 s cap
+        (lib.DTRACEOPT_BUFRESIZE, 0),
+    ]
+    assert dt.enable(prog.build()) == 1
+    vals, n = dt.optget()
+    assert n == lib.DTRACEOPT_MAX
+    want = [unset] * lib.DTRACEOPT_MAX
+    for opt, v in prog.opts:
+        want[opt] = v
+    assert vals == want  # as set, the others unset
+    # a short capacity: only that many values, the count still told
+    short, n = dt.optget(3)
+    assert short == want[:3] and n == lib.DTRACEOPT_MAX
+    assert dt.optget(0)[1] == lib.DTRACEOPT_MAX
+    og = ffi.new("struct dtrace_optget *")
+    og.dtog_pad = 1
+    with pytest.raises(OSError) as e:
+        dt.ioctl(lib.DTRACEIOC_OPTGET, og)
+    assert e.value.errno == errno.EINVAL
+    og.dtog_pad, og.dtog_nopts, og.dtog_values = 0, 4, 8  # a bad pointer
+    with pytest.raises(OSError) as e:
+        dt.ioctl(lib.DTRACEIOC_OPTGET, og)
+    assert e.value.errno == errno.EFAULT
+
+    dt.go()
+    vals, _ = dt.optget()
+    assert vals[lib.DTRACEOPT_BUFSIZE] == 64 << 10  # it fitted
+    assert vals[lib.DTRACEOPT_AGGSIZE] == 0 and vals[lib.DTRACEOPT_SPECSIZE] == 0
+    assert vals[lib.DTRACEOPT_CLEANRATE] == 200_000
+    assert vals[lib.DTRACEOPT_STATUSRATE] == 10 * 10**9
+    assert vals[lib.DTRACEOPT_DYNVARSIZE] == unset  # no dynamic variables
+
+
+def test_bufresize_manual_refuses_what_does_not_fit(dt: Consumer) -> None:
+    prog = begin_prog()
+    prog.opts = [(lib.DTRACEOPT_BUFSIZE, 1 << 40), (lib.DTRACEOPT_BUFRESIZE, 1)]
+    assert dt.enable(prog.build()) == 1
+    with pytest.raises(OSError) as e:
+        dt.go()
+    assert e.value.errno == errno.ENOMEM
+    # still inactive, nothing allocated: status refuses, options untouched
+    with pytest.raises(OSError) as e:
+        dt.status()
+    assert e.value.errno == errno.ENOENT
+    assert dt.optget()[0][lib.DTRACEOPT_BUFSIZE] == 1 << 40
 
 
 def test_glob_matching(dt: Consumer) -> None:

@@ -204,7 +204,8 @@ tick-100ms /n == 100/ {{ exit(0); }}
         assert line is not None and line["state"] == "active"
         want = 3 * 4096 * possible_cpus() if speculates else 0
         assert int(line["speculation"]) == want, line
-        parts = ("principal", "aggregation", "dynvar", "speculation", "static", "ecb", "meta")
+        parts = ("principal", "aggregation", "dynvar", "speculation", "static", "ecb",
+                 "program", "meta")
         assert int(line["bytes"]) == sum(int(line[k]) for k in parts), line
     finally:
         p.kill()

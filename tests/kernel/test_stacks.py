@@ -185,6 +185,19 @@ def test_ustack_of_a_frame_pointer_program(fpworkload: Path):
     assert re.search(r"^<fpwork`level1\+0x[0-9a-f]+>$", p.stdout, re.M), p.stdout
 
 
+def test_ustackframes_bounds_ustack(fpworkload: Path):
+    p = pydtrace(
+        "-q", "-x", "ustackframes=2", "-n",
+        "syscall::getppid:entry /pid == $target/ { ustack(); exit(0); }",
+        "-c", str(fpworkload),
+    )
+    assert p.returncode == 0, p.stderr
+    assert [(m, n) for m, n, _ in frames(p.stdout)] == [
+        ("fpwork", "level2"),
+        ("fpwork", "level1"),
+    ], p.stdout
+
+
 def test_json_stack_and_address_records():
     p = pydtrace(
         "-O",

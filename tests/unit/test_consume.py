@@ -6,6 +6,7 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import io
+import os
 import struct
 
 import pytest
@@ -715,3 +716,66 @@ def test_a_half_full_buffer_brings_the_next_pass_forward(monkeypatch, fill, hurr
         assert [t for t in dev.snaps if 1500 * MS < t < 2000 * MS] == []
     else:
         assert between == []
+
+
+class AggClockedDevice(ClockedDevice):
+    """Also records when aggregation buffers are snapshotted (CPU 0)."""
+
+    def __init__(self, clock: FakeClock, exit_at: int) -> None:
+        super().__init__(clock, exit_at)
+        self.aggsnaps: list[int] = []
+        self.aggsizes: list[int] = []
+
+    def aggsnap(self, cpu: int, size: int) -> BufSnapshot | None:
+        if cpu == 0:
+            self.aggsnaps.append(self.clock.now - self.started)
+            self.aggsizes.append(size)
+        return None
+
+
+def test_aggregations_are_snapshotted_once_per_aggrate(monkeypatch):
+    from pydtrace.consume import loop
+    from pydtrace.consume.aggregate import Aggregations
+
+    clock = FakeClock()
+    monkeypatch.setattr(loop, "time", clock)
+    dev = AggClockedDevice(clock, 2500 * MS)
+    aggs = Aggregations(lambda aggid: None)  # type: ignore[arg-type,return-value]
+    printer = Printer(dev, [], io.BytesIO(), aggs=aggs)
+    s = Session(
+        dev, printer, bufsize=4096, aggsize=64 << 10, aggrate=400 * MS, warn=print
+    )  # type: ignore[arg-type]
+    s.go()
+    s.run(lambda: False)
+    # every 400 ms from GO until the exit() seen at the 3 s status poll, and
+    # once more, forced, for the final drain after STOP
+    assert dev.aggsnaps == [i * 400 * MS for i in range(8)] + [3000 * MS]
+    assert set(dev.aggsizes) == {64 << 10}
+
+
+class PinnedDevice(FakeDevice):
+    """Records the CPUs the calling thread may run on at GO and STOP."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.affinity: dict[str, set[int]] = {}
+
+    def go(self) -> int:
+        self.affinity["go"] = os.sched_getaffinity(0)
+        return super().go()
+
+    def stop(self) -> int:
+        self.affinity["stop"] = os.sched_getaffinity(0)
+        return super().stop()
+
+
+def test_go_and_stop_run_on_the_cpu_option_cpu():
+    cpu = max(os.sched_getaffinity(0))
+    before = os.sched_getaffinity(0)
+    dev = PinnedDevice()
+    s = Session(dev, Printer(dev, [], io.BytesIO()), bufsize=4096, warn=print, cpu=cpu)
+    s.go()
+    assert os.sched_getaffinity(0) == before  # unbound again
+    s.run(lambda: True)
+    assert dev.affinity == {"go": {cpu}, "stop": {cpu}}
+    assert os.sched_getaffinity(0) == before

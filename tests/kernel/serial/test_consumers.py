@@ -225,6 +225,54 @@ def test_an_open_device_is_listed_inactive() -> None:
     assert consumers()[0] == []
 
 
+def own_line() -> dict[str, str]:
+    (c,) = [c for c in consumers()[0] if int(c["pid"]) == os.getpid()]
+    return c
+
+
+PARTS = ("principal", "aggregation", "dynvar", "speculation", "static", "ecb", "program", "meta")
+
+
+def test_program_memory_is_charged_and_returned() -> None:
+    """The enablings (program copy with its DIF and string tables, DIFO,
+    clause and action tables) and the variable tables are charged to the
+    consumer as "program"; closing it returns every byte and allocation."""
+    from pydtrace.api import Consumer as ApiConsumer
+
+    lines, before = consumers()
+    assert lines == [] and before["bytes"] == 0
+    c = ApiConsumer()
+    try:
+        c.open()
+        assert int(own_line()["program"]) == 0
+        small = c.compile("BEGIN { n = 1; trace(n); }")
+        assert c.enable(small) == 1
+        line = own_line()
+        p1 = int(line["program"])
+        assert p1 >= len(small.data), (p1, len(small.data))
+        assert int(line["bytes"]) == sum(int(line[k]) for k in PARTS), line
+        # 40 more clauses, each with its own string: the charge grows by at
+        # least the size of that program
+        big = c.compile(" ".join(f'BEGIN {{ trace("string number {i}"); }}' for i in range(40)))
+        assert c.enable(big) == 40
+        line = own_line()
+        p2 = int(line["program"])
+        assert p2 - p1 >= len(big.data), (p1, p2, len(big.data))
+        assert int(line["ecbs"]) == 41
+        assert int(line["bytes"]) == sum(int(line[k]) for k in PARTS), line
+        # GO adds the state's buffers, not program memory... except the
+        # by-ref descriptions, none here: the program charge stays
+        c.go()
+        line = own_line()
+        assert int(line["program"]) >= p2
+        assert int(line["bytes"]) == sum(int(line[k]) for k in PARTS), line
+    finally:
+        c.close()
+    lines, after = consumers()
+    assert lines == [] and after["bytes"] == 0
+    assert after["allocations"] == before["allocations"]
+
+
 def test_eight_consumers_at_once(tmp_path: Path) -> None:
     ncpu = possible_cpus()
     # Create every on-demand probe (tick-200ms) before counting allocations.
@@ -269,9 +317,8 @@ def test_eight_consumers_at_once(tmp_path: Path) -> None:
             assert int(c["principal"]) == 2 * spec.bufsize * ncpu, (spec.name, c)
             assert int(c["aggregation"]) == 2 * spec.aggsize * ncpu, (spec.name, c)
             assert int(c["dynvar"]) == spec.dynvarsize, (spec.name, c)
-            parts = ("principal", "aggregation", "dynvar", "speculation", "static", "ecb",
-                     "meta")
-            assert int(c["bytes"]) == sum(int(c[k]) for k in parts), c
+            assert int(c["bytes"]) == sum(int(c[k]) for k in PARTS), c
+            assert int(c["program"]) > 0, (spec.name, c)
         assert int(by_pid[procs[0].pid]["static"]) >= 8  # the global n
         assert totals["bytes"] == sum(int(c["bytes"]) for c in lines)
         assert totals["allocations"] > before["allocations"]

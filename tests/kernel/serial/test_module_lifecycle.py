@@ -119,6 +119,69 @@ def test_sigkill_while_tracing() -> None:
     assert refcnt() == 0
 
 
+CONSUMERS = Path("/sys/kernel/debug/dtrace/consumers")
+
+
+def totals() -> dict[str, int]:
+    """The consumers file's totals line and allocation count."""
+    out: dict[str, int] = {}
+    for line in CONSUMERS.read_text().splitlines():
+        if line.startswith("total "):
+            out.update((k, int(v)) for k, v in (f.split("=") for f in line.split()[1:]))
+        elif line.startswith("allocations="):
+            out["allocations"] = int(line.split("=")[1])
+    return out
+
+
+# Fires as fast as it can: profile on every CPU, the spinning child's
+# syscalls; aggregates, keeps dynamic variables, speculates and traces.
+FULL_RATE = (
+    "BEGIN { printf(\"ready\\n\"); } "
+    "profile-4999 { @p[cpu] = count(); self->n++; } "
+    "syscall::getppid:entry /pid == SPINNER/ { @s = count(); a[tid] = timestamp; "
+    "s = speculation(); } "
+    "syscall::getppid:entry /pid == SPINNER/ { speculate(s); trace(arg0); } "
+    "syscall::getppid:return /pid == SPINNER/ { trace(arg1); }"
+)
+SPIN = "import os\nwhile True: os.getppid()"
+
+
+def test_sigkill_at_full_rate_frees_everything_and_unloads() -> None:
+    warm = subprocess.run(
+        [sys.executable, "-m", "pydtrace", "-q", "-n", "BEGIN { exit(0); } profile-4999 { }"],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert warm.returncode == 0, warm.stderr
+    before = totals()
+    assert before["consumers"] == 0 and before["bytes"] == 0
+    spin = subprocess.Popen([sys.executable, "-c", SPIN])
+    tracer = subprocess.Popen(
+        [sys.executable, "-m", "pydtrace", "-q", "-x", "nspec=4",
+         "-n", FULL_RATE.replace("SPINNER", str(spin.pid))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        assert tracer.stdout is not None
+        assert tracer.stdout.readline() == "ready\n", tracer.stderr and tracer.stderr.read()
+        time.sleep(2)  # firing all along
+        during = totals()
+        assert during["consumers"] == 1 and during["bytes"] > 0
+        assert during["allocations"] > before["allocations"]
+        tracer.kill()
+        assert tracer.wait(timeout=60) == -9
+    finally:
+        for p in (tracer, spin):
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+    after = totals()
+    assert after["consumers"] == 0 and after["bytes"] == 0
+    assert after["allocations"] == before["allocations"]
+    assert refcnt() == 0
+    subprocess.run(["rmmod", "dtrace"], check=True)
+    assert wait_for(DEV, present=False)
+
+
 def test_rmmod_insmod() -> None:
     works()
     assert refcnt() == 0

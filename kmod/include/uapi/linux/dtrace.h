@@ -24,7 +24,9 @@
  *      and de_offset say why and where (DTRACE_EPROG_*).  Several programs
  *      may be enabled before GO; their EPIDs continue one sequence.
  *   4. DTRACEIOC_EPROBE: the record layout of an EPID.
- *   5. DTRACEIOC_GO: fires dtrace:::BEGIN, returns its CPU.
+ *   5. DTRACEIOC_GO: fires dtrace:::BEGIN, returns its CPU.  Then
+ *      DTRACEIOC_OPTGET tells the buffer sizes and rates the module chose
+ *      (bufresize=auto may have lowered a size that did not fit).
  *   6. Loop: DTRACEIOC_STATUS (also tells the module the consumer is
  *      alive), DTRACEIOC_BUFSNAP on every CPU.  When dts_exiting is set
  *      (exit() ran), call DTRACEIOC_STOP.
@@ -687,6 +689,19 @@ struct dtrace_aggdesc {
 	__u64 dtagd_recs;	/* in: user pointer to dtrace_recdesc[] */
 };
 
+/*
+ * DTRACEIOC_OPTGET: the consumer's option values, DTRACEOPT_UNSET for those
+ * never set.  After GO they are what the module chose: the buffer sizes
+ * actually allocated (bufsize, aggsize, specsize, dynvarsize, lowered by
+ * bufresize=auto; aggsize and specsize 0 when nothing aggregates or
+ * speculates), cleanrate clamped, statusrate capped.
+ */
+struct dtrace_optget {
+	__u64 dtog_values;	/* in: user pointer to __s64[dtog_nopts] */
+	__u32 dtog_nopts;	/* in: capacity; out: DTRACEOPT_MAX */
+	__u32 dtog_pad;		/* must be zero */
+};
+
 /* Activity states of a consumer. */
 #define DTRACE_ACTIVITY_INACTIVE	0
 #define DTRACE_ACTIVITY_WARMUP		1
@@ -737,5 +752,6 @@ struct dtrace_status {
  * when none does, -EINVAL when a field is not NUL-terminated.
  */
 #define DTRACEIOC_PROBEMATCH	_IOWR(DTRACEIOC, 3, struct dtrace_probedesc)
+#define DTRACEIOC_OPTGET	_IOWR(DTRACEIOC, 17, struct dtrace_optget)
 
 #endif /* _UAPI_LINUX_DTRACE_H */
