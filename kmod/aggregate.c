@@ -345,8 +345,12 @@ notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
 	*(u32 *)kdata = ecb->aggid + act->aggidx;
 	for (k = act->first; k < act; k++) {
 		u32 o = k->rec.dtrd_offset - act->aggbase;
+		u32 n = k->rec.dtrd_size;
 
-		memcpy(kdata + o, data + o, k->rec.dtrd_size);
+		/* A string key is not padded past its NUL (dtrace_store()). */
+		if (k->string && n)
+			n = strnlen((const char *)data + o, n - 1) + 1;
+		memcpy(kdata + o, data + o, n);
 	}
 	val = (u64 *)(kdata + size);
 	val[0] = act->agginit;

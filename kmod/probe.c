@@ -452,7 +452,10 @@ NOKPROBE_SYMBOL(dtrace_load);
 /*
  * Store an action's value into its record.  By-reference values are copied
  * from the address the DIFO returned; strings stop at their NUL and are
- * zero-padded to the record size.  Returns 0, or -1 with a fault set.
+ * zero-padded to the record size, except an aggregation key's: the key is
+ * never committed, and hashing, matching and copying it into the
+ * aggregation buffer all stop at its NUL, so padding it (up to strsize
+ * bytes per firing) would be wasted.  Returns 0, or -1 with a fault set.
  */
 static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 				u64 val, struct dif_mstate *ms)
@@ -491,7 +494,8 @@ static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 			return -1;
 		for (i = done; i < done + chunk; i++) {
 			if (dst[i] == '\0') {
-				memset(dst + i, 0, size - i);
+				if (!act->intuple)
+					memset(dst + i, 0, size - i);
 				return 0;
 			}
 		}
