@@ -44,14 +44,17 @@ NOKPROBE_SYMBOL(dif_env_uload);
 static notrace u64 dtrace_env_execname(void)
 {
 	struct dtrace_execname *e = this_cpu_ptr(&dtrace_execname);
-	const char *comm = current->comm;
-	size_t i;
 
-	/* comm may change under us; copy byte by byte, always terminated. */
-	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++)
-		e->comm[i] = READ_ONCE(comm[i]);
-	for (; i < sizeof(e->comm); i++)
-		e->comm[i] = '\0';
+	BUILD_BUG_ON(sizeof(current->comm) != TASK_COMM_LEN ||
+		     TASK_COMM_LEN > sizeof(e->comm));
+	/*
+	 * comm may change under us (set_task_comm() pads it with NULs): take
+	 * its TASK_COMM_LEN bytes in two word loads rather than byte by
+	 * byte, and terminate the copy.  The bytes of e->comm past
+	 * TASK_COMM_LEN are never written, so they stay zero.
+	 */
+	memcpy(e->comm, current->comm, TASK_COMM_LEN);
+	e->comm[TASK_COMM_LEN - 1] = '\0';
 	return (uintptr_t)e->comm;
 }
 NOKPROBE_SYMBOL(dtrace_env_execname);
