@@ -155,6 +155,7 @@ struct dtrace_action {
 	bool string;			/* copy stops at NUL, zero-pads */
 	bool intuple;			/* a key of the next aggregation */
 	bool hasarg;			/* aggregation: last key is the arg */
+	bool aggnoeval;			/* aggregation: the value is unused */
 	u32 aggidx;			/* aggregation: index in its clause */
 	u32 aggbase;			/* aggregation: offset of its base */
 	u64 agginit;			/* aggregation: initial value word */

@@ -546,7 +546,7 @@ static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
 	struct dtrace_aggbuf *abufs = READ_ONCE(ecb->state->aggbufs);
 	u64 v = 0;
 
-	if (act->difo) {
+	if (act->difo && !act->aggnoeval) {
 		v = dif_emulate(act->difo, ms);
 		if (ms->flags & (DIF_F_FAULT | DIF_F_DROP))
 			return -1;
