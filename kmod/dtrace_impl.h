@@ -283,6 +283,9 @@ int dtrace_vars_merge(struct dtrace_vstate *vs, const struct dif_object *dp,
 		      u32 *bad);
 int dtrace_vstate_alloc(struct dtrace_state *state);
 void dtrace_vstate_free(struct dtrace_vstate *vs);
+struct dtrace_mctx;
+void dtrace_mstate_start(struct dif_mstate *ms, struct dtrace_mctx *mc,
+			 const u64 *args);
 void dtrace_mstate_init(struct dtrace_state *state, struct dif_mstate *ms,
 			int cpu);
 

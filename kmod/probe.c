@@ -601,7 +601,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	const struct dtrace_clause *cl = ecb->clause;
 	struct dtrace_spec_pending spec = { NULL, 0 };
 	const struct dtrace_action *act;
-	struct dif_mstate ms;
+	struct dif_mstate ms DIF_UNINIT;	/* dtrace_mstate_start() */
 	u64 offs, aligned, val;
 	s64 fltoffs = -1;
 	char *data, *rec;
@@ -627,12 +627,8 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	if (cl->size)
 		dtrace_rechdr_put(rec, ecb->epid, mc->now);
 
-	memset(&ms, 0, sizeof(ms));
 	mc->ecb = ecb;
-	ms.env = mc;
-	memcpy(ms.args, args, 6 * sizeof(u64));
-	ms.strsize = ecb->state->strsize;
-	dtrace_mstate_init(ecb->state, &ms, mc->cpu);
+	dtrace_mstate_start(&ms, mc, args);
 	if (likely(buf->policy == DTRACEOPT_BUFPOLICY_SWITCH)) {
 		ms.scratch_base = (uintptr_t)rec + cl->needed;
 		ms.scratch_size = buf->size - aligned - cl->needed;
@@ -733,7 +729,7 @@ static notrace void dtrace_probe_ecbs(struct dtrace_probe *probe,
 	struct dtrace_buffer *bufs;
 	struct dtrace_state *state;
 	struct dtrace_ecb *ecb;
-	struct dtrace_mctx mc;
+	struct dtrace_mctx mc DIF_UNINIT;	/* every field set below */
 	int activity;
 
 	mc.probe = probe;
