@@ -46,7 +46,7 @@ static notrace u64 dtrace_env_execname(void)
 	struct dtrace_execname *e = this_cpu_ptr(&dtrace_execname);
 
 	BUILD_BUG_ON(sizeof(current->comm) != TASK_COMM_LEN ||
-		     TASK_COMM_LEN > sizeof(e->comm));
+		     sizeof(e->comm) < TASK_COMM_LEN);
 	/*
 	 * comm may change under us (set_task_comm() pads it with NULs): take
 	 * its TASK_COMM_LEN bytes in two word loads rather than byte by
