@@ -345,8 +345,12 @@ notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
 	*(u32 *)kdata = ecb->aggid + act->aggidx;
 	for (k = act->first; k < act; k++) {
 		u32 o = k->rec.dtrd_offset - act->aggbase;
+		u32 n = k->rec.dtrd_size;
 
-		memcpy(kdata + o, data + o, k->rec.dtrd_size);
+		/* A string key is not padded past its NUL (dtrace_store()). */
+		if (k->string && n)
+			n = strnlen((const char *)data + o, n - 1) + 1;
+		memcpy(kdata + o, data + o, n);
 	}
 	val = (u64 *)(kdata + size);
 	val[0] = act->agginit;
@@ -369,6 +373,23 @@ NOKPROBE_SYMBOL(dtrace_aggregate);
  */
 
 /*
+ * Can running dp have no effect but its value: only constants and moves
+ * (the validator checked every setx index), so no fault, store or call?
+ */
+static bool dtrace_difo_is_pure_const(const struct dif_object *dp)
+{
+	u32 i, op;
+
+	for (i = 0; i < dp->len; i++) {
+		op = DIF_INSTR_OP(dp->text[i]);
+		if (op != DIF_OP_SETX && op != DIF_OP_MOV &&
+		    op != DIF_OP_NOP && op != DIF_OP_RET)
+			return false;
+	}
+	return true;
+}
+
+/*
  * Check aggregating action ad (kind, DIFO, parameters) and fill in its
  * initial value word; *size is its value size.  0, or -EINVAL.
  */
@@ -386,6 +407,9 @@ int dtrace_agg_action(struct dtrace_action *act,
 			return -EINVAL;
 	}
 	act->agginit = 0;
+	/* count() ignores its value: the compiler's constant 1 need not run */
+	act->aggnoeval = ad->ad_kind == DTRACEAGG_COUNT && dp &&
+			 dtrace_difo_is_pure_const(dp);
 	switch (ad->ad_kind) {
 	case DTRACEAGG_COUNT:
 	case DTRACEAGG_SUM:

@@ -54,14 +54,17 @@ NOKPROBE_SYMBOL(dif_env_ustore);
 static notrace u64 dtrace_env_execname(void)
 {
 	struct dtrace_execname *e = this_cpu_ptr(&dtrace_execname);
-	const char *comm = current->comm;
-	size_t i;
 
-	/* comm may change under us; copy byte by byte, always terminated. */
-	for (i = 0; i < TASK_COMM_LEN - 1 && comm[i]; i++)
-		e->comm[i] = READ_ONCE(comm[i]);
-	for (; i < sizeof(e->comm); i++)
-		e->comm[i] = '\0';
+	BUILD_BUG_ON(sizeof(current->comm) != TASK_COMM_LEN ||
+		     sizeof(e->comm) < TASK_COMM_LEN);
+	/*
+	 * comm may change under us (set_task_comm() pads it with NULs): take
+	 * its TASK_COMM_LEN bytes in two word loads rather than byte by
+	 * byte, and terminate the copy.  The bytes of e->comm past
+	 * TASK_COMM_LEN are never written, so they stay zero.
+	 */
+	memcpy(e->comm, current->comm, TASK_COMM_LEN);
+	e->comm[TASK_COMM_LEN - 1] = '\0';
 	return (uintptr_t)e->comm;
 }
 NOKPROBE_SYMBOL(dtrace_env_execname);
@@ -131,6 +134,45 @@ notrace __u64 dif_env_speculation(struct dif_mstate *ms)
 	return mc->ecb ? dtrace_speculation(mc->ecb->state) : 0;
 }
 NOKPROBE_SYMBOL(dif_env_speculation);
+
+/*
+ * Start the machine state of ECB mc->ecb's firing on args: every field
+ * written once, without the memset of the whole struct (and the compiler's
+ * zeroing of it) that each firing paid before.  A new field of struct
+ * dif_mstate must be set here.
+ */
+notrace void dtrace_mstate_start(struct dif_mstate *ms, struct dtrace_mctx *mc,
+				 const u64 *args)
+{
+	struct dtrace_state *state = mc->ecb->state;
+
+	BUILD_BUG_ON(sizeof(*ms) != 208);
+	ms->env = mc;
+	ms->args[0] = args[0];
+	ms->args[1] = args[1];
+	ms->args[2] = args[2];
+	ms->args[3] = args[3];
+	ms->args[4] = args[4];
+	ms->args[5] = args[5];
+	ms->args[6] = 0;
+	ms->args[7] = 0;
+	ms->args[8] = 0;
+	ms->args[9] = 0;
+	ms->strsize = state->strsize;
+	ms->flags = 0;
+	ms->pad = 0;
+	ms->illval = 0;
+	ms->fltoffs = 0;
+	ms->pad2 = 0;
+	ms->scratch_base = 0;
+	ms->scratch_size = 0;
+	ms->scratch_used = 0;
+	ms->strtok = 0;
+	ms->strtok_limit = 0;
+	ms->pad3 = 0;
+	dtrace_mstate_init(state, ms, mc->cpu);
+}
+NOKPROBE_SYMBOL(dtrace_mstate_start);
 
 /* The consumer's variables, as this CPU's firing sees them. */
 notrace void dtrace_mstate_init(struct dtrace_state *state,

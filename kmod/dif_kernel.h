@@ -13,4 +13,11 @@
 
 #define DIF_NOTRACE	notrace
 
+/*
+ * A local that the code fully writes before reading: exempt from the
+ * kernel's CONFIG_INIT_STACK_ALL_ZERO, whose zeroing of arrays and structs
+ * (a rep stos) would otherwise run on every firing.
+ */
+#define DIF_UNINIT	__uninitialized
+
 #endif /* _DTRACE_DIF_KERNEL_H */

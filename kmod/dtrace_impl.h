@@ -160,6 +160,7 @@ struct dtrace_action {
 	bool string;			/* copy stops at NUL, zero-pads */
 	bool intuple;			/* a key of the next aggregation */
 	bool hasarg;			/* aggregation: last key is the arg */
+	bool aggnoeval;			/* aggregation: the value is unused */
 	u32 aggidx;			/* aggregation: index in its clause */
 	u32 aggbase;			/* aggregation: offset of its base */
 	u64 agginit;			/* aggregation: initial value word */
@@ -290,6 +291,9 @@ int dtrace_vars_merge(struct dtrace_vstate *vs, const struct dif_object *dp,
 		      u32 *bad);
 int dtrace_vstate_alloc(struct dtrace_state *state);
 void dtrace_vstate_free(struct dtrace_vstate *vs);
+struct dtrace_mctx;
+void dtrace_mstate_start(struct dif_mstate *ms, struct dtrace_mctx *mc,
+			 const u64 *args);
 void dtrace_mstate_init(struct dtrace_state *state, struct dif_mstate *ms,
 			int cpu);
 

@@ -454,7 +454,10 @@ NOKPROBE_SYMBOL(dtrace_load);
 /*
  * Store an action's value into its record.  By-reference values are copied
  * from the address the DIFO returned; strings stop at their NUL and are
- * zero-padded to the record size.  Returns 0, or -1 with a fault set.
+ * zero-padded to the record size, except an aggregation key's: the key is
+ * never committed, and hashing, matching and copying it into the
+ * aggregation buffer all stop at its NUL, so padding it (up to strsize
+ * bytes per firing) would be wasted.  Returns 0, or -1 with a fault set.
  */
 static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 				u64 val, struct dif_mstate *ms)
@@ -493,7 +496,8 @@ static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 			return -1;
 		for (i = done; i < done + chunk; i++) {
 			if (dst[i] == '\0') {
-				memset(dst + i, 0, size - i);
+				if (!act->intuple)
+					memset(dst + i, 0, size - i);
 				return 0;
 			}
 		}
@@ -544,7 +548,7 @@ static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
 	struct dtrace_aggbuf *abufs = READ_ONCE(ecb->state->aggbufs);
 	u64 v = 0;
 
-	if (act->difo) {
+	if (act->difo && !act->aggnoeval) {
 		v = dif_emulate(act->difo, ms);
 		if (ms->flags & (DIF_F_FAULT | DIF_F_DROP))
 			return -1;
@@ -599,7 +603,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	const struct dtrace_clause *cl = ecb->clause;
 	struct dtrace_spec_pending spec = { NULL, 0 };
 	const struct dtrace_action *act;
-	struct dif_mstate ms;
+	struct dif_mstate ms DIF_UNINIT;	/* dtrace_mstate_start() */
 	u64 offs, aligned, val;
 	s64 fltoffs = -1;
 	char *data, *rec;
@@ -625,12 +629,8 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 	if (cl->size)
 		dtrace_rechdr_put(rec, ecb->epid, mc->now);
 
-	memset(&ms, 0, sizeof(ms));
 	mc->ecb = ecb;
-	ms.env = mc;
-	memcpy(ms.args, args, 6 * sizeof(u64));
-	ms.strsize = ecb->state->strsize;
-	dtrace_mstate_init(ecb->state, &ms, mc->cpu);
+	dtrace_mstate_start(&ms, mc, args);
 	if (likely(buf->policy == DTRACEOPT_BUFPOLICY_SWITCH)) {
 		ms.scratch_base = (uintptr_t)rec + cl->needed;
 		ms.scratch_size = buf->size - aligned - cl->needed;
@@ -731,7 +731,7 @@ static notrace void dtrace_probe_ecbs(struct dtrace_probe *probe,
 	struct dtrace_buffer *bufs;
 	struct dtrace_state *state;
 	struct dtrace_ecb *ecb;
-	struct dtrace_mctx mc;
+	struct dtrace_mctx mc DIF_UNINIT;	/* every field set below */
 	int activity;
 
 	mc.probe = probe;

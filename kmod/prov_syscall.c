@@ -69,7 +69,7 @@ static struct dentry *dtrace_syscall_debugfs;
 static notrace void dtrace_syscall_enter(void *data, struct pt_regs *regs,
 					 long nr)
 {
-	unsigned long args[6];
+	unsigned long args[6] DIF_UNINIT;	/* syscall_get_arguments() */
 
 	if ((unsigned long)nr >= DTRACE_NSYSCALLS ||
 	    !test_bit(nr, dtrace_syscall_on_entry) || in_32bit_syscall())

@@ -26,6 +26,7 @@
 #include "dif_kernel.h"		/* DIF_NOTRACE: notrace + kept off kprobes */
 #else
 #define DIF_NOTRACE
+#define DIF_UNINIT
 #define NOKPROBE_SYMBOL(f)
 #endif
 

@@ -94,7 +94,7 @@ NOKPROBE_SYMBOL(dif_str_byte);
 DIF_NOTRACE int dif_strlen(struct dif_mstate *ms, __u64 addr, __u64 lim,
 			   __u64 *len)
 {
-	struct dif_strcur sc;
+	struct dif_strcur sc DIF_UNINIT;	/* dif_strcur_init() */
 	__u64 i;
 	__u8 c;
 
@@ -114,7 +114,7 @@ NOKPROBE_SYMBOL(dif_strlen);
 static DIF_NOTRACE int dif_scmp(struct dif_mstate *ms, __u64 s1, __u64 s2,
 				int *res)
 {
-	struct dif_strcur c1, c2;
+	struct dif_strcur c1 DIF_UNINIT, c2 DIF_UNINIT;
 	__u64 lim = dif_strsize(ms);
 	__u64 i;
 	__u8 b1, b2;
@@ -292,7 +292,7 @@ static DIF_NOTRACE void dif_vcopy(struct dif_mstate *ms, __u64 dst, __u64 src,
 				  const struct dif_vinfo *vi)
 {
 	__u8 *d = (__u8 *)(unsigned long)dst;
-	struct dif_strcur sc;
+	struct dif_strcur sc DIF_UNINIT;	/* dif_strcur_init() */
 	__u32 i = 0;
 	__u8 c = 1;
 
@@ -462,8 +462,9 @@ static DIF_NOTRACE __u64 dif_sdiv(struct dif_mstate *ms, __u64 a, __u64 b,
 DIF_NOTRACE __u64 dif_emulate(const struct dif_object *dp,
 			      struct dif_mstate *ms)
 {
-	__u64 regs[DIF_DIR_NREGS];
-	struct dif_tuple tup[DIF_DTR_NREGS];
+	__u64 regs[DIF_DIR_NREGS] DIF_UNINIT;
+	/* only tup[0 .. ttop) is ever read, and pushtr/pushtv wrote it */
+	struct dif_tuple tup[DIF_DTR_NREGS] DIF_UNINIT;
 	__u32 ttop = 0, pc = 0, opc = 0;
 	int cc_n = 0, cc_z = 0, cc_c = 0;
 	__u64 *slot;
@@ -471,7 +472,16 @@ DIF_NOTRACE __u64 dif_emulate(const struct dif_object *dp,
 
 	if (ms->flags & (DIF_F_FAULT | DIF_F_DROP))
 		return 0;
-	__builtin_memset(regs, 0, sizeof(regs));
+	/* stores, not a memset: a rep stos is slow for 64 bytes */
+	_Static_assert(DIF_DIR_NREGS == 8, "one store per register");
+	regs[0] = 0;
+	regs[1] = 0;
+	regs[2] = 0;
+	regs[3] = 0;
+	regs[4] = 0;
+	regs[5] = 0;
+	regs[6] = 0;
+	regs[7] = 0;
 
 	while (pc < dp->len) {
 		__u32 instr = dp->text[pc];

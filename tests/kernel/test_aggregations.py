@@ -73,6 +73,24 @@ def test_count_keyed_by_pid_from_a_timer():
     assert counts == sorted(counts) and sum(counts) > 0
 
 
+def test_string_keys_of_different_lengths_in_one_clause_stay_apart():
+    # The clause's key record is reused from firing to firing and a string
+    # key is not padded past its NUL: "abc" after "abcdefgh" leaves "defgh"
+    # behind it, which must not reach the hash, the match or the output.
+    out = quiet(
+        "tick-1ms /i < 40/ { i++; @[i % 2 ? \"abcdefgh\" : \"abc\", "
+        "i % 4 < 2 ? \"x\" : \"xyzzy\"] = count(); } "
+        "tick-1ms /i == 40/ { exit(0); }"
+    )
+    rows = sorted(ln.split() for ln in out.split("\n") if ln.strip())
+    assert rows == [
+        ["abc", "x", "10"],
+        ["abc", "xyzzy", "10"],
+        ["abcdefgh", "x", "10"],
+        ["abcdefgh", "xyzzy", "10"],
+    ], out
+
+
 def test_sum_avg_min_max_stddev_in_variable_order():
     out = quiet(
         "BEGIN { @s = sum(5); @s = sum(-2); @a = avg(3); @a = avg(4); "
