@@ -36,12 +36,10 @@
 
 /*
  * Minimum number of arguments of each subroutine (optional ones are not
- * counted), or -1 for the subroutines not implemented here, which fault
- * ILLOP because they need the framework or the kernel's types:
- *   mutex_owned, mutex_owner, mutex_type_adaptive, mutex_type_spin,
- *   rw_read_held, rw_write_held, rw_iswriter, progenyof,
- *   copyout, copyoutstr, msgdsize, msgsize, ddi_pathname, getf, json,
- *   d_path.
+ * counted), or -1 for the subroutines not implemented, which fault ILLOP:
+ *   copyout, copyoutstr, msgdsize, msgsize, ddi_pathname, getf, json.
+ * Those that need the kernel's types (the lock subroutines, progenyof,
+ * d_path) are the environment's: dif_env_subr().
  */
 static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
 {
@@ -69,6 +67,15 @@ static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
 	case DIF_SUBR_TOUPPER:
 	case DIF_SUBR_TOLOWER:
 	case DIF_SUBR_STRTOLL:		/* [, base] */
+	case DIF_SUBR_MUTEX_OWNED:
+	case DIF_SUBR_MUTEX_OWNER:
+	case DIF_SUBR_MUTEX_TYPE_ADAPTIVE:
+	case DIF_SUBR_MUTEX_TYPE_SPIN:
+	case DIF_SUBR_RW_READ_HELD:
+	case DIF_SUBR_RW_WRITE_HELD:
+	case DIF_SUBR_RW_ISWRITER:
+	case DIF_SUBR_PROGENYOF:
+	case DIF_SUBR_D_PATH:
 		return 1;
 	case DIF_SUBR_COPYIN:
 	case DIF_SUBR_STRJOIN:
@@ -900,8 +907,15 @@ DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
 	}
 	switch (subr) {
 	case DIF_SUBR_RAND:
-		v = dif_env_builtin(ms, DIF_VAR_TIMESTAMP);
-		return (v * 2416 + 374441) % 1771875;
+		/*
+		 * illumos' generator (dtrace_gethrtime() * 2416 + 374441) %
+		 * 1771875, stepped from its last value so that the calls of
+		 * one firing (one timestamp) differ.
+		 */
+		if (!ms->rand)
+			ms->rand = dif_env_builtin(ms, DIF_VAR_TIMESTAMP) | 1;
+		ms->rand = (ms->rand * 2416 + 374441) % 1771875;
+		return ms->rand;
 	case DIF_SUBR_SPECULATION:
 		return dif_env_speculation(ms);
 	case DIF_SUBR_STRLEN:
@@ -961,6 +975,16 @@ DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
 		return dif_ntoa(ms, v);
 	case DIF_SUBR_INET_NTOA6:
 		return dif_ntoa6(ms, v, 1);
+	case DIF_SUBR_MUTEX_OWNED:
+	case DIF_SUBR_MUTEX_OWNER:
+	case DIF_SUBR_MUTEX_TYPE_ADAPTIVE:
+	case DIF_SUBR_MUTEX_TYPE_SPIN:
+	case DIF_SUBR_RW_READ_HELD:
+	case DIF_SUBR_RW_WRITE_HELD:
+	case DIF_SUBR_RW_ISWRITER:
+	case DIF_SUBR_PROGENYOF:
+	case DIF_SUBR_D_PATH:
+		return dif_env_subr(ms, subr, tup, nt);
 	case DIF_SUBR_HTONS:
 	case DIF_SUBR_NTOHS:
 		return dif_bswap16(v);
