@@ -166,7 +166,7 @@ static notrace __u64 dt_d_path(struct dif_mstate *ms, __u64 addr)
 	char *buf, *pos;
 	int i, r;
 
-	if (DT_RD(ms, d, p, dentry) || DT_RD(ms, vmnt, p, mnt))
+	if (DT_RD(ms, vmnt, p, mnt) || DT_RD(ms, d, p, dentry))
 		return 0;
 	if (DT_RD(ms, fs, current, fs))
 		return 0;

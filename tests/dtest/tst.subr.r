@@ -23,3 +23,4 @@ inet_ntop fe80::1
 inet_ntop ::ffff:127.0.0.1
 inet_ntoa6 127.0.0.1
 inet_ntop 1080::8:800:200c:417a
+

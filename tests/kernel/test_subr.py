@@ -21,6 +21,8 @@ from tputil import trace_child
 pytestmark = pytest.mark.skipif(
     not os.path.exists("/dev/dtrace"), reason="needs /dev/dtrace (run in the test VM)"
 )
+# what dtrace prints when it exits after the last record
+END = "\n"
 HAVE_BTF = os.access("/sys/kernel/btf/vmlinux", os.R_OK)
 
 # The child opens argv[1] and reads 4321 bytes from it; with argv[2] it
@@ -66,7 +68,7 @@ def test_copyin_copyinstr_copyinto_read_the_childs_memory(target: Path) -> None:
     )
     s = str(target)
     # copyinstr(a, 4): at most 4 bytes and the NUL
-    assert out == f"{s}|{s[:4]}|{s[:5]}|{s[1:4]}\n"
+    assert out == f"{s}|{s[:4]}|{s[:5]}|{s[1:4]}\n" + END
 
 
 def test_copyinstr_of_an_unmapped_address_faults_and_tracing_goes_on() -> None:
@@ -98,7 +100,7 @@ def test_d_path_names_the_file_as_the_kernel_does(target: Path, unlink: bool) ->
         target.write_text("again\n")
     want = kernel_path(target, unlink=unlink)
     assert want.startswith("/") and want.endswith(" (deleted)") == unlink
-    assert out == want + "\n"
+    assert out == want + "\n" + END
 
 
 def test_d_path_of_an_unreadable_path_faults() -> None:
@@ -152,7 +154,7 @@ def test_progenyof_follows_the_parents() -> None:
         "import os, sys\nsys.stdin.readline()\nos.getppid()\n",
     )
     # the child, its parent (this test) and init are its ancestry
-    assert out == "1 1 1 0\n"
+    assert out == "1 1 1 0\n" + END
 
 
 def test_rand_varies_within_a_firing_and_stays_in_range() -> None:
