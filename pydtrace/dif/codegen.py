@@ -427,7 +427,7 @@ class DifoGen:
         lt: T.DType = e.left.type
         rt: T.DType = e.right.type
         if op in _BRANCH:
-            if lt.is_string:
+            if lt.is_string or rt.is_string:
                 self.emit("scmp", a, b)
                 signed = True
             else:

@@ -1136,7 +1136,11 @@ class Checker:
                 raise self.err(e, "D_DIV_ZERO", "expression contains division by zero")
             return lt if op in ("<<", ">>") else T.promote(lt, rt)
         if op in CMP_OPS:
-            if not (T.same(lt, rt) or (lt.is_int and rt.is_int) or
+            # a string compares with NULL (`json(s, k) != NULL`): the DIF
+            # string compare reads a NULL string as ""
+            null_str = (lt.is_string and fold(e.right) == 0) or \
+                (rt.is_string and fold(e.left) == 0)
+            if not (T.same(lt, rt) or (lt.is_int and rt.is_int) or null_str or
                     (lt.is_string and rt.is_string) or _ptrcompat(lt, rt)):
                 raise self.err(e, "D_OP_INCOMPAT", "operands have incompatible types: "
                                f'"{lt}" {op} "{rt}"')
