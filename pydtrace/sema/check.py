@@ -1315,6 +1315,15 @@ class Checker:
         address).  Integer and pointer objects only."""
         target, op = e.target, e.op
         rt = T.resolve(t)
+        base = target
+        while isinstance(base, ast.Index | ast.Member) and not (
+                isinstance(base, ast.Member) and base.op == "->"):
+            base = base.operand
+            if isinstance(base, ast.Ident | ast.ScopedVar) and \
+                    T.resolve(base.type).kind != "ptr":
+                # an element of a D array or struct variable: not memory
+                raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
+                               "applied to a writable variable")
         if getattr(target, "bitfield", 0) or rt.is_string or \
                 not (rt.is_int or rt.kind == "ptr") or rt.size not in (1, 2, 4, 8):
             raise self.err(e, "D_OP_WRITE",

@@ -1,10 +1,10 @@
 /*
- * Every variable scope: global scalars (integer and string), a global
- * array, global associative arrays with tuple keys (deleted by assigning
- * 0), thread-local scalars and associative arrays, clause-locals shared
- * by the clauses of one firing; ++, -- and op= on each kind.  @flags: -q
+ * Every variable scope: global scalars (integer and string), global
+ * associative arrays with tuple keys (deleted by assigning 0),
+ * thread-local scalars and associative arrays with tuple keys,
+ * clause-locals shared by the clauses of one firing; ++, -- and op= on
+ * each kind.  @flags: -q
  */
-int arr[4];
 self int t;
 this int c;
 
@@ -14,9 +14,6 @@ BEGIN
 	g += 5;
 	g--;
 	s = "a global string";
-	arr[1] = 7;
-	arr[3] = arr[1] * 2;
-	arr[3] <<= 1;
 	names[1, "a"] = "one-a";
 	names[2, "b"] = "two-b";
 	counts["k", 1] = 5;
@@ -36,7 +33,6 @@ BEGIN
 BEGIN
 {
 	printf("global %d %s\n", g, s);
-	printf("array %d %d %d\n", arr[0], arr[1], arr[3]);
 	printf("assoc %s %s %d %d %d %d\n", names[1, "a"], names[2, "b"],
 	    counts["k", 1], counts["k", 2], counts["gone", 0], counts["k", 3]);
 	printf("self %d %d %d\n", self->t, self->m[4, "x"], self->m[5, "x"]);

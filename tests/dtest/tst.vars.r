@@ -1,5 +1,4 @@
 global 14 a global string
-array 0 7 28
 assoc one-a two-b 15 2 0 0
 self 4 39 0
 this 18 a global string!

@@ -135,7 +135,7 @@ def test_bad_subroutine_argument_is_an_illegal_operation():
 
 
 def test_alloca_beyond_scratch_is_out_of_scratch_space():
-    src = "BEGIN { trace((long)alloca(1 << 40)); } BEGIN { trace(7); exit(0); }"
+    src = "BEGIN { trace((long)alloca(1LL << 40)); } BEGIN { trace(7); exit(0); }"
     action, offset = fault_site(src, 0, (lib.DIF_OP_CALL,))
     p = pydtrace("-qn", src)
     assert p.stderr == fault_line(action, offset, "out of scratch space")
