@@ -137,7 +137,7 @@ static notrace int dt_prepend_name(struct dif_mstate *ms, char *buf,
 
 	if (DT_RD(ms, name, d, d_name.name) || DT_RD(ms, len, d, d_name.len))
 		return -1;
-	if (len + 1 > (u32)(*pos - buf))
+	if ((u64)len + 1 > (u64)(*pos - buf))
 		return 1;
 	*pos -= len;
 	if (dt_rd(ms, *pos, name, len))
