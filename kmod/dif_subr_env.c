@@ -213,7 +213,7 @@ static notrace __u64 dt_d_path(struct dif_mstate *ms, __u64 addr)
 			break;
 		d = parent;
 	}
-	if (!*pos || *pos == ' ')
+	if ((!*pos || *pos == ' ') && pos > buf)
 		*--pos = '/';
 	return (uintptr_t)pos;
 }
