@@ -122,11 +122,12 @@ def tracer_argv(tool: str, program: str) -> list[str]:
 
 
 class Workload:
-    """One workload process, started first (its pid is known), run on go()."""
+    """One workload process, started first (its pid is known), run on go();
+    rate > 0 paces its getppid() calls at that many per second."""
 
-    def __init__(self, exe: str, n: int, m: int) -> None:
+    def __init__(self, exe: str, n: int, m: int, rate: float = 0) -> None:
         self.proc = subprocess.Popen(
-            [exe, str(n), str(m), "--wait"],
+            [exe, str(n), str(m), "--wait"] + (["--rate", f"{rate:.0f}"] if rate > 0 else []),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
@@ -335,6 +336,196 @@ def phase_configs(exe: str, n: int, m: int, reps: int, tmp: Path) -> list[dict[s
     return out
 
 
+# --- the printf drain phase: saturated drain rate and the no-drop rate -------
+
+# One tracer serves every trial of a search: the predicate is on the
+# workload's name, and each trial's lines are told apart by its pid.
+DRAIN_PROGRAMS = {
+    "pydtrace": (
+        'syscall::getppid:entry /execname == "workload"/ '
+        '{ printf("%d %d %d\\n", pid, tid, timestamp); }'
+    ),
+    "bpftrace": (
+        'tracepoint:syscalls:sys_enter_getppid /comm == "workload"/ '
+        '{ printf("%d %d %d\\n", pid, tid, nsecs); }'
+    ),
+}
+DROP_LINE = re.compile(r"drops? on CPU|[Ll]ost \d+ events")
+
+
+class OutWatch:
+    """Follows a tracer's stdout and stderr files: printf lines per pid (the
+    first field), drop reports, and when the last printf line arrived."""
+
+    def __init__(self, out: Path, err: Path) -> None:
+        self.files = [out, err]
+        self.offsets = [0, 0]
+        self.partial = [b"", b""]
+        self.lines: dict[int, int] = {}
+        self.drops: list[str] = []
+        self.last_line_t = 0.0
+
+    def poll(self) -> None:
+        for i, path in enumerate(self.files):
+            with open(path, "rb") as f:
+                f.seek(self.offsets[i])
+                data = f.read()
+            if not data:
+                continue
+            self.offsets[i] += len(data)
+            chunks = (self.partial[i] + data).split(b"\n")
+            self.partial[i] = chunks.pop()
+            seen = False
+            for ln in chunks:
+                text = ln.decode(errors="replace").strip()
+                if PRINTF_LINE.match(text):
+                    pid = int(text.split()[0])
+                    self.lines[pid] = self.lines.get(pid, 0) + 1
+                    seen = True
+                elif DROP_LINE.search(text):
+                    self.drops.append(text)
+            if seen:
+                self.last_line_t = time.monotonic()
+
+
+def drain_trial(
+    watch: OutWatch, exe: str, n: int, rate: float, quiet: float, settle: float
+) -> dict[str, Any]:
+    """One workload run of n getppid() calls at rate (0: unpaced) under the
+    running tracer: lines out, drops reported, rates achieved and drained."""
+    wl = Workload(exe, n, 1, rate)
+    drops_before = len(watch.drops)
+    t_go = time.monotonic()
+    try:
+        stats = wl.go()
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        wl.kill()
+        return {"rate": rate, "error": str(e)}
+    t_end = time.monotonic()
+    last_n, last_t = -1, t_end
+    while True:  # until all lines are out, or none came for `quiet` s
+        watch.poll()
+        got = watch.lines.get(wl.pid, 0)
+        if got != last_n:
+            last_n, last_t = got, time.monotonic()
+        if got >= n or time.monotonic() - last_t >= quiet:
+            break
+        time.sleep(0.2)
+    time.sleep(settle)  # a drop report comes after the pass that saw the drops
+    watch.poll()
+    got = watch.lines.get(wl.pid, 0)
+    wall = stats["getppid"]["wall"] / 1e9
+    span = max(watch.last_line_t - t_go, 1e-9)
+    drops = watch.drops[drops_before:]
+    return {
+        "rate": rate,
+        "n": n,
+        "achieved": n / wall if wall > 0 else 0.0,
+        "lines": got,
+        "drops": drops,
+        "ok": got == n and not drops,
+        "drained_per_s": got / span,
+        "drain_tail_s": round(max(watch.last_line_t - t_end, 0.0), 2),
+    }
+
+
+def no_drop_search(
+    watch: OutWatch,
+    exe: str,
+    n: int,
+    start: float,
+    floor: float,
+    trials: int,
+    quiet: float,
+    settle: float,
+    log_prefix: str,
+) -> dict[str, Any]:
+    """The highest paced rate with all n lines out and no drop reported:
+    double (or halve) from start until the outcome flips, then bisect
+    geometrically while the bracket is wider than 25%, in at most `trials`
+    runs.  Rates below floor are not tried (a trial would be too long)."""
+    runs: list[dict[str, Any]] = []
+    ok_rate: float | None = None  # highest requested rate that was clean
+    bad_rate: float | None = None  # lowest requested rate that was not
+    best: float | None = None  # highest achieved rate of a clean run
+    limited = False  # the workload could not reach a rate asked for, without drops
+    rate = max(start, floor)
+    for _ in range(trials):
+        r = drain_trial(watch, exe, n, rate, quiet, settle)
+        runs.append(r)
+        log(
+            f"{log_prefix} rate {rate:.0f}/s: achieved {r.get('achieved', 0):.0f}/s, "
+            f"{r.get('lines')}/{n} lines, {len(r.get('drops', []))} drop reports"
+        )
+        if "error" in r:
+            problem(f"{log_prefix}: workload at {rate:.0f}/s: {r['error']}")
+            break
+        if r["ok"]:
+            ok_rate = rate if ok_rate is None else max(ok_rate, rate)
+            best = r["achieved"] if best is None else max(best, r["achieved"])
+            if r["achieved"] < 0.8 * rate:
+                limited = True  # the workload cannot go faster under this tracer
+                break
+        else:
+            bad_rate = rate if bad_rate is None else min(bad_rate, rate)
+        if bad_rate is None:
+            rate *= 2
+        elif ok_rate is None:
+            if rate / 2 < floor:
+                break
+            rate /= 2
+        elif bad_rate / ok_rate <= 1.25:
+            break
+        else:
+            rate = (ok_rate * bad_rate) ** 0.5
+    return {
+        "no_drop_rate": best,
+        "lowest_dropping_rate": bad_rate,
+        "limited_by_workload": limited,
+        "floor": floor,
+        "runs": runs,
+    }
+
+
+def phase_drain(exe: str, n: int, trials: int, tmp: Path, quiet: float = 10.0) -> dict[str, Any]:
+    """Per tracer: the saturated drain rate (an unpaced workload; lines out
+    per second from its start to the last line), then the no-drop search
+    starting from that rate, all under one tracer process."""
+    res: dict[str, Any] = {"n": n, "programs": DRAIN_PROGRAMS}
+    floor = n / 60.0  # no trial longer than a minute
+    for tool, program in DRAIN_PROGRAMS.items():
+        argv = tracer_argv(tool, program)
+        out, err = tmp / f"drain-{tool}.out", tmp / f"drain-{tool}.err"
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        with open(out, "wb") as fo, open(err, "wb") as fe:
+            tr = subprocess.Popen(argv, stdout=fo, stderr=fe, env=env)
+        rec: dict[str, Any] = {"argv": argv}
+        try:
+            rec["ready_s"] = wait_ready(tr, out, READY_TIMEOUT)
+            watch = OutWatch(out, err)
+            settle = 2.0  # > the 1 s switchrate of both
+            sat = drain_trial(watch, exe, n, 0, quiet, settle)
+            rec["saturated"] = sat
+            log(
+                f"drain {tool} saturated: workload {sat.get('achieved', 0):.0f}/s, "
+                f"{sat.get('lines')}/{n} lines, drained {sat.get('drained_per_s', 0):.0f} lines/s, "
+                f"{len(sat.get('drops', []))} drop reports"
+            )
+            start = min(sat.get("drained_per_s", floor), sat.get("achieved", floor))
+            rec["search"] = no_drop_search(
+                watch, exe, n, start, floor, trials, quiet, settle, f"drain {tool}"
+            )
+            log(f"drain {tool}: no-drop rate {rec['search']['no_drop_rate']}")
+        except (RuntimeError, subprocess.TimeoutExpired) as e:
+            rec["error"] = str(e)
+            problem(f"drain {tool}: {e}; stderr: {err.read_text(errors='replace')[-400:]}")
+        finally:
+            if tr.poll() is None:
+                rec["rc"] = stop(tr, "drain", tool)
+        res[tool] = rec
+    return res
+
+
 def module_loaded() -> bool:
     return any(ln.split()[0] == "dtrace" for ln in Path("/proc/modules").read_text().splitlines())
 
@@ -387,11 +578,13 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=300000, help="getppid() calls per run")
     ap.add_argument("-m", type=int, default=200000, help="1-byte reads per run")
     ap.add_argument("--reps", type=int, default=5, help="alternations (>= 5 for the report)")
-    ap.add_argument("--only", default="", help="comma-separated phases: startup,configs,idle")
+    ap.add_argument("--only", default="", help="comma-separated phases: startup,configs,drain,idle")
+    ap.add_argument("--drain-n", type=int, default=300000, help="getppid() calls per drain trial")
+    ap.add_argument("--drain-trials", type=int, default=6, help="runs of the no-drop search")
     ap.add_argument("--out", default=str(SHARE / "bench.json"))
     args = ap.parse_args()
     ko = os.environ.get("PYDTRACE_KO", "")
-    phases = set(args.only.split(",")) if args.only else {"startup", "configs", "idle"}
+    phases = set(args.only.split(",")) if args.only else {"startup", "configs", "drain", "idle"}
     if not module_loaded():
         problem("the dtrace module is not loaded at the start")
     tmp = Path("/tmp/bench")
@@ -416,6 +609,10 @@ def main() -> int:
         if "configs" in phases:
             log("phase configs")
             res["configs"] = phase_configs(args.workload, args.n, args.m, args.reps, tmp)
+        if "drain" in phases:
+            log("phase drain")
+            res["drain"] = phase_drain(args.workload, args.drain_n, args.drain_trials, tmp)
+            res["meta"]["drain_n"] = args.drain_n
         if "idle" in phases:
             log("phase idle")
             if not ko:

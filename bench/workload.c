@@ -3,9 +3,13 @@
  * The benchmark's workload: getppid() N times, then read(2) one byte from
  * /dev/zero M times, each call timed with CLOCK_MONOTONIC.
  *
- * Usage: workload N M [--wait]
+ * Usage: workload N M [--wait] [--rate R]
  *   --wait: read one byte from stdin before starting (the harness starts
  *           the process first, so a tracer can use its pid, then says go).
+ *   --rate: pace the getppid() calls at R per second (call i is made no
+ *           earlier than i/R s after the first; a late call is not made up
+ *           for by a burst beyond catching up).  The getppid phase's wall
+ *           time says the rate achieved.
  * Prints one line:  WORKLOAD {"pid": ..., "getppid": {...}, "read": {...}}
  * with per-call nanosecond statistics (n, median, mean, min, p10, p90, max)
  * and the wall time of each phase.
@@ -19,6 +23,7 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#include <errno.h>
 
 static uint64_t now_ns(void)
 {
@@ -52,23 +57,47 @@ static void print_stats(const char *name, uint64_t *v, long n, uint64_t wall)
 	       (unsigned long long)v[n - 1], (unsigned long long)wall);
 }
 
+/* Sleep until the absolute CLOCK_MONOTONIC time t (ns). */
+static void sleep_until(uint64_t t)
+{
+	struct timespec ts = { .tv_sec = t / 1000000000ull,
+			       .tv_nsec = t % 1000000000ull };
+
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
 int main(int argc, char **argv)
 {
 	long n, m, i;
-	uint64_t *tg, *tr, t0, t1, w0, wg, wr;
+	uint64_t *tg, *tr, t0, t1, w0, wg, wr, period = 0;
+	double rate = 0;
+	int wait = 0, a;
 	char c;
 	int fd;
 
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s N M [--wait]\n", argv[0]);
+		fprintf(stderr, "usage: %s N M [--wait] [--rate R]\n", argv[0]);
 		return 2;
 	}
 	n = atol(argv[1]);
 	m = atol(argv[2]);
-	if (n < 1 || m < 1) {
-		fprintf(stderr, "%s: N and M must be positive\n", argv[0]);
+	for (a = 3; a < argc; a++) {
+		if (strcmp(argv[a], "--wait") == 0) {
+			wait = 1;
+		} else if (strcmp(argv[a], "--rate") == 0 && a + 1 < argc) {
+			rate = atof(argv[++a]);
+		} else {
+			fprintf(stderr, "%s: unknown argument %s\n", argv[0], argv[a]);
+			return 2;
+		}
+	}
+	if (n < 1 || m < 1 || rate < 0) {
+		fprintf(stderr, "%s: N and M must be positive, R not negative\n", argv[0]);
 		return 2;
 	}
+	if (rate > 0)
+		period = (uint64_t)(1e9 / rate);
 	tg = calloc(n, sizeof(*tg));
 	tr = calloc(m, sizeof(*tr));
 	fd = open("/dev/zero", O_RDONLY);
@@ -76,13 +105,15 @@ int main(int argc, char **argv)
 		perror("workload");
 		return 1;
 	}
-	if (argc > 3 && strcmp(argv[3], "--wait") == 0 && read(0, &c, 1) != 1) {
+	if (wait && read(0, &c, 1) != 1) {
 		fprintf(stderr, "%s: no go byte on stdin\n", argv[0]);
 		return 1;
 	}
 
 	w0 = now_ns();
 	for (i = 0; i < n; i++) {
+		if (period && now_ns() < w0 + (uint64_t)i * period)
+			sleep_until(w0 + (uint64_t)i * period);
 		t0 = now_ns();
 		syscall(SYS_getppid);	/* not glibc's wrapper: never cached */
 		t1 = now_ns();

@@ -123,6 +123,8 @@ NOKPROBE_SYMBOL(dtrace_chill);
 notrace int dtrace_destr_act(struct dtrace_mctx *mc, u16 kind, u64 val,
 			     struct dif_mstate *ms)
 {
+	if (dtrace_destructive_disallowed())
+		return 0;
 	switch (kind) {
 	case DTRACEACT_RAISE:
 		/* DTrace: a signal number out of range is illegal */

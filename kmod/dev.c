@@ -54,7 +54,32 @@ static long dtrace_ioctl_probes(void __user *uarg)
 
 	if (copy_from_user(&pd, uarg, sizeof(pd)))
 		return -EFAULT;
-	err = dtrace_probe_describe(&pd);
+	err = dtrace_probe_describe(&pd, NULL);
+	if (err)
+		return err;
+	return copy_to_user(uarg, &pd, sizeof(pd)) ? -EFAULT : 0;
+}
+
+static bool dtrace_desc_terminated(const struct dtrace_probedesc *pd)
+{
+	return memchr(pd->dtpd_provider, 0, sizeof(pd->dtpd_provider)) &&
+	       memchr(pd->dtpd_mod, 0, sizeof(pd->dtpd_mod)) &&
+	       memchr(pd->dtpd_func, 0, sizeof(pd->dtpd_func)) &&
+	       memchr(pd->dtpd_name, 0, sizeof(pd->dtpd_name));
+}
+
+/* PROBEMATCH: the first probe from dtpd_id on that the description matches. */
+static long dtrace_ioctl_probematch(void __user *uarg)
+{
+	struct dtrace_probedesc pd, pat;
+	int err;
+
+	if (copy_from_user(&pat, uarg, sizeof(pat)))
+		return -EFAULT;
+	if (!dtrace_desc_terminated(&pat))
+		return -EINVAL;
+	pd = pat;
+	err = dtrace_probe_describe(&pd, &pat);
 	if (err)
 		return err;
 	return copy_to_user(uarg, &pd, sizeof(pd)) ? -EFAULT : 0;
@@ -67,11 +92,7 @@ static long dtrace_ioctl_provide(void __user *uarg)
 
 	if (copy_from_user(&pd, uarg, sizeof(pd)))
 		return -EFAULT;
-	if (pd.dtpd_id ||
-	    !memchr(pd.dtpd_provider, 0, sizeof(pd.dtpd_provider)) ||
-	    !memchr(pd.dtpd_mod, 0, sizeof(pd.dtpd_mod)) ||
-	    !memchr(pd.dtpd_func, 0, sizeof(pd.dtpd_func)) ||
-	    !memchr(pd.dtpd_name, 0, sizeof(pd.dtpd_name)))
+	if (pd.dtpd_id || !dtrace_desc_terminated(&pd))
 		return -EINVAL;
 	mutex_lock(&dtrace_lock);
 	dtrace_provide_desc(&pd);
@@ -179,6 +200,8 @@ static long dtrace_ioctl(struct file *file, unsigned int cmd,
 		return dtrace_ioctl_conf(uarg);
 	case DTRACEIOC_PROBES:
 		return dtrace_ioctl_probes(uarg);
+	case DTRACEIOC_PROBEMATCH:
+		return dtrace_ioctl_probematch(uarg);
 	case DTRACEIOC_ENABLE:
 		return dtrace_ioctl_enable(state, uarg);
 	case DTRACEIOC_EPROBE:

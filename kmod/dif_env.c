@@ -41,6 +41,16 @@ notrace int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size)
 }
 NOKPROBE_SYMBOL(dif_env_uload);
 
+notrace int dif_env_ustore(void *env, __u64 addr, const void *src, __u32 size)
+{
+	/* dtrace_destructive_disallow: skipped, as DTrace does */
+	if (dtrace_destructive_disallowed())
+		return 0;
+	return copy_to_user_nofault((void __user *)(uintptr_t)addr, src,
+				    size) ? -1 : 0;
+}
+NOKPROBE_SYMBOL(dif_env_ustore);
+
 static notrace u64 dtrace_env_execname(void)
 {
 	struct dtrace_execname *e = this_cpu_ptr(&dtrace_execname);

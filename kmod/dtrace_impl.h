@@ -94,7 +94,8 @@ struct dtrace_probe *dtrace_probe_get(u32 id);		/* dtrace_lock */
 u32 dtrace_probe_max_id(void);				/* dtrace_lock */
 void dtrace_provide_all(void);
 void dtrace_provide_desc(const struct dtrace_probedesc *desc);
-int dtrace_probe_describe(struct dtrace_probedesc *pd);
+int dtrace_probe_describe(struct dtrace_probedesc *pd,
+			  const struct dtrace_probedesc *pat);
 bool dtrace_probe_match(const struct dtrace_probe *probe,
 			const struct dtrace_probedesc *pat);
 int dtrace_ecb_link(struct dtrace_ecb *ecb);		/* dtrace_lock */
@@ -361,6 +362,7 @@ struct dtrace_state {
 	struct dtrace_aggbuf *aggbufs;	/* nr_cpu_ids entries, or NULL */
 	struct delayed_work deadman;	/* from GO: refreshes deadman_alive */
 	u64 deadman_alive;		/* ns; 0 before GO (READ_ONCE) */
+	bool deadman_spared;		/* -w: the deadman spares it (GO) */
 	/* For the consumers file (dtrace_states_lock): */
 	struct list_head node;		/* dtrace_states */
 	u64 id;				/* module-wide, from 1 */
@@ -475,6 +477,7 @@ void dtrace_spec_discard(struct dtrace_state *state, int cpu, u64 id,
 int dtrace_destr_act(struct dtrace_mctx *mc, u16 kind, u64 val,
 		     struct dif_mstate *ms);
 bool dtrace_act_destructive(u16 kind);
+bool dtrace_destructive_disallowed(void);
 void dtrace_destr_init(void);
 void dtrace_destr_exit(void);
 

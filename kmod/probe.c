@@ -204,7 +204,8 @@ void dtrace_provide_desc(const struct dtrace_probedesc *desc)
 }
 
 /* DTRACEIOC_PROBES: the first probe with an id >= pd->dtpd_id. */
-int dtrace_probe_describe(struct dtrace_probedesc *pd)
+int dtrace_probe_describe(struct dtrace_probedesc *pd,
+			  const struct dtrace_probedesc *pat)
 {
 	struct dtrace_probe *probe = NULL;
 	u32 id = max_t(u32, pd->dtpd_id, 1);
@@ -214,8 +215,9 @@ int dtrace_probe_describe(struct dtrace_probedesc *pd)
 		dtrace_provide_all();
 	for (; id <= dtrace_nprobes; id++) {
 		probe = dtrace_probe_get(id);
-		if (probe)
+		if (probe && (!pat || dtrace_probe_match(probe, pat)))
 			break;
+		probe = NULL;
 	}
 	if (probe) {
 		memset(pd, 0, sizeof(*pd));

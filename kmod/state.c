@@ -52,6 +52,22 @@ module_param(deadman_timeout_ms, uint, 0644);
 MODULE_PARM_DESC(deadman_timeout_ms,
 		 "kill a consumer not alive for this long when a probe fires (ms)");
 
+/*
+ * DTrace's dtrace_destructive_disallow: while set, the destructive actions
+ * that act in the kernel (raise, stop, chill, copyout, copyoutstr) are
+ * skipped, and no consumer is spared by the deadman.
+ */
+static bool destructive_disallow;
+module_param(destructive_disallow, bool, 0644);
+MODULE_PARM_DESC(destructive_disallow,
+		 "skip destructive actions; the deadman spares no consumer");
+
+notrace bool dtrace_destructive_disallowed(void)
+{
+	return READ_ONCE(destructive_disallow);
+}
+NOKPROBE_SYMBOL(dtrace_destructive_disallowed);
+
 static unsigned long dtrace_deadman_period(void)
 {
 	return max_t(unsigned long,
@@ -72,7 +88,10 @@ static void dtrace_deadman_work(struct work_struct *work)
 
 /*
  * Probe context: has the deadman killed the consumer (now, or before)?
- * Only a running consumer (from GO) can be killed.
+ * Only a running consumer (from GO) can be killed.  As DTrace, one that
+ * holds kernel-destructive privilege (every consumer: opening the device
+ * needs CAP_SYS_ADMIN) and enabled destructive actions (-w, recorded at GO)
+ * is spared, unless destructive actions are disallowed.
  */
 notrace bool dtrace_state_deadman(struct dtrace_state *state, u64 now)
 {
@@ -81,6 +100,9 @@ notrace bool dtrace_state_deadman(struct dtrace_state *state, u64 now)
 	int cur;
 
 	if (!alive || now <= alive || now - alive <= limit)
+		return false;
+	if (READ_ONCE(state->deadman_spared) &&
+	    !dtrace_destructive_disallowed())
 		return false;
 	for (;;) {
 		cur = READ_ONCE(state->activity);
@@ -307,7 +329,10 @@ static u32 dtrace_state_fire(struct dtrace_state *state, u32 id)
 	return cpu;
 }
 
-/* Does any enabling of the state have a destructive action?  state->lock */
+/*
+ * Does any enabling of the state have a destructive action, or a DIFO that
+ * calls copyout or copyoutstr?  state->lock
+ */
 static bool dtrace_state_destructive(const struct dtrace_state *state)
 {
 	const struct dtrace_enabling *en;
@@ -317,8 +342,13 @@ static bool dtrace_state_destructive(const struct dtrace_state *state)
 	list_for_each_entry(en, &state->enablings, node) {
 		for (i = 0; i < en->nclauses; i++) {
 			cl = &en->clauses[i];
+			if (cl->pred && cl->pred->destructive)
+				return true;
 			for (j = 0; j < cl->nacts; j++) {
 				if (dtrace_act_destructive(cl->acts[j].kind))
+					return true;
+				if (cl->acts[j].difo &&
+				    cl->acts[j].difo->destructive)
 					return true;
 			}
 		}
@@ -367,6 +397,8 @@ int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 	state->options[DTRACEOPT_BUFSIZE] = size;
 	opt = state->options[DTRACEOPT_STRSIZE];
 	state->strsize = opt == DTRACEOPT_UNSET ? DTRACE_DEFAULT_STRSIZE : opt;
+	WRITE_ONCE(state->deadman_spared,
+		   state->options[DTRACEOPT_DESTRUCTIVE] != DTRACEOPT_UNSET);
 	WRITE_ONCE(state->alive, ktime_get_mono_fast_ns());
 	WRITE_ONCE(state->deadman_alive, state->alive);
 	schedule_delayed_work(&state->deadman, dtrace_deadman_period());

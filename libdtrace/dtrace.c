@@ -50,6 +50,12 @@ int dt_probe_next(int fd, uint32_t id, struct dtrace_probedesc *pd)
 	return dt_ioctl(fd, DTRACEIOC_PROBES, pd);
 }
 
+/* The first probe from pd->dtpd_id on matching pd's fields (globs); -ESRCH. */
+int dt_probe_match(int fd, struct dtrace_probedesc *pd)
+{
+	return dt_ioctl(fd, DTRACEIOC_PROBEMATCH, pd);
+}
+
 /* Let the providers create the probes of one exact description. */
 int dt_provide(int fd, const char *provider, const char *mod,
 	       const char *func, const char *name)

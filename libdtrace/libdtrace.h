@@ -16,6 +16,7 @@ int dt_open(const char *path);
 int dt_close(int fd);
 int dt_conf(int fd, struct dtrace_conf *conf);
 int dt_probe_next(int fd, uint32_t id, struct dtrace_probedesc *pd);
+int dt_probe_match(int fd, struct dtrace_probedesc *pd);
 int dt_provide(int fd, const char *provider, const char *mod,
 	       const char *func, const char *name);
 int dt_enable(int fd, const void *prog, uint32_t size,

@@ -141,6 +141,7 @@ class Consumer:
         # the kernel's trace events (tracefs), read once when sdt needs them
         self.trace_events: Callable[[], list[TraceEvent]] = _read_available_events
         self._events: list[TraceEvent] | None = None
+        self._error_prog: Program | None = None
 
     # -- options --------------------------------------------------------------
     @property
@@ -178,7 +179,31 @@ class Consumer:
         The fbt probes its globs name are provided first."""
         label = crop_label(program.label) if program.kind == "probe" else program.label
         self.provide(self.descriptions(program), kind=program.kind, label=label)
+        self._prepare_go()
         return self.open().enable(program.data, label)
+
+    def _prepare_go(self) -> None:
+        """What :meth:`go` needs that takes time (the consumer's imports, the
+        ERROR clause's compilation), done before the first enabling: probes
+        are live from ENABLE (a tick-N timer starts then, as illumos's cyclic),
+        so the time from ENABLE to GO must be short, or a program's first
+        tick-N comes at a random point of its first interval after BEGIN."""
+        if self._error_prog is not None:
+            return
+        import pydtrace.consume.aggregate  # noqa: F401
+        import pydtrace.consume.loop  # noqa: F401
+        import pydtrace.consume.symbols  # noqa: F401
+
+        if str(self.options.get("oformat")) == "json":
+            import pydtrace.consume.jsonout  # noqa: F401
+        # the command line's $1..$n are not its arguments (it references none)
+        saved, self.compiler.macro_args = self.compiler.macro_args, []
+        try:
+            self._error_prog = self.compiler.compile(
+                ERROR_CLAUSE, kind="probe", label=ERROR_CLAUSE, uarg=DTRACE_UARG_ERROR
+            )
+        finally:
+            self.compiler.macro_args = saved
 
     def _kernel_functions(self) -> list[KernelFunction]:
         if self._functions is None:
@@ -297,8 +322,8 @@ class Consumer:
             return [full_name(d) for d in pats]
         if len(pats) == 1:
             return []
-        probes = list(self.open().probes())
-        return [full_name(d) for d in pats if not any(probe_matches(p, d) for p in probes)]
+        device = self.open()
+        return [full_name(d) for d in pats if device.first_match(d) is None]
 
     def print_probes(
         self, probes: Iterator[ProbeDesc], info: Callable[[ProbeDesc], str] | None = None
@@ -341,10 +366,9 @@ class Consumer:
     def enable_error_handler(self) -> None:
         """Enable the library's ERROR clause (not counted in any notice), so
         faults are reported; done by :meth:`go` before tracing starts."""
-        prog = self.compiler.compile(
-            ERROR_CLAUSE, kind="probe", label=ERROR_CLAUSE, uarg=DTRACE_UARG_ERROR
-        )
-        self.open().enable(prog.data, crop_label(ERROR_CLAUSE))
+        self._prepare_go()
+        assert self._error_prog is not None
+        self.open().enable(self._error_prog.data, crop_label(ERROR_CLAUSE))
 
     def _policy(self) -> int | None:
         """The bufpolicy option's DTRACEOPT_BUFPOLICY_* value, if set."""
@@ -395,6 +419,7 @@ class Consumer:
             bufpolicy=self._policy(),
             statusrate=int(self.options.get("statusrate")),
             warn=warn,
+            droptags=self.options.is_set("droptags"),
         )
         self.session.go()
 

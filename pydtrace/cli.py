@@ -315,7 +315,17 @@ class _Run:
                 self.notice(msg)
             return targets.all_gone()
 
-        return self.c.run(done=done if targets else None, on_go=targets.release)
+        def go() -> None:
+            if not targets:
+                return
+            from pydtrace.target import TargetError
+
+            try:
+                targets.release()
+            except TargetError as e:
+                raise _Fail(str(e)) from None
+
+        return self.c.run(done=done if targets else None, on_go=go)
 
 
 def _reported_errors() -> tuple[type[Exception], ...]:

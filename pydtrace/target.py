@@ -2,15 +2,20 @@
 
 -c cmd: the command is forked at once (so its pid is known while compiling,
 for $target) but held before exec() until the probes are enabled; release()
-lets it run.  -p pid: the process is only watched (pidfd_open, or kill(pid, 0)
-where that is missing).  poll() reports the processes that went away in
-dtrace(1)'s words ("pid N has exited", "pid N exited with status S", "pid N
-terminated by SIGX").  Processes created with -c that are still alive when
-tracing ends are killed, as dtrace(1) does; grabbed ones are left alone.
+lets it run. A command that cannot be executed is refused before that with
+dtrace(1)'s "failed to execute cmd: strerror" (not found, not executable, a
+directory, not an executable format); an exec() that fails nevertheless is
+reported by release() with the same message. -p pid: the process is only
+watched (pidfd_open, or kill(pid, 0) where that is missing). poll() reports
+the processes that went away in dtrace(1)'s words ("pid N has exited", "pid N
+exited with status S", "pid N terminated by SIGX"). Processes created with -c
+that are still alive when tracing ends are killed, as dtrace(1) does; grabbed
+ones are left alone.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import select
 import shutil
@@ -28,6 +33,8 @@ class Target:
     pid: int
     created: bool  # -c (our child) rather than -p
     release_fd: int = -1  # -c: the pipe end that lets the child exec
+    error_fd: int = -1  # -c: the child's exec() errno arrives here (CLOEXEC)
+    name: str = ""  # -c: the command as typed (its first word)
     pidfd: int = -1  # -p: a pidfd, when available
     alive: bool = True
 
@@ -47,14 +54,19 @@ class Targets:
             raise TargetError(f"failed to execute {argv[0]}: No such file or directory")
         if not os.access(path, os.X_OK) or os.path.isdir(path):
             raise TargetError(f"failed to execute {argv[0]}: Permission denied")
+        if not _executable_format(path):
+            raise TargetError(f"failed to execute {argv[0]}: {os.strerror(errno.ENOEXEC)}")
         r, w = os.pipe()
+        er, ew = os.pipe2(os.O_CLOEXEC)
         sys.stdout.flush()
         sys.stderr.flush()
         pid = os.fork()
         if pid == 0:  # the child: wait for the go-ahead, then exec
-            _child(r, w, path, argv)
+            os.close(er)
+            _child(r, w, ew, path, argv)
         os.close(r)
-        self.procs.append(Target(pid, True, release_fd=w))
+        os.close(ew)
+        self.procs.append(Target(pid, True, release_fd=w, error_fd=er, name=argv[0]))
         return pid
 
     def grab(self, text: str) -> int:
@@ -90,7 +102,8 @@ class Targets:
 
     # -- tracing ----------------------------------------------------------
     def release(self) -> None:
-        """Let the held -c commands run (tracing has started)."""
+        """Let the held -c commands run (tracing has started); raises
+        TargetError when one of them could not be executed."""
         for t in self.procs:
             if t.release_fd >= 0:
                 try:
@@ -99,6 +112,14 @@ class Targets:
                     pass
                 os.close(t.release_fd)
                 t.release_fd = -1
+        for t in self.procs:
+            if t.error_fd >= 0:
+                data = _read_all(t.error_fd)  # EOF: exec() succeeded
+                os.close(t.error_fd)
+                t.error_fd = -1
+                if data:
+                    err = int.from_bytes(data[:4], "little")
+                    raise TargetError(f"failed to execute {t.name}: {os.strerror(err)}")
 
     def poll(self) -> list[str]:
         """The notices for processes that have gone since the last poll."""
@@ -149,6 +170,9 @@ class Targets:
             if t.release_fd >= 0:
                 os.close(t.release_fd)  # a held child exits on EOF
                 t.release_fd = -1
+            if t.error_fd >= 0:
+                os.close(t.error_fd)
+                t.error_fd = -1
             if t.created and t.alive:
                 try:
                     os.kill(t.pid, signal.SIGKILL)
@@ -170,9 +194,33 @@ class Targets:
         self.close()
 
 
-def _child(r: int, w: int, path: str, argv: list[str]) -> None:
+def _executable_format(path: str) -> bool:
+    """Whether execv() knows path's format (ELF or a #! script); True when
+    it cannot be read (execute-only: exec() decides)."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4)
+    except OSError:
+        return True
+    return head == b"\x7fELF" or head[:2] == b"#!"
+
+
+def _read_all(fd: int) -> bytes:
+    out = b""
+    while True:
+        try:
+            chunk = os.read(fd, 64)
+        except InterruptedError:
+            continue
+        if not chunk:
+            return out
+        out += chunk
+
+
+def _child(r: int, w: int, ew: int, path: str, argv: list[str]) -> None:
     """The -c child: signals as an exec'd command expects them, wait for the
-    go-ahead (EOF: the consumer gave up), exec; never returns."""
+    go-ahead (EOF: the consumer gave up), exec; never returns.  A failed
+    exec() sends its errno on ew (closed by a successful one)."""
     try:
         if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
             signal.signal(signal.SIGINT, signal.SIG_DFL)
@@ -184,6 +232,6 @@ def _child(r: int, w: int, path: str, argv: list[str]) -> None:
         if go == b"g":
             os.execv(path, argv)
     except OSError as e:
-        os.write(2, f"failed to execute {argv[0]}: {os.strerror(e.errno or 0)}\n".encode())
+        os.write(ew, (e.errno or 0).to_bytes(4, "little"))
     finally:
         os._exit(127)

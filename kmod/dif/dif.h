@@ -174,6 +174,14 @@ int dif_env_kload(void *env, void *dst, __u64 addr, __u32 size);
 int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size);
 
 /*
+ * Write size bytes to user memory of the current process without faulting
+ * (copyout, copyoutstr: destructive).  Returns 0 (also when the environment
+ * disallows destructive actions and skips the write), or -1 when the
+ * address cannot be written.
+ */
+int dif_env_ustore(void *env, __u64 addr, const void *src, __u32 size);
+
+/*
  * Value of built-in scalar variable id (DIF_VAR_OTHER_MIN .. UBASE-1).
  * Unknown ids: set DIF_F_ILLOP in ms->flags and return 0.
  */

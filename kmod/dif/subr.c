@@ -37,7 +37,7 @@
 /*
  * Minimum number of arguments of each subroutine (optional ones are not
  * counted), or -1 for the subroutines not implemented, which fault ILLOP:
- *   copyout, copyoutstr, msgdsize, msgsize, ddi_pathname, getf.
+ *   msgdsize, msgsize, ddi_pathname, getf (the compiler refuses them).
  * Those that need the kernel's types (the lock subroutines, progenyof,
  * d_path) are the environment's: dif_env_subr().
  */
@@ -91,6 +91,8 @@ static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
 		return 2;
 	case DIF_SUBR_BCOPY:
 	case DIF_SUBR_COPYINTO:
+	case DIF_SUBR_COPYOUT:
+	case DIF_SUBR_COPYOUTSTR:
 		return 3;
 	default:
 		return -1;
@@ -198,6 +200,72 @@ static DIF_NOTRACE void dif_copyinto(struct dif_mstate *ms, __u64 uaddr,
 	dif_uread(ms, dest, uaddr, size);
 }
 NOKPROBE_SYMBOL(dif_copyinto);
+
+/*
+ * copyout(src, uaddr, size): size bytes of kernel memory at src written to
+ * the current process at uaddr (destructive: GO needs the destructive
+ * option).  Page by page through a bounce buffer; an unreadable source or
+ * unwritable destination is BADADDR, what was written before it stays.
+ */
+static DIF_NOTRACE void dif_copyout(struct dif_mstate *ms, __u64 src,
+				    __u64 uaddr, __u64 size)
+{
+	__u8 buf[DIF_STRCHUNK];
+	__u64 n;
+
+	if (src + size < src || uaddr + size < uaddr) {
+		dif_fault(ms, DIF_F_BADADDR, uaddr);
+		return;
+	}
+	while (size) {
+		n = size < sizeof(buf) ? size : sizeof(buf);
+		if (dif_env_kload(ms->env, buf, src, (__u32)n)) {
+			dif_fault(ms, DIF_F_BADADDR, src);
+			return;
+		}
+		if (dif_env_ustore(ms->env, uaddr, buf, (__u32)n)) {
+			dif_fault(ms, DIF_F_BADADDR, uaddr);
+			return;
+		}
+		src += n;
+		uaddr += n;
+		size -= n;
+	}
+}
+NOKPROBE_SYMBOL(dif_copyout);
+
+/*
+ * copyoutstr(s, uaddr, size): the string s with its NUL, at most size
+ * bytes (a longer string is cut, unterminated, as DTrace's copystr).
+ */
+static DIF_NOTRACE void dif_copyoutstr(struct dif_mstate *ms, __u64 s,
+				       __u64 uaddr, __u64 size)
+{
+	__u8 buf[DIF_STRCHUNK];
+	struct dif_strcur sc;
+	__u32 n = 0;
+	__u64 i;
+	__u8 c = 1;
+
+	if (uaddr + size < uaddr) {
+		dif_fault(ms, DIF_F_BADADDR, uaddr);
+		return;
+	}
+	dif_sc(&sc, s, 0);
+	for (i = 0; i < size && c; i++) {
+		if (dif_str_byte(ms, &sc, i, &c))
+			return;
+		buf[n++] = c;
+		if (n < sizeof(buf) && c && i + 1 < size)
+			continue;
+		if (dif_env_ustore(ms->env, uaddr + i + 1 - n, buf, n)) {
+			dif_fault(ms, DIF_F_BADADDR, uaddr + i + 1 - n);
+			return;
+		}
+		n = 0;
+	}
+}
+NOKPROBE_SYMBOL(dif_copyoutstr);
 
 /*
  * copyinstr(uaddr [, n]): strsize bytes of scratch, or n + 1 when n is
@@ -1214,6 +1282,12 @@ DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
 		return 0;
 	case DIF_SUBR_COPYINSTR:
 		return dif_copyinstr(ms, tup, nt);
+	case DIF_SUBR_COPYOUT:
+		dif_copyout(ms, v, w, tup[2].val);
+		return 0;
+	case DIF_SUBR_COPYOUTSTR:
+		dif_copyoutstr(ms, v, w, tup[2].val);
+		return 0;
 	case DIF_SUBR_GETMAJOR:
 		return v >> 20;		/* Linux kernel dev_t: 12:20 */
 	case DIF_SUBR_GETMINOR:

@@ -90,6 +90,7 @@ uint32_t dif_fault_code(uint16_t flags);
 /* libdtrace/host/dif_env_host.c */
 void dif_host_set_fault_range(unsigned long long lo, unsigned long long hi);
 void dif_host_set_valid_range(unsigned long long lo, unsigned long long hi);
+void dif_host_set_user_range(unsigned long long lo, unsigned long long hi);
 int dif_host_set_builtin(uint32_t id, unsigned long long value);
 void dif_host_reset(void);
 unsigned long dif_host_kload_calls(void);
@@ -126,6 +127,7 @@ def _make_builder() -> FFI:
         '#include "dif.h"\n'
         "void dif_host_set_fault_range(__u64 lo, __u64 hi);\n"
         "void dif_host_set_valid_range(__u64 lo, __u64 hi);\n"
+        "void dif_host_set_user_range(__u64 lo, __u64 hi);\n"
         "int dif_host_set_builtin(__u32 id, __u64 value);\n"
         "void dif_host_reset(void);\n"
         "unsigned long dif_host_kload_calls(void);\n"

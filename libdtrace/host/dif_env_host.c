@@ -8,7 +8,9 @@
  * with dif_host_set_fault_range(), and, once a valid range was set with
  * dif_host_set_valid_range(), for any byte outside it (the fuzzer uses
  * this so that no load can touch memory it does not own).  User loads
- * behave the same.  Built-in variables come from a table the test fills
+ * behave the same; user stores (copyout) only go inside the range set with
+ * dif_host_set_user_range().
+ * Built-in variables come from a table the test fills
  * with dif_host_set_builtin(); an id never set is ILLOP.
  *
  * Dynamic variables live in a small table (HOST_NDVARS entries, linear
@@ -26,6 +28,7 @@
 
 static __u64 fault_lo, fault_hi;	/* [lo, hi): unreadable */
 static __u64 valid_lo, valid_hi;	/* if hi > lo: only this is readable */
+static __u64 user_lo, user_hi;		/* [lo, hi): copyout may write */
 static __u64 builtin_val[HOST_NBUILTINS];
 static unsigned char builtin_set[HOST_NBUILTINS];
 static unsigned long kload_calls;
@@ -58,6 +61,12 @@ void dif_host_set_valid_range(__u64 lo, __u64 hi)
 	valid_hi = hi;
 }
 
+void dif_host_set_user_range(__u64 lo, __u64 hi)
+{
+	user_lo = lo;
+	user_hi = hi;
+}
+
 int dif_host_set_builtin(__u32 id, __u64 value)
 {
 	if (id < HOST_BUILTIN_MIN || id >= DIF_VAR_OTHER_UBASE)
@@ -71,6 +80,7 @@ void dif_host_reset(void)
 {
 	fault_lo = fault_hi = 0;
 	valid_lo = valid_hi = 0;
+	user_lo = user_hi = 0;
 	memset(builtin_set, 0, sizeof(builtin_set));
 	kload_calls = 0;
 	memset(dvars, 0, sizeof(dvars));
@@ -128,6 +138,22 @@ int dif_env_kload(void *env, void *dst, __u64 addr, __u32 size)
 int dif_env_uload(void *env, void *dst, __u64 addr, __u32 size)
 {
 	return dif_env_kload(env, dst, addr, size);
+}
+
+/*
+ * User stores (copyout) go only inside the writable range the test set
+ * with dif_host_set_user_range(): with none set (the fuzzer), every store
+ * is refused, so no program writes host memory it does not own.
+ */
+int dif_env_ustore(void *env, __u64 addr, const void *src, __u32 size)
+{
+	__u64 end = addr + size;
+
+	(void)env;
+	if (end < addr || user_hi <= user_lo || addr < user_lo || end > user_hi)
+		return -1;
+	memmove((void *)(unsigned long)addr, src, size);
+	return 0;
 }
 
 __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)

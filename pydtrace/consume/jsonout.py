@@ -350,6 +350,8 @@ class JsonPrinter(Printer):
     """Writes each ECB as a ``probe`` record (docs/json.md); faults as
     ``error`` records.  Same constructor as Printer."""
 
+    fast = False  # every record is a JSON document: no drain-loop plans
+
     def ecb(self, rec: EcbRecord) -> None:
         if rec.eprobe.uarg == DTRACE_UARG_ERROR:
             self.fault(rec)
@@ -464,7 +466,7 @@ _DROP_KINDS: tuple[tuple[str, str], ...] = (
     ("jstack()/ustack() string table overflow", "stack-string-overflow"),
     ("error in ERROR probe enabling", "error-in-error-probe"),
 )
-_DROP = re.compile(r"(\d+) (.+?)(?: on CPU (\d+))?")
+_DROP = re.compile(r"(?:\[DTRACEDROP_\w+\] )?(\d+) (.+?)(?: on CPU (\d+))?")
 
 
 def drop_record(message: str) -> JSON | None:

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator, Sequence
 from typing import BinaryIO
 
 from pydtrace.abi import DTRACE_UARG_ERROR, lib
-from pydtrace.consume import stackfmt
+from pydtrace.consume import fastpath, records, stackfmt
 from pydtrace.consume.aggregate import Aggregations, SortOptions
 from pydtrace.consume.destr import KINDS as SHELL_KINDS
 from pydtrace.consume.destr import Redirect, ShellItem, run_system
@@ -37,15 +37,24 @@ from pydtrace.consume.output import (
     tracemem_value,
 )
 from pydtrace.consume.printf import PrintfError, format_printa, format_printf
-from pydtrace.consume.records import EcbRecord, ecb_records
+from pydtrace.consume.records import EcbRecord, ecb_records, read_int
 from pydtrace.fmt import Format
-from pydtrace.runtime import Device, DeviceError, ProbeDesc, RecDesc, Status
+from pydtrace.runtime import (
+    BufSnapshot,
+    Device,
+    DeviceError,
+    EProbe,
+    ProbeDesc,
+    RecDesc,
+    Status,
+)
 
 NANOSEC = 1_000_000_000
 
 _FALSE = ("0", "false", "no", "off", "unset")
 MAX_STATUSRATE = 10 * NANOSEC  # the kernel's cap on statusrate (4.9)
 WAKE_NS = 20_000_000  # how often a sleep looks at interrupted() (dtrace's wakeups)
+CHUNK = 1 << 16  # output is written in chunks of about this many bytes
 
 
 class ConsumeError(Exception):
@@ -118,16 +127,127 @@ class Printer:
         self.flows: dict[int, FlowState] = {}
         self._following: EcbRecord | None = None
         self.redirect = Redirect()  # freopen()
+        self._pending: list[bytes] = []  # output not yet written to out
+        self._npending = 0
+        self._batching = False  # in buffer() or ecbs(): write in chunks
+        # the drain loop's plans (consume.fastpath): CPU -> EPID -> plan or
+        # None, for the printer state in _plan_state
+        self._plans: dict[int, dict[int, object | None]] = {}
+        self._plan_state: tuple[object, ...] = ()
+
+    # the drain loop (_drain) renders the records of planned EPIDs; a
+    # subclass that prints records differently turns it off
+    fast = True
+
+    # -- output --------------------------------------------------------------
+    def write(self, data: bytes) -> None:
+        """Output: written to out at once, or while printing a buffer
+        (buffer(), ecbs()) queued and written in chunks, at the end of the
+        buffer and on flush()."""
+        if data:
+            self._pending.append(data)
+            self._npending += len(data)
+            if self._npending >= CHUNK or not self._batching:
+                self._write_pending()
+
+    def _write_pending(self) -> None:
+        if self._pending:
+            data = b"".join(self._pending)
+            self._pending.clear()
+            self._npending = 0
+            self.out.write(data)
+
+    def flush(self) -> None:
+        """Write what is queued and flush out (the end of a pass, and before
+        anything else writes: warnings, system(), freopen())."""
+        self._write_pending()
+        self.out.flush()
+
+    # -- records -------------------------------------------------------------
+    def buffer(self, cpu: int, data: bytes, oldest: int = 0) -> None:
+        """Print one CPU's snapshot, oldest record first (a wrapped ring
+        buffer starts at ``oldest``, runs to the end and resumes at 0).  Records of
+        planned EPIDs are rendered by the drain loop in chunks; any other
+        record by :meth:`ecb`.  Raises ValueError for a record that
+        overruns the buffer and DeviceError for an unknown EPID."""
+        if self.flowindent:  # flowindent looks at the record after each return
+            self.ecbs(ecb_records(cpu, data, oldest, self.device.eprobe))
+            return
+        batching, self._batching = self._batching, True
+        try:
+            self._span(cpu, data, oldest, len(data))
+            if oldest:
+                self._span(cpu, data, 0, oldest)
+        finally:
+            self._batching = batching
+            if not batching:
+                self._write_pending()
+
+    def _span(self, cpu: int, data: bytes, off: int, end: int) -> None:
+        fast = self.fast and fastpath.AVAILABLE
+        while off + 4 <= end:
+            if fast:
+                plans = self._cpu_plans(cpu)
+                out, off, reason, _ = fastpath.render(data, off, end, plans, CHUNK)
+                if out:
+                    self.write(out)
+                if reason != fastpath.SLOW:
+                    if reason == fastpath.DONE:
+                        return
+                    continue
+            epid = read_int(data, off, 4, False)
+            if epid == 0:
+                off += 4
+                continue
+            ep = self.device.eprobe(epid)
+            if ep.size < records.RECHDR_SIZE or off + ep.size > end:
+                raise ValueError(
+                    f"EPID {epid} at offset {off}: record of {ep.size} bytes overruns the buffer"
+                )
+            if fast and epid not in plans:
+                plans[epid] = self._plan(cpu, ep)
+                if plans[epid] is not None:
+                    continue  # the drain loop prints it
+            self.ecb(EcbRecord(cpu, data, off, ep))
+            off += ep.size
+
+    def _cpu_plans(self, cpu: int) -> dict[int, object | None]:
+        """The plans for records of this CPU in the printer's current state
+        (quiet and rawbytes may change by setopt(), the header is printed once)."""
+        formats = (id(self.formats), len(self.formats))
+        state = (self.quiet, self.rawbytes, self.heading, self.flowindent, formats)
+        if state != self._plan_state:
+            self._plans = {}
+            self._plan_state = state
+        plans = self._plans.get(cpu)
+        if plans is None:
+            plans = self._plans[cpu] = {}
+        return plans
+
+    def _plan(self, cpu: int, ep: EProbe) -> object | None:
+        """The drain loop's plan for an EPID's records on this CPU, or None:
+        the printer prints them (also before the header is out)."""
+        if self.flowindent or not (self.quiet or self.heading):
+            return None
+        try:
+            prefix = b"" if self.quiet else probe_line(cpu, self.device.probe(ep.probeid))
+        except DeviceError:
+            return None  # ecb() reports it
+        return fastpath.make_plan(ep, self.formats, self.quiet, self.rawbytes, prefix)
 
     def ecbs(self, recs: Sequence[EcbRecord]) -> None:
         """Print one CPU's records in buffer order; flowindent looks at the
         record after each return (dt_consume_cpu)."""
+        batching, self._batching = self._batching, True
         try:
             for i, r in enumerate(recs):
                 self._following = recs[i + 1] if i + 1 < len(recs) else None
                 self.ecb(r)
         finally:
             self._following = None
+            self._batching = batching
+            if not batching:
+                self._write_pending()
 
     def probe(self, rec: EcbRecord) -> ProbeDesc:
         return self.device.probe(rec.eprobe.probeid)
@@ -159,7 +279,7 @@ class Printer:
             elif isinstance(item, TracememItem):
                 parts.append(tracemem_value(rec.raw(item.rec), item.dynsize))
             elif isinstance(item, ShellItem):
-                self.out.write(b"".join(parts))  # what came before goes first
+                self.write(b"".join(parts))  # what came before goes first
                 parts.clear()
                 self.shell(rec, item)
             elif item.action in stackfmt.KINDS and item.size:
@@ -168,15 +288,15 @@ class Printer:
                 parts.append(trace_value(rec.raw(item), self.quiet, self.rawbytes))
         if not self.quiet:
             parts.append(b"\n")
-        self.out.write(b"".join(parts))
+        self.write(b"".join(parts))
 
     def finish(self, status: int) -> None:
         """The end of the run, after the final drain: dtrace(1)'s newline,
         then every aggregation not printed by printa()."""
-        self.out.write(b"\n")
+        self.write(b"\n")
         if self.aggs is not None:
-            self.out.write(self.aggs.print_unprinted(self.aggopts))
-        self.out.flush()
+            self.write(self.aggs.print_unprinted(self.aggopts))
+        self.flush()
         self.out = self.redirect.close(self.out)
 
     def actions(
@@ -234,6 +354,7 @@ class Printer:
             text = format_printf(item.fmt, [rec.raw(x) for x in item.recs])
         except PrintfError as e:
             raise ConsumeError(self._fault(rec, str(e))) from e
+        self._write_pending()  # our output comes first
         if item.action == lib.DTRACEACT_SYSTEM:
             run_system(text, self.out)
             return
@@ -299,7 +420,7 @@ class Printer:
         """A record of the library's own ERROR clause (arg1..arg5): report
         the fault as dt_handle_err() does; tracing goes on."""
         epid, probe, action, offset, code, addr = self.fault_args(rec)
-        self.out.flush()  # what was printed before the fault comes first
+        self.flush()  # what was printed before the fault comes first
         self.warn(fault_message(epid, probe, action, offset, code, addr))
 
     def fault_args(self, rec: EcbRecord) -> tuple[int, ProbeDesc, int, int, int, int]:
@@ -430,8 +551,10 @@ class Session:
         bufpolicy: int | None = None,
         statusrate: int = NANOSEC,
         warn: Callable[[str], None],
+        droptags: bool = False,
     ) -> None:
         self.device = device
+        self.droptags = droptags
         self.printer = printer
         self.bufsize = bufsize
         self.switchrate = max(switchrate, 1)
@@ -446,6 +569,9 @@ class Session:
         self.ended_on: int | None = None
         self.stopped = False
         self._last_switch = 0
+        # a pass found a buffer at least half full (or dropping): the next
+        # one is due at once, not a switchrate later
+        self._hurry = False
         self._status: Status | None = None
         self._drops: list[str] = []
         self.read_at_end = bufpolicy in _READ_AT_END
@@ -465,7 +591,7 @@ class Session:
     def _poll(self) -> Status:
         """STATUS: report what is new since the last poll."""
         st = self.device.status()
-        for msg in status_drops(self._status, st):
+        for msg in status_drops(self._status, st, self.droptags):
             self.warn(msg)
         self._status = st
         if st.killed:
@@ -496,7 +622,7 @@ class Session:
         fill and ring buffers wait for the end)."""
         wake = self._last_status + self.statusrate
         if not self.read_at_end:
-            wake = min(wake, self._last_switch + self.switchrate)
+            wake = min(wake, self._next_switch())
             if self.printer.aggs is not None:
                 wake = min(wake, self._last_agg + self.aggrate)
         return wake
@@ -549,7 +675,7 @@ class Session:
             if snap is None:
                 continue
             if snap.drops:
-                self.warn(agg_drops(snap.drops, cpu))
+                self.warn(agg_drops(snap.drops, cpu, self.droptags))
             try:
                 aggs.merge(snap.data)
             except (ValueError, DeviceError) as e:
@@ -561,16 +687,24 @@ class Session:
         if self.read_at_end and not self.stopped:
             return
         now = time.monotonic_ns()
-        if not force and now - self._last_switch < self.switchrate:
+        if not force and now < self._next_switch():
             return
         self._last_switch = now
+        self._hurry = False
         began = self.began_on
         try:
             self._consume_pass()
         except _Deferred:
             self.read_at_end = True
             self.began_on = began
-        self.printer.out.flush()
+        self.printer.flush()
+
+    def _next_switch(self) -> int:
+        """When the next pass is due: a switchrate after the last one, at
+        once after a pass that found a buffer half full or dropping (the
+        buffers are filling faster than switchrate allows for; dtrace(1)
+        waits the switchrate regardless)."""
+        return self._last_switch if self._hurry else self._last_switch + self.switchrate
 
     def _consume_pass(self) -> None:
         if self.began_on is not None:
@@ -586,42 +720,59 @@ class Session:
         """First pass: BEGIN's CPU first; if END ran there too, BEGIN's records
         first, then the other CPUs, then the rest of that CPU."""
         cpu, self.began_on = self.began_on, None
-        recs = self._snapshot(cpu)
+        snap = self._snapshot(cpu)
         if not self.stopped or cpu != self.ended_on:
-            self._consume_cpu(recs)
+            self._consume_cpu(snap)
             return
+        recs = self._records(snap) if snap is not None else []
 
         def is_begin(r: EcbRecord) -> bool:
             p = self.printer.probe(r)
             return p.provider == "dtrace" and p.name == "BEGIN"
 
-        self._consume_cpu([r for r in recs if is_begin(r)], report=False)
+        self._print_records([r for r in recs if is_begin(r)], report=False)
         for other in range(self.ncpus):
             if other != cpu:
                 self._consume_cpu(self._snapshot(other))
-        self._consume_cpu([r for r in recs if not is_begin(r)])
+        self._print_records([r for r in recs if not is_begin(r)])
 
-    def _snapshot(self, cpu: int) -> list[EcbRecord]:
+    def _snapshot(self, cpu: int) -> BufSnapshot | None:
+        """BUFSNAP of one CPU; its drops are reported after its records."""
         try:
             snap = self.device.bufsnap(cpu, self.bufsize)
         except DeviceError as e:
             if e.errno == errno.EBUSY and not self.stopped:
                 raise _Deferred from e
             raise ConsumeError(f"processing aborted: {e.message}") from e
-        if snap is None:
-            return []
+        if snap is not None:
+            if snap.drops:
+                self._drops.append(cpu_drops(snap.drops, cpu, self.droptags))
+            if snap.drops or 2 * len(snap.data) >= self.bufsize:
+                self._hurry = True
+        return snap
+
+    def _records(self, snap: BufSnapshot) -> list[EcbRecord]:
         try:
-            recs = ecb_records(cpu, snap.data, snap.oldest, self.device.eprobe)
+            return ecb_records(snap.cpu, snap.data, snap.oldest, self.device.eprobe)
         except (ValueError, DeviceError) as e:
             raise ConsumeError(f"processing aborted: {e}") from e
-        if snap.drops:
-            self._drops.append(cpu_drops(snap.drops, cpu))
-        return recs
 
-    def _consume_cpu(self, recs: list[EcbRecord], report: bool = True) -> None:
+    def _consume_cpu(self, snap: BufSnapshot | None, report: bool = True) -> None:
+        """Print one CPU's snapshot, then report its drops."""
+        if snap is not None:
+            try:
+                self.printer.buffer(snap.cpu, snap.data, snap.oldest)
+            except (ValueError, DeviceError) as e:
+                raise ConsumeError(f"processing aborted: {e}") from e
+        self._report(report)
+
+    def _print_records(self, recs: list[EcbRecord], report: bool = True) -> None:
         self.printer.ecbs(recs)
+        self._report(report)
+
+    def _report(self, report: bool) -> None:
         if report and self._drops:
-            self.printer.out.flush()
+            self.printer.flush()
             for msg in self._drops:
                 self.warn(msg)
             self._drops.clear()

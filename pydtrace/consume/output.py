@@ -163,36 +163,48 @@ def _plural(n: int, word: str) -> str:
     return word if n == 1 else word + "s"
 
 
-def cpu_drops(n: int, cpu: int) -> str:
-    """dt_handle_cpudrop() for the principal buffer."""
-    return f"{n} {_plural(n, 'drop')} on CPU {cpu}"
+def _tag(kind: str, tags: bool) -> str:
+    """The droptags option's prefix: the drop's kind (dtrace_dropkind_t)."""
+    return f"[DTRACEDROP_{kind}] " if tags else ""
 
 
-def agg_drops(n: int, cpu: int) -> str:
-    """dt_handle_cpudrop() for an aggregation buffer."""
-    return f"{n} aggregation {_plural(n, 'drop')} on CPU {cpu}"
+def cpu_drops(n: int, cpu: int, tags: bool = False) -> str:
+    """dt_handle_cpudrop() for the principal buffer (tags: -xdroptags)."""
+    return f"{_tag('PRINCIPAL', tags)}{n} {_plural(n, 'drop')} on CPU {cpu}"
 
 
-# Status counters reported as drops (4.5), in libdtrace's order.
-_STATUS_DROPS: tuple[tuple[str, str, str], ...] = (
-    ("dyndrops", "dynamic variable drop", ""),
-    ("dyndrops_rinsing", "dynamic variable drop", " with non-empty rinsing list"),
-    ("dyndrops_dirty", "dynamic variable drop", " with non-empty dirty list"),
-    ("specdrops", "speculative drop", ""),
-    ("specdrops_busy", "failed speculation", " (available buffer(s) still busy)"),
-    ("specdrops_unavail", "failed speculation", " (no speculative buffer available)"),
-    ("stkstroverflows", "jstack()/ustack() string table overflow", ""),
-    ("dblerrors", "error", " in ERROR probe enabling"),
+def agg_drops(n: int, cpu: int, tags: bool = False) -> str:
+    """dt_handle_cpudrop() for an aggregation buffer (tags: -xdroptags)."""
+    return f"{_tag('AGGREGATION', tags)}{n} aggregation {_plural(n, 'drop')} on CPU {cpu}"
+
+
+# Status counters reported as drops (4.5), in libdtrace's order, with their
+# drop kind (DTRACEDROP_*).
+_STATUS_DROPS: tuple[tuple[str, str, str, str], ...] = (
+    ("dyndrops", "DYNAMIC", "dynamic variable drop", ""),
+    ("dyndrops_rinsing", "DYNRINSE", "dynamic variable drop", " with non-empty rinsing list"),
+    ("dyndrops_dirty", "DYNDIRTY", "dynamic variable drop", " with non-empty dirty list"),
+    ("specdrops", "SPEC", "speculative drop", ""),
+    ("specdrops_busy", "SPECBUSY", "failed speculation", " (available buffer(s) still busy)"),
+    (
+        "specdrops_unavail",
+        "SPECUNAVAIL",
+        "failed speculation",
+        " (no speculative buffer available)",
+    ),
+    ("stkstroverflows", "STKSTROVERFLOW", "jstack()/ustack() string table overflow", ""),
+    ("dblerrors", "DBLERROR", "error", " in ERROR probe enabling"),
 )
 
 
-def status_drops(old: Status | None, new: Status) -> list[str]:
-    """Messages for the status counters that grew since the last status."""
+def status_drops(old: Status | None, new: Status, tags: bool = False) -> list[str]:
+    """Messages for the status counters that grew since the last status
+    (tags: -xdroptags, each prefixed with its kind)."""
     out = []
-    for field, word, tail in _STATUS_DROPS:
+    for field, kind, word, tail in _STATUS_DROPS:
         n = getattr(new, field) - (getattr(old, field) if old is not None else 0)
         if n > 0:
-            out.append(f"{n} {_plural(n, word)}{tail}")
+            out.append(f"{_tag(kind, tags)}{n} {_plural(n, word)}{tail}")
     return out
 
 

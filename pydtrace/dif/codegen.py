@@ -160,6 +160,9 @@ class DifoGen:
 
     def address(self, e: ast.Expr) -> int:
         """A register holding the address of lvalue e."""
+        sub = getattr(e, "subst", None)
+        if sub is not None:
+            return self.address(sub)
         if isinstance(e, ast.Unary) and e.op == "*":
             return self.expr(e.operand)
         if isinstance(e, ast.Index):

@@ -242,6 +242,23 @@ class Device:
             yield probe
             nxt = probe.id + 1
 
+    def first_match(self, desc: tuple[str, str, str, str]) -> ProbeDesc | None:
+        """The first probe a description (provider, module, function, name;
+        DTrace's globs) matches, by the module's own matching (PROBEMATCH)."""
+        pd = ffi.new("struct dtrace_probedesc *")
+        fields = (pd.dtpd_provider, pd.dtpd_mod, pd.dtpd_func, pd.dtpd_name)
+        for field, value in zip(fields, desc, strict=True):
+            raw = value.encode()
+            if len(raw) >= len(field):
+                raise DeviceError(f"failed to match {':'.join(desc)}: File name too long")
+            ffi.memmove(field, raw, len(raw))
+        pd.dtpd_id = 1
+        rv = lib.dt_probe_match(self._fd, pd)
+        if rv in (-_errno.ESRCH, -_errno.ENOENT):
+            return None
+        _check(rv, "failed to match probes")
+        return self._probe_from(pd)
+
     def probe(self, probeid: int) -> ProbeDesc:
         """The probe with that id (cached)."""
         probe = self._probes.get(probeid)

@@ -470,8 +470,36 @@ class BtfTypes:
         return (found[0], b.dtype(found[1])) if found is not None else None
 
 
-VMLINUX = "/sys/kernel/btf/vmlinux"
+BTF_DIR = "/sys/kernel/btf"
+VMLINUX = f"{BTF_DIR}/vmlinux"
 _KERNEL: BtfTypes | None = None
+_MODULES: dict[tuple[str, str], Btf | None] = {}
+_MODULE_NAME = re.compile(r"[A-Za-z0-9_-]+")
+
+
+def module_names(btf_dir: str = BTF_DIR) -> list[str]:
+    """The loaded modules that have BTF (their split blobs in btf_dir)."""
+    try:
+        names = os.listdir(btf_dir)
+    except OSError:
+        return []
+    return sorted(n for n in names if n != "vmlinux" and _MODULE_NAME.fullmatch(n))
+
+
+def module_btf(mod: str, base: Btf, btf_dir: str = BTF_DIR) -> Btf | None:
+    """A loaded module's split BTF on top of base (vmlinux's), or None;
+    parsed once per run."""
+    key = (btf_dir, mod)
+    if key not in _MODULES:
+        found = None
+        if mod != "vmlinux" and _MODULE_NAME.fullmatch(mod):
+            try:
+                with open(os.path.join(btf_dir, mod), "rb") as f:
+                    found = Btf(f.read(), base)
+            except (OSError, BtfError):
+                found = None
+        _MODULES[key] = found
+    return _MODULES[key]
 
 
 def kernel_types(path: str = VMLINUX) -> BtfTypes | None:

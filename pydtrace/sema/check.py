@@ -207,8 +207,14 @@ class Checker:
 
     def declare_var(self, node: ast.Node, cls: str | None, name: str, t: T.DType) -> None:
         rt = T.resolve(t)
-        if rt.kind == "func" or cls == "extern":
-            return                  # prototypes and kernel symbols: types only
+        if cls == "extern" and rt.kind != "func":
+            old = self.env.extern(name)  # the library's, if it declares name
+            if old is not None and not T.same(old, t):
+                raise self.err(node, "D_DECL_IDRED", f"identifier redeclared: {name}")
+            self.env.externs[name] = t  # a kernel symbol's type: `name loads it
+            return
+        if rt.kind == "func":
+            return                  # prototypes: types only
         if rt.kind == "void":
             raise self.err(node, "D_DECL_VOIDOBJ", f"cannot declare void object : {name}")
         if rt.sou is not None and rt.sou.members is None:
@@ -1001,7 +1007,7 @@ class Checker:
             e.subst = sub  # type: ignore[attr-defined]
             assert sub.type is not None
             return sub.type
-        return self.native_type(arg.native)
+        return arg.dtype if arg.dtype is not None else self.native_type(arg.native)
 
     def translated(self, index: int, arg: ArgType, line: int) -> ast.Expr | None:
         """args[index] as its provider translates it (dtrace's argument
@@ -1077,9 +1083,32 @@ class Checker:
         return t
 
     def e_Symbol(self, e: ast.Symbol) -> T.DType:
+        """A kernel symbol: the object of its `extern` type at its kallsyms
+        address, i.e. *(type *)address (an lvalue, not writable)."""
+        from pydtrace.sema import ksyms
+
         what = f"{e.module}`{e.name}" if e.module else f"`{e.name}"
-        raise self.err(e, "D_SYM_NOTYPES", "no symbolic type information is "
-                       f"available for {what}")
+        try:
+            addr = ksyms.address(e.name, e.module, what, ksyms.KALLSYMS)
+        except DError as err:
+            raise self.err(e, err.tag, err.message) from None
+        t = self.env.extern(e.name)
+        if t is None:
+            raise self.err(e, "D_SYM_NOTYPES", "no symbolic type information is "
+                           f"available for {what}")
+        if addr == 0:
+            err = ksyms.hidden(what, ksyms.KALLSYMS)
+            raise self.err(e, err.tag, err.message)
+        alias = f"__pydtrace_symbol_{e.name}_t"
+        self.env.typedefs[alias] = T.pointer(t)
+        prog = parse(f"BEGIN {{ *(({alias}){addr:#x}ULL); }}", self.env.is_typename)
+        sub = prog.items[0].stmts[0]  # type: ignore[union-attr]
+        for n in ast.walk(sub):
+            n.line = e.line
+        e.subst = sub  # type: ignore[attr-defined]
+        t = self.expr(sub)
+        e.lvalue = True  # type: ignore[attr-defined]
+        return t
 
     def e_Sizeof(self, e: ast.Sizeof) -> T.DType:
         if isinstance(e.operand, ast.TypeName):

@@ -50,6 +50,9 @@ class TypeEnv:
     # already declared here; items are declared on first use
     library: Any = None
     loaded: set[int] = field(default_factory=set)
+    # kernel symbols' types, from `extern` declarations (the D library's or
+    # the program's): what the backquote operator loads
+    externs: dict[str, T.DType] = field(default_factory=dict)
 
     # -- names --------------------------------------------------------------------
 
@@ -94,6 +97,13 @@ class TypeEnv:
             i = self.inlines.get(name)
         return i
 
+    def extern(self, name: str) -> T.DType | None:
+        """The declared type of kernel symbol name, from the library on first use."""
+        t = self.externs.get(name)
+        if t is None and self._from_library(f"extern:{name}"):
+            t = self.externs.get(name)
+        return t
+
     def load_translators(self, names: list[str]) -> None:
         """Declare the library's translators to any of these output types."""
         for name in names:
@@ -109,7 +119,7 @@ class TypeEnv:
         """A scope for one compile: committed by the caller on success."""
         return TypeEnv(dict(self.typedefs), dict(self.tags), dict(self.enum_consts),
                        dict(self.inlines), self.kernel, list(self.translators),
-                       self.library, set(self.loaded))
+                       self.library, set(self.loaded), dict(self.externs))
 
 
 Fold = Callable[[ast.Expr], int | None]

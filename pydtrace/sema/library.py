@@ -33,6 +33,7 @@ _IDENT = re.compile(r"[A-Za-z_]\w*")
 _INLINE = re.compile(r"\binline\b[^=]*?\b([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*=")
 _TRANSLATOR = re.compile(r"\btranslator\s+([^<]+?)\s*<")
 _TAGDEF = re.compile(r"\b(struct|union|enum)\s+([A-Za-z_]\w*)\s*\{")
+_EXTERN = re.compile(r"([A-Za-z_]\w*)\s*(?:\[[^\]]*\]\s*)*;\s*$")
 _DEPENDS = re.compile(r"#\s*pragma\s+D\s+depends_on\s+library\s+(\S+)")
 
 
@@ -129,6 +130,10 @@ def _classify(item: Item) -> None:
         m = _INLINE.match(head)
         item.kind, item.names = "inline", [m.group(1)] if m else []
         return
+    if re.match(r"extern\b", head):
+        m = _EXTERN.search(head)
+        item.kind, item.names = "extern", [m.group(1)] if m else []
+        return
     if head.startswith("translator"):
         m = _TRANSLATOR.match(head)
         item.kind = "translator"
@@ -177,7 +182,7 @@ class Library:
             self.items.append(item)
             for name in item.names:
                 self.names.setdefault(f"{item.kind}:{name}" if item.kind in
-                                      ("inline", "translator") else f"type:{name}",
+                                      ("inline", "translator", "extern") else f"type:{name}",
                                       []).append(item)
 
     # -- lookups (cheap: dictionary tests, nothing parsed) -------------------------------
@@ -260,7 +265,8 @@ def library(dirs: list[str]) -> Library:
 
 def load(env: TypeEnv, key: str) -> bool:
     """Declare the library items defining key ("type:name", "inline:name",
-    "translator:outname") into env, once; True when there were any."""
+    "translator:outname", "extern:name") into env, once; True when there
+    were any."""
     lib = env.library
     if lib is None:
         return False

@@ -11,7 +11,7 @@ translation).  None: the probe's arguments are not known (untyped).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -25,6 +25,9 @@ if TYPE_CHECKING:
 class ArgType:
     native: str  # C type as D parses it, e.g. "struct task_struct *"
     xlate: str | None  # DTrace's type of args[i] after translation (None: no translator)
+    # the type itself when D cannot name it: a module's own types are in its
+    # split BTF, which the compiler's type lookups (vmlinux) do not see
+    dtype: T.DType | None = field(default=None, compare=False)
 
     @property
     def shown(self) -> str:
@@ -85,6 +88,43 @@ def _kernel_btf() -> Btf | None:
     return kt.btf if kt is not None else None
 
 
+def _module_names() -> list[str]:
+    from pydtrace.sema.btf import module_names
+
+    return module_names()
+
+
+def _module_btf(mod: str) -> Btf | None:
+    from pydtrace.sema.btf import module_btf
+
+    base = _kernel_btf()
+    return module_btf(mod, base) if base is not None else None
+
+
+def _find(name: str, kind: int, mod: str) -> tuple[Btf, int] | None:
+    """Where a type of that kind and name is: in the module's split BTF when
+    a module is named, else vmlinux's, else any loaded module's (an sdt or an
+    fbt description whose module field is empty)."""
+    base = _kernel_btf()
+    if base is None:
+        return None
+    if mod and mod != "vmlinux":
+        b = _module_btf(mod)
+        tid = b.lookup(name, (kind,)) if b is not None else None
+        return (b, tid) if b is not None and tid is not None else None
+    tid = base.lookup(name, (kind,))
+    if tid is not None:
+        return base, tid
+    if mod:
+        return None
+    for m in _module_names():
+        b = _module_btf(m)
+        tid = b.lookup(name, (kind,)) if b is not None else None
+        if b is not None and tid is not None:
+            return b, tid
+    return None
+
+
 def _proto(t: T.DType | None) -> T.DType | None:
     """The function type under t (a function, or a pointer to one)."""
     while t is not None:
@@ -97,26 +137,26 @@ def _proto(t: T.DType | None) -> T.DType | None:
     return None
 
 
-def _native(t: T.DType) -> ArgType:
-    return ArgType(str(t), None)
+def _native(t: T.DType, module: bool = False) -> ArgType:
+    return ArgType(str(t), None, t if module else None)
 
 
 @cache
-def fbt_args(func: str, name: str) -> tuple[ArgType, ...] | None:
+def fbt_args(mod: str, func: str, name: str) -> tuple[ArgType, ...] | None:
     from pydtrace.sema.btf import KIND_FUNC
 
-    b = _kernel_btf()
-    tid = b.lookup(func, (KIND_FUNC,)) if b is not None else None
-    proto = _proto(b.dtype(tid)) if b is not None and tid is not None else None
-    if proto is None:
+    found = _find(func, KIND_FUNC, mod)
+    proto = _proto(found[0].dtype(found[1])) if found is not None else None
+    if proto is None or found is None:
         return None
+    module = found[0].base is not None  # a split blob: a module's
     if name == "entry":
-        return tuple(_native(p) for p in proto.params or [])
+        return tuple(_native(p, module) for p in proto.params or [])
     if name == "return":
         ret = proto.ref
         if ret is None or T.resolve(ret).kind == "void":
             return (_INT,)
-        return (_INT, _native(ret))
+        return (_INT, _native(ret, module))
     return None
 
 
@@ -124,19 +164,19 @@ def fbt_args(func: str, name: str) -> tuple[ArgType, ...] | None:
 def sdt_args(event: str) -> tuple[ArgType, ...] | None:
     from pydtrace.sema.btf import KIND_TYPEDEF
 
-    b = _kernel_btf()
-    tid = b.lookup(f"btf_trace_{event}", (KIND_TYPEDEF,)) if b is not None else None
-    proto = _proto(b.dtype(tid)) if b is not None and tid is not None else None
-    if proto is None:
+    found = _find(f"btf_trace_{event}", KIND_TYPEDEF, "")
+    proto = _proto(found[0].dtype(found[1])) if found is not None else None
+    if proto is None or found is None:
         return None
+    module = found[0].base is not None  # a split blob: a module's
     params = (proto.params or [])[1:]  # the callback's data
-    return tuple(_native(p) for p in params[:SDT_MAX_ARGS])
+    return tuple(_native(p, module) for p in params[:SDT_MAX_ARGS])
 
 
 def probe_args(provider: str, mod: str, func: str, name: str) -> list[ArgType] | None:
     """The types of args[] of one probe (fields exact), or None if unknown."""
     if provider == "fbt":
-        found = fbt_args(func, name)
+        found = fbt_args(mod, func, name)
     elif provider == "sdt":
         found = sdt_args(name)
     else:

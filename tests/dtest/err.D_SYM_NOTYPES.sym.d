@@ -1,4 +1,4 @@
 BEGIN
 {
-	trace(`nosuch_symbol_xyz);
+	trace(`_stext);
 }

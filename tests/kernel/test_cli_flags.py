@@ -195,3 +195,140 @@ def test_second_sigint_aborts_while_draining():
     out, _ = proc.communicate(timeout=TIMEOUT)
     assert proc.returncode == 1
     assert len(out) < 40 * 4001  # END's output was not all written
+
+
+# -- the audit of issue 7: what the other tests left unchecked ------------------------
+def test_program_sources_run_in_argv_order(tmp_path: Path):
+    script = tmp_path / "b.d"
+    script.write_text('BEGIN { printf("b"); }\n')
+    p = pydtrace(
+        "-q",
+        "-n",
+        'BEGIN { printf("a"); }',
+        "-s",
+        str(script),
+        "-i",
+        '1 { printf("c"); }',  # probe 1 is dtrace:::BEGIN
+        "-P",
+        'dtrace /probename == "BEGIN"/ { printf("d"); }',
+        "-m",
+        'dtrace: /probename == "BEGIN"/ { printf("e"); }',
+        "-n",
+        'BEGIN { printf("\\n"); exit(0); }',
+    )
+    assert (p.returncode, p.stderr) == (0, ""), p.stderr
+    assert p.stdout == "abcde\n\n"
+    # the same sources the other way round: the clauses run in that order
+    p = pydtrace(
+        "-q", "-n", 'BEGIN { printf("x"); }', "-s", str(script), "-n", "BEGIN { exit(0); }"
+    )
+    assert p.stdout == "xb\n"
+    p = pydtrace("-q", "-s", str(script), "-n", 'BEGIN { printf("x"); exit(0); }')
+    assert p.stdout == "bx\n"
+
+
+def test_several_p_end_when_all_are_gone_and_target_is_the_first():
+    short = subprocess.Popen(["sleep", "2"])
+    longer = subprocess.Popen(["sleep", "6"])
+    try:
+        p = pydtrace(
+            "-p",
+            str(short.pid),
+            "-p",
+            str(longer.pid),
+            "-n",
+            'END { printf("target %d\\n", $target); }',
+        )
+    finally:
+        for proc in (short, longer):
+            proc.kill()
+            proc.wait()
+    assert p.returncode == 0, p.stderr
+    gone = [line for line in p.stderr.splitlines() if line.endswith("has exited")]
+    assert gone == [
+        f"pydtrace: pid {short.pid} has exited",
+        f"pydtrace: pid {longer.pid} has exited",
+    ]
+    assert f"target {short.pid}\n" in p.stdout
+
+
+def test_c_whose_exec_fails_after_the_probes_are_enabled(tmp_path: Path):
+    script = tmp_path / "s"
+    script.write_text("#!/no/such/interpreter\n")
+    script.chmod(0o755)
+    p = pydtrace("-q", "-c", f"{script} a", "-n", "BEGIN { }")
+    assert p.returncode == 1
+    assert p.stderr == f"pydtrace: failed to execute {script}: No such file or directory\n"
+    data = tmp_path / "data"
+    data.write_text("text\n")
+    data.chmod(0o644)
+    p = pydtrace("-q", "-c", str(data), "-n", "BEGIN { }")
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == f"pydtrace: failed to execute {data}: Permission denied\n"
+
+
+def test_sigint_prints_end_and_the_aggregations_and_exits_0():
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "pydtrace",
+            "-q",
+            "-n",
+            'BEGIN { printf("started\\n"); } tick-10ms { @ticks = count(); }',
+            "-n",
+            'END { printf("end\\n"); }',
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "started\n"  # tracing has started
+    time.sleep(3)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=TIMEOUT)
+    assert (err, proc.returncode) == ("", 0)
+    m = re.fullmatch(r"end\n\n +(\d+)\n+", out)
+    assert m and int(m.group(1)) > 0, out
+
+
+def test_macro_arguments_at_run_time():
+    p = pydtrace("-qn", 'BEGIN { printf("%d %s\\n", $1 + 1, $$2); exit(0); }', "41", "hi")
+    assert (p.returncode, p.stderr, p.stdout) == (0, "", "42 hi\n\n")
+
+
+def test_a_dtrace_link_names_every_message(tmp_path: Path):
+    link = tmp_path / "dtrace"
+    link.symlink_to(Path(sys.executable).parent / "pydtrace")
+    p = subprocess.run(
+        [str(link), "-n", "BEGIN { trace(*(int *)8); } BEGIN { exit(0); }"],
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    lines = p.stderr.splitlines()
+    assert lines[0] == "dtrace: description 'BEGIN ' matched 2 probes"
+    assert lines[1].startswith("dtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): ")
+    assert len(lines) == 2, p.stderr
+
+
+def test_target_is_the_first_of_mixed_c_and_p():
+    sleeper = subprocess.Popen(["sleep", "3"])
+    try:
+        p = pydtrace(
+            "-q",
+            "-p",
+            str(sleeper.pid),
+            "-c",
+            "/bin/true",
+            "-n",
+            'END { printf("target %d\\n", $target); }',
+        )
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert (p.returncode, p.stderr) == (0, "")
+    assert p.stdout == f"target {sleeper.pid}\n\n"

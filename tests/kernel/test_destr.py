@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from kutil import pydtrace as run_pydtrace
-from progbuild import Act, Builder, Consumer, const_difo
+from progbuild import Act, Builder, Consumer, Difo, const_difo, push, ret, setx, wide
 
 from pydtrace.abi import lib
 
@@ -234,3 +234,70 @@ def test_module_refuses_destructive_actions_after_speculate() -> None:
     with Consumer() as c:
         err, de = c.enable_raw(b.build())
     assert err == errno.EINVAL and de.de_err == lib.DTRACE_EPROG_ACTION
+
+
+# copyout()/copyoutstr(): a target whose buffers pydtrace overwrites at a
+# syscall's entry; the target (and the kernel, which reads the buffer after
+# the probe) sees the new bytes.
+COPYOUT_TARGET = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+libc.syscall.restype = ctypes.c_long
+old = ctypes.create_string_buffer(b"/nonexistent/aaaaaaaaaaaa", 40)
+new = ctypes.create_string_buffer(b"/nonexistent/bbbbbbbbbbbb", 40)
+libc.syscall(82, old, new)  # rename(2)
+path = ctypes.create_string_buffer(b"/nonexistent/cccccccccccc", 64)
+rc = libc.syscall(80, path)  # chdir(2)
+print(old.value.decode(), path.raw[:6], rc, os.getcwd(), flush=True)
+"""
+
+COPYOUT_PROG = """
+syscall::rename:entry /pid == $target/ { copyout(copyin(arg1, 16), arg0, 16); }
+syscall::chdir:entry /pid == $target/ { copyoutstr("/tmp", arg0, 64); }
+"""
+
+
+def test_copyout_and_copyoutstr_write_the_targets_memory(tmp_path: Path) -> None:
+    script = tmp_path / "target.py"
+    script.write_text(COPYOUT_TARGET)
+    p = pydtrace("-qw", "-c", f"{sys.executable} {script}", "-n", COPYOUT_PROG)
+    assert p.returncode == 0, p.stderr
+    # rename's first 16 bytes came from its second argument; chdir's path was
+    # replaced by "/tmp" and its NUL (the rest is left as it was), and the
+    # kernel read the new path: the chdir succeeded
+    assert p.stdout == "/nonexistent/bbbaaaaaaaaa b'/tmp\\x00x' 0 /tmp\n\n"
+    assert p.stderr == ""
+
+
+def test_copyout_without_w_is_refused(tmp_path: Path) -> None:
+    script = tmp_path / "target.py"
+    script.write_text(COPYOUT_TARGET)
+    p = pydtrace("-q", "-c", f"{sys.executable} {script}", "-n", COPYOUT_PROG)
+    assert p.returncode == 1
+    assert p.stderr == "pydtrace: could not enable tracing: Destructive actions not allowed\n"
+    assert p.stdout == ""
+
+
+def _copyout_pred() -> Difo:
+    """A predicate calling copyout(0, 0, 0) (writes nothing) and true."""
+    pv = push(False, 0, 0, 0)
+    return Difo(
+        [setx(0, 1), pv, pv, pv, wide(lib.DIF_OP_CALL, lib.DIF_SUBR_COPYOUT, 2), ret(1)],
+        ints=[1],
+        size=4,
+    )
+
+
+def test_module_refuses_go_for_a_copyout_difo_without_the_option() -> None:
+    b = Builder()
+    b.clause(BEGIN, [b.expr(const_difo(1))], pred=_copyout_pred())
+    with Consumer() as c:
+        assert c.enable(b) == 1
+        with pytest.raises(OSError) as e:
+            c.go()
+        assert e.value.errno == errno.EACCES
+    b.opts.append((lib.DTRACEOPT_DESTRUCTIVE, 0))
+    with Consumer() as c:
+        assert c.enable(b) == 1
+        c.go()
+        assert c.status().dtst_errors == 0

@@ -166,6 +166,49 @@ def test_fbt_args_are_typed_from_btf():
     assert "1234 1\n1\n" in out, out
 
 
+def share_msize() -> tuple[str, int] | None:
+    """The test VM's read-write 9p share (uncached: every access is a 9p
+    request) and its msize, from /proc/mounts."""
+    with open("/proc/mounts") as f:
+        for line in f:
+            dev, mnt, fstype, opts = line.split()[:4]
+            if fstype == "9p" and dev == "vmshare":
+                for opt in opts.split(","):
+                    if opt.startswith("msize="):
+                        return mnt, int(opt[len("msize=") :])
+    return None
+
+
+def test_module_function_and_tracepoint_args_typed_from_module_btf():
+    # 9pnet's own types (struct p9_client, struct p9_fid) are in its split
+    # BTF, /sys/kernel/btf/9pnet, not in vmlinux's
+    share = share_msize()
+    if share is None or not os.path.exists("/sys/kernel/btf/9pnet"):
+        pytest.skip("needs the test VM's 9p share and 9pnet's BTF")
+    mnt, msize = share
+    lv = pydtrace("-lv", "-n", "fbt:9pnet:p9_client_read:entry")
+    assert lv.returncode == 0, lv.stderr
+    assert "args[0]: struct p9_fid *" in lv.stdout, lv.stdout
+    child = (
+        "import os, sys\nsys.stdin.readline()\npath = sys.argv[1]\n"
+        "with open(path, 'w') as f:\n    f.write('x' * 100)\n"
+        "with open(path) as f:\n    f.read()\nos.unlink(path)\n"
+    )
+    out, _ = trace_child(
+        "sdt:9p::9p_client_req /pid == CHILD/ { @req = count(); @msize = max(args[0]->msize); } "
+        "fbt:9pnet:p9_client_read:entry /pid == CHILD/ "
+        "{ @reads = count(); @clnt = min(args[0]->clnt->msize); } "
+        'END { printa("req %@d\\n", @req); printa("msize %@d\\n", @msize); '
+        'printa("reads %@d\\n", @reads); printa("clnt %@d\\n", @clnt); }',
+        child,
+        os.path.join(mnt, f"btf-{os.getpid()}"),
+    )
+    got = aggs(out)
+    assert got.get("req", 0) >= 3, out  # create, write, open, read, remove...
+    assert got.get("msize") == msize, out
+    assert got.get("reads", 0) >= 1 and got.get("clnt") == msize, out
+
+
 def test_proc_start_and_lwp_start_fire_in_the_new_task():
     child = (
         "import subprocess, sys, threading\nsys.stdin.readline()\n"

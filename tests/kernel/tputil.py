@@ -10,23 +10,37 @@ from collections.abc import Callable
 
 TIMEOUT = 180
 
+PREAD_COUNT = 3333  # an unusual read size, to pick the child's reads out
+
+# A child for trace_child: waits for "go", then preads its file argv[1]
+# argv[2] times, PREAD_COUNT bytes each.
+PREAD_CHILD = f"""
+import os, sys
+sys.stdin.readline()
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for _ in range(int(sys.argv[2])):
+    os.pread(fd, {PREAD_COUNT}, 0)
+"""
+
 
 def trace_child(
     clauses: str,
     child_code: str,
     *child_args: str,
     during: Callable[[], object] | None = None,
+    end: str = "proc:::exit",
 ) -> tuple[str, object]:
     """Run child_code (python) under clauses (CHILD stands for its pid); the
-    tracer ends when the child's process exits (proc:::exit).  Returns the
-    tracer's output and what during() returned while it was tracing."""
+    tracer ends when the child's process exits (the probe end, proc:::exit
+    by default).  Returns the tracer's output and what during() returned
+    while it was tracing."""
     child = subprocess.Popen(
         [sys.executable, "-c", child_code, *child_args], stdin=subprocess.PIPE, text=True
     )
     prog = (
         'BEGIN { printf("ready\\n"); } '
         + clauses.replace("CHILD", str(child.pid))
-        + f" proc:::exit /pid == {child.pid}/ {{ exit(0); }}"
+        + f" {end} /pid == {child.pid}/ {{ exit(0); }}"
     )
     tracer = subprocess.Popen(
         [sys.executable, "-m", "pydtrace", "-qn", prog],

@@ -133,3 +133,152 @@ def test_render_has_the_table_and_the_problems() -> None:
     assert "| 0.40 |" in row and "met" in row and "0/5 exact; wrong: 9" in row
     assert "Ratio pydtrace/bpftrace: 2.50" in md and "MISSED by 2.50" in md
     assert "abc123" in md and "6.1.0-test" in md
+
+
+def test_outwatch_counts_lines_per_pid_and_drop_reports(tmp_path: Path) -> None:
+    out, err = tmp_path / "o", tmp_path / "e"
+    out.write_bytes(b"READY\n7 7 100\n7 7 101\n8 8 5")  # the last line is incomplete
+    err.write_bytes(b"")
+    w = rb.OutWatch(out, err)
+    w.poll()
+    assert w.lines == {7: 2} and w.drops == [] and w.last_line_t > 0
+    with open(out, "ab") as f:
+        f.write(b"00\nLost 12 events\n")
+    with open(err, "ab") as f:
+        f.write(b"pydtrace: 3 drops on CPU 1\n")
+    w.poll()
+    assert w.lines == {7: 2, 8: 1}
+    assert w.drops == ["Lost 12 events", "pydtrace: 3 drops on CPU 1"]
+
+
+def _fake_trials(monkeypatch, limit: float, cap: float = 1e9) -> list[float]:
+    """drain_trial stand-in: clean up to ``limit`` events/s; the workload
+    reaches at most ``cap``."""
+    tried: list[float] = []
+
+    def trial(watch, exe, n, rate, quiet, settle):
+        tried.append(rate)
+        achieved = min(rate, cap)
+        ok = achieved <= limit
+        return {
+            "rate": rate,
+            "n": n,
+            "achieved": achieved,
+            "lines": n if ok else n // 2,
+            "drops": [] if ok else ["1 drop on CPU 0"],
+            "ok": ok,
+        }
+
+    monkeypatch.setattr(rb, "drain_trial", trial)
+    return tried
+
+
+def test_no_drop_search_doubles_then_bisects(monkeypatch) -> None:
+    tried = _fake_trials(monkeypatch, limit=50_000)
+    res = rb.no_drop_search(None, "wl", 1000, 10_000, 100, 10, 1.0, 0.0, "t")
+    assert tried[:4] == [10_000, 20_000, 40_000, 80_000]
+    assert 40_000 <= res["no_drop_rate"] <= 50_000
+    assert res["lowest_dropping_rate"] > 50_000
+    assert res["lowest_dropping_rate"] / res["no_drop_rate"] <= 1.25
+
+
+def test_no_drop_search_halves_from_a_dropping_start_and_stops_at_the_floor(monkeypatch) -> None:
+    tried = _fake_trials(monkeypatch, limit=2_000)
+    res = rb.no_drop_search(None, "wl", 1000, 40_000, 2_000, 10, 1.0, 0.0, "t")
+    assert tried[:4] == [40_000, 20_000, 10_000, 5_000]
+    assert res["no_drop_rate"] is None and res["lowest_dropping_rate"] == 2_500
+    _fake_trials(monkeypatch, limit=9_000)
+    res = rb.no_drop_search(None, "wl", 1000, 40_000, 2_000, 10, 1.0, 0.0, "t")
+    assert 7_200 <= res["no_drop_rate"] <= 9_000
+
+
+def test_no_drop_search_stops_when_the_workload_cannot_go_faster(monkeypatch) -> None:
+    tried = _fake_trials(monkeypatch, limit=1e9, cap=30_000)
+    res = rb.no_drop_search(None, "wl", 1000, 20_000, 100, 10, 1.0, 0.0, "t")
+    assert tried == [20_000, 40_000] and res["no_drop_rate"] == 30_000
+    assert res["limited_by_workload"]
+
+
+def test_render_has_the_drain_section() -> None:
+    def rec(sat: float, best: float | None, bad: float) -> dict[str, Any]:
+        return {
+            "saturated": {"achieved": 90_000.0, "lines": 500, "drained_per_s": sat, "drops": ["x"]},
+            "search": {
+                "no_drop_rate": best,
+                "lowest_dropping_rate": bad,
+                "floor": 50.0,
+                "runs": [{"rate": 1000.0, "ok": True}, {"rate": 2000.0, "ok": False}],
+            },
+        }
+
+    res = {
+        "meta": {"n": 10, "m": 5, "reps": 5},
+        "drain": {
+            "n": 1000,
+            "programs": {"pydtrace": "P", "bpftrace": "B"},
+            "pydtrace": rec(60_000.0, 40_000.0, 50_000.0),
+            "bpftrace": rec(20_000.0, 10_000.0, 12_500.0),
+        },
+        "date": "today",
+        "commit": "abc",
+    }
+    md = rp.render(res, host_profile=False)
+    row = next(ln for ln in md.splitlines() if ln.startswith("| pydtrace | 90,000/s"))
+    assert "| 60,000/s |" in row and "| 40,000/s |" in row and "1,000✓, 2,000✗" in row
+    assert "saturated drain ratio pydtrace/bpftrace: 3.00" in md
+    assert "no-drop rate ratio pydtrace/bpftrace: 4.00" in md and "— target ≥ 2: met" in md
+    res["drain"]["pydtrace"] = rec(60_000.0, None, 100.0)
+    md = rp.render(res, host_profile=False)
+    assert "< 50/s (not searched below)" in md and "target ≥ 2: n/a" in md
+
+
+def test_render_marks_lower_bounds() -> None:
+    sat = {"n": 500, "achieved": 9.0e4, "lines": 500, "drained_per_s": 1.0e4, "drops": []}
+    search = {
+        "no_drop_rate": 3.0e4,
+        "lowest_dropping_rate": None,
+        "limited_by_workload": True,
+        "floor": 5.0,
+        "runs": [],
+    }
+    res = {
+        "meta": {"n": 10, "m": 5, "reps": 5},
+        "drain": {
+            "n": 500,
+            "programs": {"pydtrace": "P", "bpftrace": "B"},
+            "pydtrace": {"saturated": sat, "search": search},
+            "bpftrace": {},
+        },
+        "date": "today",
+        "commit": "abc",
+    }
+    md = rp.render(res, host_profile=False)
+    assert "≥ 10,000/s (kept up)" in md and "≥ 30,000/s (the workload's top paced rate)" in md
+
+
+def test_render_bounds_the_ratio_when_bpftrace_always_dropped() -> None:
+    def rec(best: float | None, bad: float) -> dict[str, Any]:
+        return {
+            "saturated": {},
+            "search": {
+                "no_drop_rate": best,
+                "lowest_dropping_rate": bad,
+                "floor": 500.0,
+                "runs": [],
+            },
+        }
+
+    res = {
+        "meta": {"n": 10, "m": 5, "reps": 5},
+        "drain": {
+            "n": 500,
+            "programs": {"pydtrace": "P", "bpftrace": "B"},
+            "pydtrace": rec(40_000.0, 50_000.0),
+            "bpftrace": rec(None, 1000.0),
+        },
+        "date": "today",
+        "commit": "abc",
+    }
+    md = rp.render(res, host_profile=False)
+    assert "ratio pydtrace/bpftrace: > 40.00 (bpftrace dropped at every rate tried)" in md
+    assert "target ≥ 2: met" in md

@@ -18,12 +18,12 @@ from click.testing import CliRunner
 from pydtrace import __version__, cli_args
 from pydtrace.api import Aborted, Consumer
 from pydtrace.cli import _Cpp, _Run, _set_options, main
-from pydtrace.cli_args import FLAGS, ProgramArg, program_args
+from pydtrace.cli_args import FLAGS, ProgramArg, parse_args, program_args
 from pydtrace.cli_spec import full_description, probe_source, split_head
 from pydtrace.cli_stability import probe_info, program_info
 from pydtrace.cli_usage import usage
 from pydtrace.errors import DError
-from pydtrace.options import Options
+from pydtrace.options import TABLE, Options
 from pydtrace.target import TargetError, Targets
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -302,6 +302,52 @@ def test_bad_targets(capsys):
     assert (rc, err) == (1, f"pydtrace: failed to grab pid {p.pid}: No such process\n")
 
 
+def test_commands_that_cannot_be_executed(capsys, tmp_path):
+    # dtrace: "failed to execute <cmd>: <strerror>", status 1, before tracing
+    data = tmp_path / "data"
+    data.write_text("just text\n")
+    data.chmod(0o644)
+    text = tmp_path / "text"
+    text.write_text("just text\n")
+    text.chmod(0o755)
+    empty = tmp_path / "empty"
+    empty.write_bytes(b"")
+    empty.chmod(0o755)
+    cases = [
+        (f"{data} a b", f"{data}: Permission denied"),
+        (str(tmp_path), f"{tmp_path}: Permission denied"),
+        (f"{text} a", f"{text}: Exec format error"),
+        (str(empty), f"{empty}: Exec format error"),
+        ("no-such-command-anywhere x", "no-such-command-anywhere: No such file or directory"),
+        ("", ": No such file or directory"),
+    ]
+    for cmd, msg in cases:
+        rc, out, err = run(capsys, "-c", cmd, "-n", "BEGIN")
+        assert (rc, out, err) == (1, "", f"pydtrace: failed to execute {msg}\n"), cmd
+    rc, _, err = run(capsys, "-c", str(text), "-n", "BEGIN", prog="dtrace")
+    assert (rc, err) == (1, f"dtrace: failed to execute {text}: Exec format error\n")
+
+
+def test_an_exec_that_fails_after_release_is_reported(tmp_path):
+    # passes the checks (a #! script) but exec() fails: its interpreter is missing
+    script = tmp_path / "s"
+    script.write_text("#!/no/such/interpreter\n")
+    script.chmod(0o755)
+    with Targets() as t:
+        pid = t.create(f"{script} arg")
+        with pytest.raises(TargetError) as e:
+            t.release()
+        assert str(e.value) == f"failed to execute {script}: No such file or directory"
+        assert wait_gone(t) == [f"pid {pid} exited with status 127"]
+
+
+def test_a_successful_exec_releases_without_error(tmp_path):
+    with Targets() as t:
+        pid = t.create("true")
+        t.release()
+        assert wait_gone(t) == [f"pid {pid} has exited"]
+
+
 def wait_gone(t: Targets, timeout: float = 30) -> list[str]:
     deadline = time.monotonic() + timeout
     msgs: list[str] = []
@@ -416,3 +462,148 @@ def test_second_sigint_aborts():
     with pytest.raises(Aborted):
         c.run()
     assert signal.getsignal(signal.SIGINT) is before
+
+
+# -- the audit of issue 7: what the other tests left unchecked ------------------------
+def test_stacked_flags_parse_as_getopt():
+    kw = parse_args(["-lvn", "syscall::read:*"])
+    assert kw["list_mode"] and kw["verbose"] and kw["probes"] == ("syscall::read:*",)
+    kw = parse_args(["-qs", "f.d", "-xbufsize=4m", "-x", "quiet", "-b", "8m", "-b1m", "a"])
+    assert kw["quiet"] and kw["scripts"] == ("f.d",)
+    assert kw["xopts"] == ("bufsize=4m", "quiet") and kw["bufsize"] == ("8m", "1m")
+    assert kw["args"] == ("a",)
+    assert cli_args.ordered_options(["-qwn", "BEGIN", "-Xs"]) == [
+        ("q", ""),
+        ("w", ""),
+        ("n", "BEGIN"),
+        ("X", "s"),
+    ]
+
+
+def test_X_is_accepted_with_a_notice_that_quiet_hides(capsys):
+    for std in "acst":
+        rc, out, err = run(capsys, f"-X{std}", "-en", "BEGIN")
+        assert (rc, out, err) == (
+            0,
+            "",
+            f"pydtrace: -X {std} ignored: cpp(1) runs in its default mode\n",
+        )
+    assert run(capsys, "-q", "-X", "a", "-en", "BEGIN") == (0, "", "")
+
+
+# a valid value of each kind of option
+_VALUES = {
+    "size": "1m",
+    "rate": "100ms",
+    "int": "1",
+    "string": "x",
+    "policy": "switch",
+    "resize": "auto",
+    "oformat": "text",
+    "encoding": "ascii",
+}
+
+
+@pytest.mark.parametrize("name", sorted(TABLE))
+def test_every_option_is_accepted_by_x_and_by_the_pragma(capsys, name):
+    spec = TABLE[name]
+    value = None if spec.kind == "bool" else _VALUES[spec.kind]
+    if name == "libdir":
+        value = "/tmp"
+    arg = name if value is None else f"{name}={value}"
+    assert run(capsys, "-x", arg, "-en", "BEGIN") == (0, "", "")
+    assert run(capsys, "-en", f"#pragma D option {arg}\nBEGIN") == (0, "", "")
+    opts, _, _ = set_options("-x", arg)
+    assert opts.is_set(name)
+
+
+def test_macro_arguments_with_n_and_defaultargs(capsys):
+    prog = "BEGIN { trace($1 + 1); trace($$2); exit(0); }"
+    assert run(capsys, "-en", prog, "41", "hi") == (0, "", "")
+    rc, _, err = run(capsys, "-en", prog)
+    assert rc == 1 and "macro argument $1 is not defined" in err, err
+    # defaultargs: the missing ones are 0 and ""
+    assert run(capsys, "-xdefaultargs", "-en", prog) == (0, "", "")
+    # an argument no macro references is an error, unless -xargref
+    rc, _, err = run(capsys, "-en", "BEGIN { exit(0); }", "x")
+    assert rc == 1 and "$1 is not referenced" in err, err
+    assert run(capsys, "-xargref", "-en", "BEGIN { exit(0); }", "x") == (0, "", "")
+
+
+def test_usage_errors_exit_2(capsys):
+    rc, out, err = run(capsys, "-q")
+    assert (rc, out) == (2, "")
+    assert err == "pydtrace: no probes specified\n" + usage("pydtrace")
+    rc, out, err = run(capsys, "--nosuch", "-n", "BEGIN")
+    assert (rc, out) == (2, "")
+    assert err.startswith("pydtrace: illegal option -- n\nUsage: pydtrace ")
+
+
+def test_a_dtrace_link_and_the_classic_interpreter_line(tmp_path):
+    exe = Path(sys.executable).parent / "pydtrace"
+    assert exe.exists()
+    link = tmp_path / "dtrace"
+    link.symlink_to(exe)
+    p = subprocess.run(
+        [str(link), "-en", "BEGIN { x = ; }"], capture_output=True, text=True, check=False
+    )
+    assert (p.returncode, p.stdout) == (1, "")
+    assert p.stderr == 'dtrace: invalid probe specifier BEGIN { x = ; }: syntax error near ";"\n'
+    # "#!/usr/sbin/dtrace -s" with the link in its place (-e: compile only)
+    good = tmp_path / "good.d"
+    good.write_text(f"#!{link} -es\nBEGIN {{ exit(0); }}\n")
+    bad = tmp_path / "bad.d"
+    bad.write_text(f"#!{link} -es\nBEGIN\n{{\n\tx = ;\n}}\n")
+    for script in (good, bad):
+        script.chmod(0o755)
+    p = subprocess.run([str(good)], capture_output=True, text=True, check=False)
+    assert (p.returncode, p.stdout, p.stderr) == (0, "", "")
+    p = subprocess.run([str(bad)], capture_output=True, text=True, check=False)
+    assert p.returncode == 1
+    assert p.stderr == f'dtrace: failed to compile script {bad}: line 4: syntax error near ";"\n'
+
+
+def test_man_page_is_installed_with_the_package(tmp_path):
+    # what pip installs from setup.py's data files (the wheel's .data/data)
+    p = subprocess.run(
+        [sys.executable, "setup.py", "-q", "install_data", "--install-dir", str(tmp_path)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert p.returncode == 0, p.stderr
+    installed = tmp_path / "share" / "man" / "man1" / "pydtrace.1"
+    assert installed.read_bytes() == (ROOT / "pydtrace.1").read_bytes()
+
+
+def test_H_lists_the_included_files_on_stderr(capfd, tmp_path):
+    (tmp_path / "inc").mkdir()
+    header = tmp_path / "inc" / "defs.h"
+    header.write_text("#define CODE 7\n")
+    script = tmp_path / "i.d"
+    script.write_text('#include "defs.h"\nBEGIN { exit(CODE); }\n')
+    rc = main(["-e", "-C", "-H", "-I", str(tmp_path / "inc"), "-s", str(script)], prog="pydtrace")
+    out, err = capfd.readouterr()
+    assert (rc, out) == (0, "")
+    # cpp's own -H list (gcc's cpp adds its include-guard hints after it)
+    assert err.startswith(f". {header}\n"), err
+    rc = main(["-e", "-C", "-I", str(tmp_path / "inc"), "-s", str(script)], prog="pydtrace")
+    assert (rc, capfd.readouterr()) == (0, ("", ""))
+
+
+def test_the_error_handler_compiles_with_macro_arguments_given(monkeypatch):
+    # the command line's $1..$n must not make the library's ERROR clause an
+    # "argument not referenced" error (a traceback when tracing started)
+    c = Consumer()
+    c.compiler.macro_args = ["prog", "41", "hi"]
+    enabled: list[str] = []
+
+    class Device:
+        def enable(self, data: bytes, label: str) -> None:
+            enabled.append(label)
+
+    monkeypatch.setattr(c, "open", lambda: Device())
+    c.enable_error_handler()
+    assert enabled == ["dtrace:::ERROR "]
+    assert c.compiler.macro_args == ["prog", "41", "hi"]

@@ -19,6 +19,7 @@ from pydtrace.consume.loop import ConsumeError, Printer, Session
 from pydtrace.consume.output import (
     HEADER,
     LIST_HEADER,
+    agg_drops,
     cpu_drops,
     hexdump,
     list_line,
@@ -306,6 +307,25 @@ def test_drop_messages():
     new = Status(3, 0, 0, 1, 0, 0, 0, 0, 0, 0, False, False, 2)
     assert status_drops(old, new) == ["2 dynamic variable drops", "1 speculative drop"]
     assert status_drops(new, new) == []
+
+
+def test_drop_messages_with_droptags():
+    assert cpu_drops(2, 1, tags=True) == "[DTRACEDROP_PRINCIPAL] 2 drops on CPU 1"
+    assert agg_drops(1, 0, tags=True) == "[DTRACEDROP_AGGREGATION] 1 aggregation drop on CPU 0"
+    every = Status(1, 2, 3, 4, 5, 6, 0, 0, 7, 8, False, False, 2)
+    assert status_drops(None, every, tags=True) == [
+        "[DTRACEDROP_DYNAMIC] 1 dynamic variable drop",
+        "[DTRACEDROP_DYNRINSE] 2 dynamic variable drops with non-empty rinsing list",
+        "[DTRACEDROP_DYNDIRTY] 3 dynamic variable drops with non-empty dirty list",
+        "[DTRACEDROP_SPEC] 4 speculative drops",
+        "[DTRACEDROP_SPECBUSY] 5 failed speculations (available buffer(s) still busy)",
+        "[DTRACEDROP_SPECUNAVAIL] 6 failed speculations (no speculative buffer available)",
+        "[DTRACEDROP_STKSTROVERFLOW] 7 jstack()/ustack() string table overflows",
+        "[DTRACEDROP_DBLERROR] 8 errors in ERROR probe enabling",
+    ]
+    assert [m.split("] ", 1)[1] for m in status_drops(None, every, tags=True)] == status_drops(
+        None, every
+    )
 
 
 # -- printf ---------------------------------------------------------------------------
@@ -657,3 +677,41 @@ def test_an_interrupt_is_seen_before_the_next_status_poll(monkeypatch):
     assert dev.stopped
     assert dev.polls[0] == 0
     assert len(dev.polls) == 2 and 300 * MS <= dev.polls[1] < 400 * MS
+
+
+class FillingDevice(ClockedDevice):
+    """CPU 0's buffer holds ``fill`` bytes of padding at each snapshot taken
+    before ``busy_until`` ns after GO, then nothing; a snapshot takes 5 ms."""
+
+    def __init__(self, clock: FakeClock, exit_at: int, fill: int, busy_until: int) -> None:
+        super().__init__(clock, exit_at)
+        self.fill = fill
+        self.busy_until = busy_until
+
+    def bufsnap(self, cpu: int, size: int) -> BufSnapshot | None:
+        snap = super().bufsnap(cpu, size)
+        self.clock.now += 5 * MS
+        if cpu == 0 and self.clock.now - self.started < self.busy_until:
+            return BufSnapshot(cpu, b"\0" * self.fill, 0, 0, 0, 0)
+        return snap
+
+
+@pytest.mark.parametrize("fill,hurried", [(2048, True), (2047, False)])
+def test_a_half_full_buffer_brings_the_next_pass_forward(monkeypatch, fill, hurried):
+    # passes are due every switchrate (1 s), but after one that found a
+    # buffer at least half full the next comes at once; back to 1 s once
+    # the buffers are less than half full
+    from pydtrace.consume import loop
+
+    clock = FakeClock()
+    monkeypatch.setattr(loop, "time", clock)
+    dev = FillingDevice(clock, 2500 * MS, fill, busy_until=1500 * MS)
+    s = Session(dev, Printer(dev, [], io.BytesIO()), bufsize=4096, warn=print)  # type: ignore[arg-type]
+    s.go()
+    s.run(lambda: False)
+    between = [t for t in dev.snaps if 20 * MS < t < 1000 * MS]  # after the first pass
+    if hurried:
+        assert len(between) >= 10
+        assert [t for t in dev.snaps if 1500 * MS < t < 2000 * MS] == []
+    else:
+        assert between == []

@@ -216,6 +216,8 @@ ARGC = {
     "copyin": 2,
     "copyinstr": 1,
     "copyinto": 3,
+    "copyout": 3,
+    "copyoutstr": 3,
     "strjoin": 2,
     "lltostr": 1,
     "basename": 1,
@@ -255,8 +257,6 @@ NOT_HERE = [
     "rw_write_held",
     "rw_iswriter",
     "progenyof",
-    "copyout",
-    "copyoutstr",
     "msgdsize",
     "msgsize",
     "ddi_pathname",
@@ -830,6 +830,84 @@ def test_copyinto_outside_scratch() -> None:
     buf, a = aligned_buf(b"ABCDEFGH")
     dst = ffi.new("char[]", 8)
     assert_fault(call("copyinto", a, 8, addr(dst)), lib.DTRACEFLT_BADADDR, addr(dst))
+
+
+# ------------------------------------------------- copyout and copyoutstr
+
+
+def user_area(data: bytes) -> tuple[Any, int]:
+    """A buffer: source data at +0, a 128-byte 0xEE-filled destination at
+    +128; the host build stores only inside its user range (set here)."""
+    buf, a = aligned_buf(data.ljust(128, b"\0") + b"\xee" * 128)
+    lib.dif_host_set_user_range(a + 128, a + 256)
+    return buf, a
+
+
+def user_bytes(a: int, n: int) -> bytes:
+    return bytes(ffi.buffer(ffi.cast("char *", a), n))
+
+
+def test_copyout_writes_size_bytes_and_no_more() -> None:
+    data = bytes(range(1, 100))
+    buf, a = user_area(data)
+    r = call("copyout", a + 1, a + 128 + 3, 70).ok()
+    assert r.value == 0
+    assert user_bytes(a + 128, 3) == b"\xee" * 3
+    assert user_bytes(a + 131, 70) == data[1:71]
+    assert user_bytes(a + 201, 55) == b"\xee" * 55
+
+
+def test_copyout_faults_on_an_unwritable_destination() -> None:
+    buf, a = user_area(b"abcdefgh")
+    # outside the user range: not writable
+    assert_fault(call("copyout", a, a + 256 + 64, 8), lib.DTRACEFLT_BADADDR, a + 256 + 64)
+    assert_fault(call("copyout", a, a + 124, 8), lib.DTRACEFLT_BADADDR, a + 124)
+    assert user_bytes(a + 128, 4) == b"\xee" * 4
+    lib.dif_host_set_user_range(0, 0)
+    assert_fault(call("copyout", a, a + 128, 8), lib.DTRACEFLT_BADADDR, a + 128)
+    lib.dif_host_set_user_range(a + 128, a + 256)
+    assert_fault(call("copyout", a, 0, 8), lib.DTRACEFLT_BADADDR, 0)
+    # an unreadable source
+    lib.dif_host_set_fault_range(a + 4, a + 5)
+    assert_fault(call("copyout", a, a + 128, 8), lib.DTRACEFLT_BADADDR, a)
+    assert user_bytes(a + 128, 8) == b"\xee" * 8
+
+
+@pytest.mark.parametrize(
+    "size,want",
+    [
+        (100, b"hello, world\0"),  # the string and its NUL
+        (13, b"hello, world\0"),
+        (5, b"hello"),  # cut, unterminated
+        (0, b""),
+    ],
+)
+def test_copyoutstr(size: int, want: bytes) -> None:
+    buf, a = user_area(b"hello, world\0and more")
+    r = call("copyoutstr", a, a + 128, size).ok()
+    assert r.value == 0
+    assert user_bytes(a + 128, 100) == want + b"\xee" * (100 - len(want))
+
+
+def test_copyoutstr_longer_than_a_chunk() -> None:
+    text = bytes(ord("a") + i % 26 for i in range(90))
+    buf, a = user_area(text + b"\0")
+    call("copyoutstr", a, a + 128, 127).ok()
+    assert user_bytes(a + 128, 92) == text + b"\0\xee"
+
+
+def test_copyout_subroutines_make_the_difo_destructive() -> None:
+    for name in ("copyout", "copyoutstr"):
+        dp = ffi.new("struct dif_object *")
+        text = ffi.new(
+            "uint32_t[]",
+            [push("pushtv", 0, 0, 0)] * 3 + [wide("call", subr(name), 1), ins("ret", rd=1)],
+        )
+        dp.text, dp.len = text, 5
+        dp.rtype.dtdt_size = 8
+        err = ffi.new("struct dif_verr *")
+        assert lib.dif_validate(dp, err) == 0
+        assert dp.destructive == 1
 
 
 # --------------------------------------------- strings near unreadable memory

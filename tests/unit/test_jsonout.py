@@ -342,6 +342,16 @@ def test_every_drop_message_becomes_a_drop_record(message, kind, count, cpu):
     assert rec == {"type": "drop", "kind": kind, "count": count, "cpu": cpu, "message": message}
 
 
+def test_tagged_drop_messages_are_drop_records_too():
+    for message, kind in (
+        (cpu_drops(3, 1, tags=True), "principal"),
+        (agg_drops(2, 0, tags=True), "aggregation"),
+        (status_drops(None, ALL_DROPS, tags=True)[3], "speculative"),
+    ):
+        rec = J.drop_record(message)
+        assert rec is not None and rec["kind"] == kind and rec["message"] == message
+
+
 def test_other_warnings_are_not_records():
     out, other = io.BytesIO(), []
     J.json_warn(out, other.append)("allowing destructive actions")

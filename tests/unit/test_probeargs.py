@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from test_btf import Builder
@@ -81,6 +82,64 @@ def test_sdt_skips_the_callback_data_and_keeps_five(btf: bytes) -> None:
         "int",
     ]
     assert P.probe_args("sdt", "x", "", "nosuch") is None
+
+
+def module_blob(base: Btf) -> bytes:
+    """A module's split BTF on top of kernel(): struct p9_fid, a function
+    p9_read(struct p9_fid *, struct file *) and a tracepoint p9_req."""
+    m = Builder(first_id=base.next_id, str_base=base.str_total)
+    i32 = base.lookup("int", (B.KIND_INT,))
+    fstruct = base.lookup("file", (B.KIND_STRUCT,))
+    assert i32 is not None and fstruct is not None
+    fid = m.sou(B.KIND_STRUCT, "p9_fid", 4, [("fid", i32, 0, 0)])
+    fidp = m.add(B.KIND_PTR, "", 0, fid)
+    fptr = m.add(B.KIND_PTR, "", 0, fstruct)
+    m.add(B.KIND_FUNC, "p9_read", 1, proto(m, i32, [fidp, fptr]))
+    cb = proto(m, 0, [m.add(B.KIND_PTR, "", 0, 0), fidp, i32])
+    m.add(B.KIND_TYPEDEF, "btf_trace_p9_req", 0, m.add(B.KIND_PTR, "", 0, cb))
+    return m.blob()
+
+
+@pytest.fixture
+def modbtf(btf: bytes, monkeypatch: pytest.MonkeyPatch) -> Iterator[bytes]:
+    """kernel() as vmlinux and module_blob() as the loaded module 9p's BTF."""
+    base = Btf(btf)
+    split = Btf(module_blob(base), base)
+    monkeypatch.setattr(P, "_kernel_btf", lambda: base)
+    monkeypatch.setattr(P, "_module_names", lambda: ["9p"])
+    monkeypatch.setattr(P, "_module_btf", lambda mod: split if mod == "9p" else None)
+    yield btf
+
+
+def test_module_functions_and_tracepoints_typed_from_module_btf(modbtf: bytes) -> None:
+    entry = ["struct p9_fid *", "struct file *"]
+    assert natives(P.probe_args("fbt", "9p", "p9_read", "entry")) == entry
+    assert natives(P.probe_args("fbt", "9p", "p9_read", "return")) == ["int", "int"]
+    # module field empty: vmlinux first, then every module with BTF
+    assert natives(P.desc_args("fbt", "", "p9_read", "entry")) == entry
+    assert natives(P.desc_args("fbt", "", "vfs_read", "entry"))[0] == "struct file *"  # type: ignore[index]
+    # another module, or vmlinux named: not there
+    assert P.probe_args("fbt", "vmlinux", "p9_read", "entry") is None
+    assert P.probe_args("fbt", "ext4", "p9_read", "entry") is None
+    # a module's tracepoint, found among the modules
+    assert natives(P.probe_args("sdt", "9p", "", "p9_req")) == ["struct p9_fid *", "int"]
+    # module types resolve through the compiler
+    compile_with("fbt:9p:p9_read:entry { trace(args[0]->fid); trace(args[1]->f_flags); }", modbtf)
+
+
+def test_module_btf_is_read_from_the_btf_directory(tmp_path: Path) -> None:
+    base = Btf(kernel())
+    (tmp_path / "vmlinux").write_bytes(kernel())
+    (tmp_path / "9p").write_bytes(module_blob(base))
+    (tmp_path / "broken").write_bytes(b"not btf")
+    assert B.module_names(str(tmp_path)) == ["9p", "broken"]
+    split = B.module_btf("9p", base, str(tmp_path))
+    assert split is not None and split.lookup("p9_read", (B.KIND_FUNC,)) is not None
+    assert B.module_btf("9p", base, str(tmp_path)) is split  # parsed once
+    assert B.module_btf("broken", base, str(tmp_path)) is None
+    assert B.module_btf("nosuch", base, str(tmp_path)) is None
+    assert B.module_btf("../vmlinux", base, str(tmp_path)) is None
+    assert B.module_names(str(tmp_path / "nosuch")) == []
 
 
 def test_static_providers_native_and_translated() -> None:

@@ -1,5 +1,7 @@
 """The deadman: a consumer that stops calling STATUS is killed when a probe
-fires after the timeout; one that keeps calling it is not.  Serial: it
+fires after the timeout; one that keeps calling it is not, nor one that
+enabled destructive actions (-w) unless the module's destructive_disallow
+is set, as DTrace.  Serial: it
 shortens the module's deadman parameters for the duration of each test."""
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ def short_deadman() -> Iterator[None]:
             (PARAMS / name).write_text(value)
 
 
-def consumer() -> Consumer:
+def consumer(destructive: bool = False) -> Consumer:
     pred = Difo(
         [
             var("ldgs", lib.DIF_VAR_ARG0, 1),
@@ -54,6 +56,8 @@ def consumer() -> Consumer:
     )
     b = Builder()
     b.clause(("syscall", "", "close", "entry"), [b.expr(const_difo(1))], pred=pred)
+    if destructive:
+        b.opts.append((lib.DTRACEOPT_DESTRUCTIVE, 0))
     c = Consumer()
     if c.enable(b) == 0:
         c.close()
@@ -102,3 +106,33 @@ def test_consumer_calling_status_lives(short_deadman: None) -> None:
         assert st.dtst_activity == lib.DTRACE_ACTIVITY_ACTIVE
         c.stop()
         assert c.status().dtst_activity == lib.DTRACE_ACTIVITY_STOPPED
+
+
+@pytest.fixture
+def disallow() -> Iterator[None]:
+    path = PARAMS / "destructive_disallow"
+    saved = path.read_text()
+    try:
+        path.write_text("1")
+        yield
+    finally:
+        path.write_text(saved)
+
+
+def test_destructive_consumer_is_spared(short_deadman: None) -> None:
+    with consumer(destructive=True) as c:
+        fire_for(5, None)
+        st = c.status()
+        assert st.dtst_killed == 0
+        assert st.dtst_activity == lib.DTRACE_ACTIVITY_ACTIVE
+        c.stop()
+
+
+def test_destructive_consumer_is_killed_when_destructive_is_disallowed(
+    short_deadman: None, disallow: None
+) -> None:
+    with consumer(destructive=True) as c:
+        fire_for(5, None)
+        st = c.status()
+        assert st.dtst_killed == 1
+        assert st.dtst_activity == lib.DTRACE_ACTIVITY_KILLED

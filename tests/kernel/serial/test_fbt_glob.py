@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import tputil
 from kutil import pydtrace as run_pydtrace
 
 from pydtrace.abi import ffi, lib
@@ -30,16 +31,8 @@ TIMEOUT = 600
 KPROBES = Path("/sys/kernel/debug/kprobes/list")
 BLACKLIST = Path("/sys/kernel/debug/kprobes/blacklist")
 GLOB = "vfs_rea*"
-COUNT = 3333  # an unusual read size, to pick the child's reads out
-
-# The traced child: waits for "go", then preads its file argv[2] times.
-CHILD = f"""
-import os, sys
-sys.stdin.readline()
-fd = os.open(sys.argv[1], os.O_RDONLY)
-for _ in range(int(sys.argv[2])):
-    os.pread(fd, {COUNT}, 0)
-"""
+COUNT = tputil.PREAD_COUNT
+CHILD = tputil.PREAD_CHILD
 
 
 def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:

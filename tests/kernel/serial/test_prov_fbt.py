@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tputil
 from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
@@ -21,16 +21,8 @@ pytestmark = pytest.mark.skipif(
 
 TIMEOUT = 120
 KPROBES = Path("/sys/kernel/debug/kprobes/list")
-COUNT = 3333  # an unusual read size, to pick the child's reads out
-
-# The traced child: waits for "go", then preads its file argv[2] times.
-CHILD = f"""
-import os, sys
-sys.stdin.readline()
-fd = os.open(sys.argv[1], os.O_RDONLY)
-for _ in range(int(sys.argv[2])):
-    os.pread(fd, {COUNT}, 0)
-"""
+COUNT = tputil.PREAD_COUNT
+CHILD = tputil.PREAD_CHILD
 
 
 def pydtrace(*args: str, **kw: Any) -> subprocess.CompletedProcess:
@@ -48,37 +40,21 @@ def listed(func: str) -> list[list[str]]:
 
 def test_vfs_read_entry_args_and_return_value():
     data = b"x" * 1234
+    n = 25
     with tempfile.NamedTemporaryFile(dir="/tmp") as f:
         f.write(data)
         f.flush()
-        n = 25
-        child = subprocess.Popen(
-            [sys.executable, "-c", CHILD, f.name, str(n)], stdin=subprocess.PIPE, text=True
+        out, seen = tputil.trace_child(
+            f'fbt::vfs_read:entry /pid == CHILD && arg2 == {COUNT}/ {{ printf("e\\n"); }} '
+            'fbt::vfs_read:return /pid == CHILD/ { printf("r %d %d\\n", arg0, arg1); }',
+            CHILD,
+            f.name,
+            str(n),
+            during=lambda: (kprobes_on("vfs_read"), KPROBES.read_text()),
+            end="syscall::exit_group:entry",
         )
-        prog = (
-            'BEGIN { printf("ready\\n"); } '
-            f'fbt::vfs_read:entry /pid == {child.pid} && arg2 == {COUNT}/ {{ printf("e\\n"); }} '
-            f'fbt::vfs_read:return /pid == {child.pid}/ {{ printf("r %d %d\\n", arg0, arg1); }} '
-            f"syscall::exit_group:entry /pid == {child.pid}/ {{ exit(0); }}"
-        )
-        tracer = subprocess.Popen(
-            [sys.executable, "-m", "pydtrace", "-qn", prog],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        try:
-            assert tracer.stdout is not None and child.stdin is not None
-            assert tracer.stdout.readline() == "ready\n"
-            during = (kprobes_on("vfs_read"), KPROBES.read_text())
-            child.stdin.write("go\n")
-            child.stdin.close()
-            assert child.wait(timeout=TIMEOUT) == 0
-            out, err = tracer.communicate(timeout=TIMEOUT)
-        finally:
-            child.kill()
-            tracer.kill()
-    assert tracer.returncode == 0, err
+    during = seen
+    assert isinstance(during, tuple)
     lines = out.splitlines()
     assert lines.count("e") == n, out
     assert lines.count(f"r 0 {len(data)}") == n, out

@@ -10,11 +10,11 @@ import os
 import platform
 import re
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+import tputil
 from kutil import pydtrace as run_pydtrace
 
 pytestmark = pytest.mark.skipif(
@@ -47,35 +47,13 @@ def status() -> dict[str, int]:
 
 
 def trace_child(clauses: str, ncalls: int) -> tuple[str, dict[str, int]]:
-    """Run CHILD under clauses (CHILD stands for its pid); the tracer's
-    output, and the provider's status while the tracer was running."""
-    child = subprocess.Popen(
-        [sys.executable, "-c", CHILD, str(ncalls)], stdin=subprocess.PIPE, text=True
+    """Run CHILD under clauses (CHILD stands for its pid) until its
+    exit_group(); the tracer's output, and the provider's status while the
+    tracer was running."""
+    out, during = tputil.trace_child(
+        clauses, CHILD, str(ncalls), during=status, end="syscall::exit_group:entry"
     )
-    prog = (
-        'BEGIN { printf("ready\\n"); } '
-        + clauses.replace("CHILD", str(child.pid))
-        + f" syscall::exit_group:entry /pid == {child.pid}/ {{ exit(0); }}"
-    )
-    tracer = subprocess.Popen(
-        [sys.executable, "-m", "pydtrace", "-qn", prog],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert tracer.stdout is not None and child.stdin is not None
-        first = tracer.stdout.readline()
-        assert first == "ready\n", (first, tracer.stderr.read() if tracer.stderr else "")
-        during = status()
-        child.stdin.write("go\n")
-        child.stdin.close()
-        assert child.wait(timeout=TIMEOUT) == 0
-        out, err = tracer.communicate(timeout=TIMEOUT)
-    finally:
-        child.kill()
-        tracer.kill()
-    assert tracer.returncode == 0, err
+    assert isinstance(during, dict)
     return out, during
 
 

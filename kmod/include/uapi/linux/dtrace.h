@@ -730,5 +730,12 @@ struct dtrace_status {
 #define DTRACEIOC_AGGSNAP	_IOWR(DTRACEIOC, 7, struct dtrace_bufdesc)
 #define DTRACEIOC_AGGDESC	_IOWR(DTRACEIOC, 15, struct dtrace_aggdesc)
 #define DTRACEIOC_PROVIDE	_IOW(DTRACEIOC, 16, struct dtrace_probedesc)
+/*
+ * The first probe whose id is >= dtpd_id (0: from the first, after letting
+ * every provider create its probes, as PROBES) that the description's
+ * fields match (DTrace's globs; an empty field matches anything): -ESRCH
+ * when none does, -EINVAL when a field is not NUL-terminated.
+ */
+#define DTRACEIOC_PROBEMATCH	_IOWR(DTRACEIOC, 3, struct dtrace_probedesc)
 
 #endif /* _UAPI_LINUX_DTRACE_H */

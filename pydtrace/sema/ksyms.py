@@ -1,0 +1,54 @@
+"""Kernel symbol addresses for the backquote operator (`` `sym ``,
+`` module`sym ``), from /proc/kallsyms, read once per run on first use.
+
+DTrace resolves a backquoted name against the kernel's symbol tables and
+compiles a load from the address it finds; on Linux those tables are
+/proc/kallsyms, whose addresses are real only for root (kptr_restrict shows
+others zeros).  vmlinux symbols carry no module; a module's carry
+``[module]``."""
+
+from __future__ import annotations
+
+import re
+
+from pydtrace.errors import DError
+
+KALLSYMS = "/proc/kallsyms"
+
+_text: dict[str, str] = {}
+
+
+def _read(path: str) -> str:
+    if path not in _text:
+        try:
+            with open(path, encoding="ascii", errors="replace") as f:
+                _text[path] = f.read()
+        except OSError as e:
+            raise DError("D_IDENT_UNDEF", f"failed to read {path}: {e.strerror}") from None
+    return _text[path]
+
+
+def address(name: str, module: str, what: str, path: str = KALLSYMS) -> int:
+    """The address of kernel symbol name: of vmlinux's for module "vmlinux",
+    of that module's for another module, else vmlinux's first, then any
+    module's; 0 when kallsyms hides the addresses (not root).  DError
+    (D_IDENT_UNDEF) when there is no such symbol."""
+    text = _read(path)
+    pat = re.compile(rf"^([0-9a-fA-F]+) \w {re.escape(name)}(?:\t\[(\S+)\])?$", re.M)
+    found: list[tuple[int, str]] = [
+        (int(m.group(1), 16), m.group(2) or "vmlinux") for m in pat.finditer(text)
+    ]
+    if module:
+        found = [f for f in found if f[1] == module]
+    else:
+        found.sort(key=lambda f: f[1] != "vmlinux")
+    if not found:
+        raise DError("D_IDENT_UNDEF", f"failed to resolve {what}: Unknown symbol name")
+    return found[0][0]
+
+
+def hidden(what: str, path: str = KALLSYMS) -> DError:
+    return DError(
+        "D_IDENT_UNDEF",
+        f"failed to resolve {what}: kernel addresses are hidden ({path} shows them to root)",
+    )

@@ -1,0 +1,134 @@
+"""The backquote operator: kernel symbols' addresses from kallsyms (a file
+written here), their types from `extern` declarations (the D library's
+ksyms.d or the program's), compiled as a load from the address."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_btf import Builder
+
+from pydtrace.cli import main
+from pydtrace.compiler import Compiler
+from pydtrace.errors import DError
+from pydtrace.sema import btf as B
+from pydtrace.sema import ksyms
+from pydtrace.sema.btf import BtfTypes
+
+KALLSYMS = """\
+ffffffff81000000 T _stext
+ffffffff82a0b000 D jiffies
+ffffffff82a0c000 D init_task
+ffffffff82a0d000 B avenrun
+ffffffff82a0e000 D nr_cpu_ids
+ffffffff82a0f000 d shared_name
+ffffffffc0a00000 d shared_name\t[fakemod]
+ffffffffc0b00000 b mod_only\t[fakemod]
+"""
+
+
+@pytest.fixture
+def kallsyms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    path = tmp_path / "kallsyms"
+    path.write_text(KALLSYMS)
+    monkeypatch.setattr(ksyms, "KALLSYMS", str(path))
+    yield path
+    ksyms._text.pop(str(path), None)
+
+
+def kernel_btf() -> BtfTypes:
+    """A struct task_struct { int pid; char comm[16]; } for `init_task."""
+    b = Builder()
+    i32 = b.int_("int", 4)
+    char = b.int_("char", 1)
+    arr = b.add(B.KIND_ARRAY, "", 0, 0, b"".join(x.to_bytes(4, "little") for x in (char, i32, 16)))
+    b.sou(B.KIND_STRUCT, "task_struct", 20, [("pid", i32, 0, 0), ("comm", arr, 32, 0)])
+    return BtfTypes(data=b.blob())
+
+
+def listing(src: str, capsys: pytest.CaptureFixture[str]) -> str:
+    assert main(["-S", "-e", "-n", src]) == 0
+    return capsys.readouterr().err  # dtrace -S writes to stderr
+
+
+def compile_err(src: str, kernel: BtfTypes | None = None) -> DError:
+    with pytest.raises(DError) as ei:
+        Compiler(kernel=kernel).compile(src, kind="probe", label=src)
+    return ei.value
+
+
+def test_addresses_by_scope(kallsyms: Path) -> None:
+    assert ksyms.address("jiffies", "", "`jiffies", str(kallsyms)) == 0xFFFFFFFF82A0B000
+    # vmlinux's first when no module is named; a module's by its name
+    assert ksyms.address("shared_name", "", "w", str(kallsyms)) == 0xFFFFFFFF82A0F000
+    assert ksyms.address("shared_name", "vmlinux", "w", str(kallsyms)) == 0xFFFFFFFF82A0F000
+    assert ksyms.address("shared_name", "fakemod", "w", str(kallsyms)) == 0xFFFFFFFFC0A00000
+    assert ksyms.address("mod_only", "", "w", str(kallsyms)) == 0xFFFFFFFFC0B00000
+    with pytest.raises(DError) as ei:
+        ksyms.address("mod_only", "vmlinux", "vmlinux`mod_only", str(kallsyms))
+    assert (ei.value.tag, ei.value.message) == (
+        "D_IDENT_UNDEF",
+        "failed to resolve vmlinux`mod_only: Unknown symbol name",
+    )
+
+
+def test_hidden_addresses_are_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "hidden"
+    path.write_text("0000000000000000 D jiffies\n0000000000000000 D untyped\n")
+    monkeypatch.setattr(ksyms, "KALLSYMS", str(path))
+    assert compile_err("BEGIN { trace(`jiffies); }").message == (
+        f"failed to resolve `jiffies: kernel addresses are hidden ({path} shows them to root)"
+    )
+    # names are listed all the same: the type is looked for first
+    assert compile_err("BEGIN { trace(`untyped); }").tag == "D_SYM_NOTYPES"
+
+
+def test_library_types_and_loads_of_their_width(
+    kallsyms: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # jiffies: unsigned long from ksyms.d, an 8-byte load from its address
+    out = listing("BEGIN { trace(`jiffies); }", capsys)
+    assert "! 0xffffffff82a0b000" in out and "ldx  [%r1], %r1" in out, out
+    # nr_cpu_ids: unsigned int, a 4-byte unsigned load
+    out = listing("BEGIN { trace(vmlinux`nr_cpu_ids); }", capsys)
+    assert "! 0xffffffff82a0e000" in out and "lduw [%r1], %r1" in out, out
+    # an array element: base + index * 8
+    out = listing("BEGIN { trace(`avenrun[2]); }", capsys)
+    assert "! 0xffffffff82a0d000" in out and "! 0x10" not in out and "mul" in out, out
+    # the address itself
+    out = listing("BEGIN { trace(&`jiffies); }", capsys)
+    assert "! 0xffffffff82a0b000" in out and "ld" not in out.split("OPCODE")[1], out
+
+
+def test_program_extern_declarations(kallsyms: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = listing("extern short mod_only; BEGIN { trace(fakemod`mod_only); }", capsys)
+    assert "! 0xffffffffc0b00000" in out and "ldsh [%r1], %r1" in out, out
+    err = compile_err("extern int jiffies; BEGIN { trace(`jiffies); }")
+    assert err.tag == "D_DECL_IDRED"  # ksyms.d says unsigned long
+
+
+def test_struct_symbols_through_btf(kallsyms: Path) -> None:
+    c = Compiler(kernel=kernel_btf())
+    c.compile(
+        "BEGIN { trace(`init_task.pid); trace(stringof(`init_task.comm)); }",
+        kind="probe",
+        label="t",
+    )
+
+
+def test_symbols_without_types_or_addresses(kallsyms: Path) -> None:
+    err = compile_err("BEGIN { trace(`shared_name); }")
+    assert (err.tag, err.message) == (
+        "D_SYM_NOTYPES",
+        "no symbolic type information is available for `shared_name",
+    )
+    err = compile_err("BEGIN { trace(`no_such_symbol); }")
+    assert err.tag == "D_IDENT_UNDEF" and err.message.endswith("Unknown symbol name")
+
+
+def test_kernel_variables_are_read_only(kallsyms: Path) -> None:
+    for src in ("BEGIN { `jiffies = 1; }", "BEGIN { `jiffies++; }", "BEGIN { `avenrun[0] += 1; }"):
+        err = compile_err(src)
+        assert err.tag in ("D_OP_WRITE", "D_OP_LVAL"), (src, err.tag, err.message)
