@@ -120,6 +120,11 @@ struct dif_mstate {
 	__u64 strtok;
 	__u64 strtok_limit;
 	/*
+	 * rand() state of this firing (zeroed with the rest): seeded from
+	 * the timestamp by the first call, stepped by each call.
+	 */
+	__u64 rand;
+	/*
 	 * How user variables are stored (struct dif_vinfo above): ginfo
 	 * has nglobals entries and covers global scalars and global
 	 * associative arrays, linfo has nlocals entries, tinfo has ntvars
@@ -182,6 +187,16 @@ int dif_env_ustore(void *env, __u64 addr, const void *src, __u32 size);
  * Unknown ids: set DIF_F_ILLOP in ms->flags and return 0.
  */
 __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id);
+
+/*
+ * The subroutines that need the kernel's types: mutex_owned, mutex_owner,
+ * mutex_type_adaptive, mutex_type_spin, rw_read_held, rw_write_held,
+ * rw_iswriter, progenyof and d_path, called with their arguments tup[0 ..
+ * nt) (at least one).  Faults set ms->flags as dif_subr() would; an
+ * environment without them (the host build) faults ILLOP.
+ */
+__u64 dif_env_subr(struct dif_mstate *ms, __u32 subr,
+		   const struct dif_tuple *tup, __u32 nt);
 
 /*
  * speculation(): a free speculation id of the consumer (1..nspec), or 0

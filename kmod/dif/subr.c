@@ -36,11 +36,10 @@
 
 /*
  * Minimum number of arguments of each subroutine (optional ones are not
- * counted), or -1 for the subroutines not implemented here, which fault
- * ILLOP because they need the framework or the kernel's types:
- *   mutex_owned, mutex_owner, mutex_type_adaptive, mutex_type_spin,
- *   rw_read_held, rw_write_held, rw_iswriter, progenyof,
- *   msgdsize, msgsize, ddi_pathname, getf, json, d_path.
+ * counted), or -1 for the subroutines not implemented, which fault ILLOP:
+ *   msgdsize, msgsize, ddi_pathname, getf (the compiler refuses them).
+ * Those that need the kernel's types (the lock subroutines, progenyof,
+ * d_path) are the environment's: dif_env_subr().
  */
 static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
 {
@@ -68,6 +67,15 @@ static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
 	case DIF_SUBR_TOUPPER:
 	case DIF_SUBR_TOLOWER:
 	case DIF_SUBR_STRTOLL:		/* [, base] */
+	case DIF_SUBR_MUTEX_OWNED:
+	case DIF_SUBR_MUTEX_OWNER:
+	case DIF_SUBR_MUTEX_TYPE_ADAPTIVE:
+	case DIF_SUBR_MUTEX_TYPE_SPIN:
+	case DIF_SUBR_RW_READ_HELD:
+	case DIF_SUBR_RW_WRITE_HELD:
+	case DIF_SUBR_RW_ISWRITER:
+	case DIF_SUBR_PROGENYOF:
+	case DIF_SUBR_D_PATH:
 		return 1;
 	case DIF_SUBR_COPYIN:
 	case DIF_SUBR_STRJOIN:
@@ -79,6 +87,7 @@ static DIF_NOTRACE int dif_subr_nargs(__u32 subr)
 	case DIF_SUBR_INDEX:		/* [, start] */
 	case DIF_SUBR_RINDEX:		/* [, start] */
 	case DIF_SUBR_INET_NTOP:
+	case DIF_SUBR_JSON:
 		return 2;
 	case DIF_SUBR_BCOPY:
 	case DIF_SUBR_COPYINTO:
@@ -819,6 +828,284 @@ static DIF_NOTRACE __u64 dif_strtoll(struct dif_mstate *ms,
 }
 NOKPROBE_SYMBOL(dif_strtoll);
 
+/*
+ * json(s, selector): the value the selector names in the JSON text s, as
+ * illumos' json() returns it: a string's raw contents (escapes kept, but
+ * checked), a number or literal as written, an object or array as its
+ * text; NULL when the selector names nothing or the text is malformed
+ * before the value ends.  Selector elements are "key", "n" and "[n]",
+ * separated by '.' (or before a '['): an element of digits indexes an
+ * array, any element names an object member.  Iterative: containers are
+ * skipped with a depth count and a bit per level (object or array), at
+ * most 64 levels; every position is below strsize.
+ */
+struct dif_json {
+	struct dif_mstate *ms;
+	struct dif_strcur sc;
+	__u64 lim;
+	int err;		/* a fault was raised */
+};
+
+static inline DIF_NOTRACE __u8 dif_jc(struct dif_json *j, __u64 i)
+{
+	__u8 c = 0;
+
+	if (!j->err && dif_getc(j->ms, &j->sc, i, j->lim, &c))
+		j->err = 1;
+	return j->err ? 0 : c;
+}
+
+static inline DIF_NOTRACE int dif_jws(__u8 c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static DIF_NOTRACE __u64 dif_jskipws(struct dif_json *j, __u64 i)
+{
+	while (i < j->lim && dif_jws(dif_jc(j, i)))
+		i++;
+	return i;
+}
+NOKPROBE_SYMBOL(dif_jskipws);
+
+/* The end of the string starting at the quote at i, or 0 if malformed. */
+static DIF_NOTRACE __u64 dif_jstring(struct dif_json *j, __u64 i)
+{
+	__u8 c;
+	int k;
+
+	for (i++; i < j->lim; i++) {
+		c = dif_jc(j, i);
+		if (!c)
+			return 0;
+		if (c == '"')
+			return i + 1;
+		if (c != '\\')
+			continue;
+		c = dif_jc(j, ++i);
+		if (c == 'u') {
+			for (k = 0; k < 4; k++)
+				if (dif_digit(dif_jc(j, ++i)) > 15)
+					return 0;
+		} else if (!c || !(c == '"' || c == '\\' || c == '/' ||
+				   c == 'b' || c == 'f' || c == 'n' ||
+				   c == 'r' || c == 't')) {
+			return 0;
+		}
+	}
+	return 0;
+}
+NOKPROBE_SYMBOL(dif_jstring);
+
+static inline DIF_NOTRACE int dif_jdigit(__u8 c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* The end of the number at i (JSON's grammar), or 0. */
+static DIF_NOTRACE __u64 dif_jnumber(struct dif_json *j, __u64 i)
+{
+	__u64 start;
+	__u8 c;
+
+	if (dif_jc(j, i) == '-')
+		i++;
+	for (start = i; dif_jdigit(dif_jc(j, i)); i++)
+		continue;
+	if (i == start)
+		return 0;
+	if (dif_jc(j, i) == '.') {
+		for (start = ++i; dif_jdigit(dif_jc(j, i)); i++)
+			continue;
+		if (i == start)
+			return 0;
+	}
+	c = dif_jc(j, i);
+	if (c == 'e' || c == 'E') {
+		c = dif_jc(j, ++i);
+		if (c == '+' || c == '-')
+			i++;
+		for (start = i; dif_jdigit(dif_jc(j, i)); i++)
+			continue;
+		if (i == start)
+			return 0;
+	}
+	c = dif_jc(j, i);
+	if (c && !dif_jws(c) && c != ',' && c != ']' && c != '}')
+		return 0;
+	return i;
+}
+NOKPROBE_SYMBOL(dif_jnumber);
+
+/* The end of the value at i (no leading blanks), or 0 if malformed. */
+static DIF_NOTRACE __u64 dif_jvalue(struct dif_json *j, __u64 i)
+{
+	static const char *const lit[] = { "true", "false", "null" };
+	__u64 objs = 0, depth = 0;
+	int k, n;
+	__u8 c;
+
+	c = dif_jc(j, i);
+	if (c == '"')
+		return dif_jstring(j, i);
+	if (c == '-' || dif_jdigit(c))
+		return dif_jnumber(j, i);
+	if (c != '{' && c != '[') {
+		for (k = 0; k < 3; k++) {
+			for (n = 0; lit[k][n] && dif_jc(j, i + n) == lit[k][n];
+			     n++)
+				continue;
+			if (!lit[k][n])
+				return i + n;
+		}
+		return 0;
+	}
+	/* a container: brackets balanced, strings skipped */
+	while (i < j->lim) {
+		c = dif_jc(j, i);
+		if (!c)
+			return 0;
+		if (c == '"') {
+			i = dif_jstring(j, i);
+			if (!i)
+				return 0;
+			continue;
+		}
+		if (c == '{' || c == '[') {
+			if (depth == 64)
+				return 0;
+			objs = objs << 1 | (c == '{');
+			depth++;
+		} else if (c == '}' || c == ']') {
+			if ((objs & 1) != (c == '}'))
+				return 0;
+			objs >>= 1;
+			if (!--depth)
+				return i + 1;
+		}
+		i++;
+	}
+	return 0;
+}
+NOKPROBE_SYMBOL(dif_jvalue);
+
+/* Are bytes [a, a + n) of the JSON text those of [b, b + n) of sel? */
+static DIF_NOTRACE int dif_jsame(struct dif_json *j, __u64 a,
+				 struct dif_json *sel, __u64 b, __u64 n)
+{
+	__u64 k;
+
+	for (k = 0; k < n; k++)
+		if (dif_jc(j, a + k) != dif_jc(sel, b + k))
+			return 0;
+	return !j->err && !sel->err;
+}
+NOKPROBE_SYMBOL(dif_jsame);
+
+/* Where the selected value is: [*startp, *endp); 0 when nowhere. */
+static DIF_NOTRACE int dif_json_find(struct dif_json *j, struct dif_json *sel,
+				     __u64 *startp, __u64 *endp)
+{
+	__u64 i = dif_jskipws(j, 0), s = 0, e, ks, kl, idx, n, end;
+	int isindex, digits;
+	__u8 c;
+
+	while (dif_jc(sel, s)) {
+		/* the next element: [s, e), an index when isindex */
+		isindex = dif_jc(sel, s) == '[';
+		if (isindex)
+			s++;
+		idx = 0;
+		digits = 1;
+		for (e = s; e < sel->lim; e++) {
+			c = dif_jc(sel, e);
+			if (!c || c == '.' || c == '[' || c == ']')
+				break;
+			digits = digits && dif_jdigit(c);
+			idx = idx * 10 + (__u64)(c - '0');
+		}
+		if (e == s || (isindex && (dif_jc(sel, e) != ']' || !digits)))
+			return 0;
+		ks = s;
+		kl = e - s;
+		s = e + isindex;
+		if (dif_jc(sel, s) == '.')
+			s++;
+		c = dif_jc(j, i);
+		if (c == '[' && digits) {
+			for (i++, n = 0;; n++) {
+				i = dif_jskipws(j, i);
+				if (dif_jc(j, i) == ']' || !dif_jc(j, i))
+					return 0;
+				if (n == idx)
+					break;
+				i = dif_jvalue(j, i);
+				if (!i)
+					return 0;
+				i = dif_jskipws(j, i);
+				if (dif_jc(j, i) != ',')
+					return 0;
+				i++;
+			}
+			continue;
+		}
+		if (c != '{' || isindex)
+			return 0;
+		for (i++;;) {
+			i = dif_jskipws(j, i);
+			if (dif_jc(j, i) != '"')
+				return 0;
+			end = dif_jstring(j, i);
+			if (!end)
+				return 0;
+			n = dif_jskipws(j, end);
+			if (dif_jc(j, n) != ':')
+				return 0;
+			if (end - i - 2 == kl && dif_jsame(j, i + 1, sel, ks, kl)) {
+				i = dif_jskipws(j, n + 1);
+				break;
+			}
+			i = dif_jvalue(j, dif_jskipws(j, n + 1));
+			if (!i)
+				return 0;
+			i = dif_jskipws(j, i);
+			if (dif_jc(j, i) != ',')
+				return 0;
+			i++;
+		}
+	}
+	*startp = i;
+	*endp = dif_jvalue(j, i);
+	return *endp != 0;
+}
+NOKPROBE_SYMBOL(dif_json_find);
+
+static DIF_NOTRACE __u64 dif_json(struct dif_mstate *ms, __u64 s, __u64 selector)
+{
+	__u64 size = dif_strsize(ms), start = 0, end = 0, dest, k;
+	struct dif_json j = { .ms = ms, .lim = size };
+	struct dif_json sel = { .ms = ms, .lim = size };
+	char *d;
+
+	dif_sc(&j.sc, s, 0);
+	dif_sc(&sel.sc, selector, 0);
+	if (!dif_json_find(&j, &sel, &start, &end) || j.err || sel.err)
+		return 0;
+	if (dif_jc(&j, start) == '"') {
+		start++;
+		end--;
+	}
+	dest = dif_alloc(ms, size);
+	if (!dest)
+		return 0;
+	d = dif_ptr(dest);
+	for (k = 0; start + k < end && k + 1 < size; k++)
+		d[k] = (char)dif_jc(&j, start + k);
+	d[k] = '\0';
+	return j.err ? 0 : dest;
+}
+NOKPROBE_SYMBOL(dif_json);
+
 /* Write v in decimal backwards ending at *end, moving *end. */
 static inline DIF_NOTRACE void dif_put_dec(char **end, __u8 v)
 {
@@ -967,8 +1254,15 @@ DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
 	}
 	switch (subr) {
 	case DIF_SUBR_RAND:
-		v = dif_env_builtin(ms, DIF_VAR_TIMESTAMP);
-		return (v * 2416 + 374441) % 1771875;
+		/*
+		 * illumos' generator (dtrace_gethrtime() * 2416 + 374441) %
+		 * 1771875, stepped from its last value so that the calls of
+		 * one firing (one timestamp) differ.
+		 */
+		if (!ms->rand)
+			ms->rand = dif_env_builtin(ms, DIF_VAR_TIMESTAMP) | 1;
+		ms->rand = (ms->rand * 2416 + 374441) % 1771875;
+		return ms->rand;
 	case DIF_SUBR_SPECULATION:
 		return dif_env_speculation(ms);
 	case DIF_SUBR_STRLEN:
@@ -1032,8 +1326,20 @@ DIF_NOTRACE __u64 dif_subr(struct dif_mstate *ms, __u32 subr,
 		return 0;
 	case DIF_SUBR_INET_NTOA:
 		return dif_ntoa(ms, v);
+	case DIF_SUBR_JSON:
+		return dif_json(ms, v, w);
 	case DIF_SUBR_INET_NTOA6:
 		return dif_ntoa6(ms, v, 1);
+	case DIF_SUBR_MUTEX_OWNED:
+	case DIF_SUBR_MUTEX_OWNER:
+	case DIF_SUBR_MUTEX_TYPE_ADAPTIVE:
+	case DIF_SUBR_MUTEX_TYPE_SPIN:
+	case DIF_SUBR_RW_READ_HELD:
+	case DIF_SUBR_RW_WRITE_HELD:
+	case DIF_SUBR_RW_ISWRITER:
+	case DIF_SUBR_PROGENYOF:
+	case DIF_SUBR_D_PATH:
+		return dif_env_subr(ms, subr, tup, nt);
 	case DIF_SUBR_HTONS:
 	case DIF_SUBR_NTOHS:
 		return dif_bswap16(v);

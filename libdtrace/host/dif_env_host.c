@@ -173,6 +173,17 @@ __u64 dif_env_speculation(struct dif_mstate *ms)
 	return 0;
 }
 
+/* No kernel types on the host: the lock subroutines, progenyof, d_path. */
+__u64 dif_env_subr(struct dif_mstate *ms, __u32 subr,
+		   const struct dif_tuple *tup, __u32 nt)
+{
+	(void)tup;
+	(void)nt;
+	ms->flags |= DIF_F_ILLOP;
+	ms->illval = subr;
+	return 0;
+}
+
 __u64 dif_env_threadkey(struct dif_mstate *ms)
 {
 	(void)ms;

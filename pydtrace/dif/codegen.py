@@ -430,7 +430,7 @@ class DifoGen:
         lt: T.DType = e.left.type
         rt: T.DType = e.right.type
         if op in _BRANCH:
-            if lt.is_string:
+            if lt.is_string or rt.is_string:
                 self.emit("scmp", a, b)
                 signed = True
             else:
@@ -554,7 +554,61 @@ class DifoGen:
         self.emit("sra" if signed else "srl", r, t, r)
         self.regs.release(t)
 
+    def _memory_assign(self, e: ast.Assign) -> int:
+        """A store through a pointer: the address, the value (loaded and
+        combined for ++, -- and op=), then st[bhwx]."""
+        t = T.resolve(e.target.type)
+        size = 8 if t.kind == "ptr" else t.size
+        st = {1: "stb", 2: "sth", 4: "stw", 8: "stx"}[size]
+        a = self.address(e.target)
+        if e.op == "=":
+            assert e.value is not None
+            r = self.expr(e.value)
+            self.emit(st, r, a)
+            self.regs.release(a)
+            return r
+        r = self.regs.alloc()
+        self.emit("mov", a, r)
+        r = self._value_at(r, e.target.type, e.target)
+        step = _step(t)
+        if e.op in ("++", "--"):
+            k = self.regs.alloc()
+            self.emit("setx", step, k)
+            op = "add" if e.op == "++" else "sub"
+            if e.prefix:
+                self.emit(op, r, k, r)
+                self.emit(st, r, a)
+            else:
+                self.emit(op, r, k, k)
+                self.emit(st, k, a)
+            self.regs.release(k)
+            self.regs.release(a)
+            return r
+        assert e.value is not None
+        v = self.expr(e.value)
+        binop = e.op[:-1]
+        if binop in ("+", "-") and step != 1 and t.kind == "ptr":
+            k = self.regs.alloc()
+            self.emit("setx", step, k)
+            self.emit("mul", v, k, v)
+            self.regs.release(k)
+        signed = T.promote(t, e.value.type).signed
+        if binop in _ARITH:
+            self.emit(_ARITH[binop], r, v, r)
+        elif binop == ">>":
+            self.emit("sra" if t.signed else "srl", r, v, r)
+        elif binop == "/":
+            self.emit("sdiv" if signed else "udiv", r, v, r)
+        elif binop == "%":
+            self.emit("srem" if signed else "urem", r, v, r)
+        self.regs.release(v)
+        self.emit(st, r, a)
+        self.regs.release(a)
+        return r
+
     def g_Assign(self, e: ast.Assign) -> int:
+        if getattr(e, "memory", False):
+            return self._memory_assign(e)
         target = e.target
         var: Var = target.var  # type: ignore[attr-defined]
         assoc = var.keys is not None

@@ -1165,7 +1165,11 @@ class Checker:
                 raise self.err(e, "D_DIV_ZERO", "expression contains division by zero")
             return lt if op in ("<<", ">>") else T.promote(lt, rt)
         if op in CMP_OPS:
-            if not (T.same(lt, rt) or (lt.is_int and rt.is_int) or
+            # a string compares with NULL (`json(s, k) != NULL`): the DIF
+            # string compare reads a NULL string as ""
+            null_str = (lt.is_string and fold(e.right) == 0) or \
+                (rt.is_string and fold(e.left) == 0)
+            if not (T.same(lt, rt) or (lt.is_int and rt.is_int) or null_str or
                     (lt.is_string and rt.is_string) or _ptrcompat(lt, rt)):
                 raise self.err(e, "D_OP_INCOMPAT", "operands have incompatible types: "
                                f'"{lt}" {op} "{rt}"')
@@ -1270,8 +1274,7 @@ class Checker:
         if not isinstance(target, ast.Ident | ast.ScopedVar) and assoc is None:
             t = self.expr(target)
             if getattr(target, "lvalue", False):
-                raise self.err(e, "D_OP_WRITE",
-                               f"operator {op} can only be applied to a writable variable")
+                return self._memory_assign(e, t)
             raise self.err(e, "D_OP_LVAL",
                            f"operator {op} requires modifiable lvalue as an operand")
         if op != "=" and assoc is None and self._lookup_target(target) is None:
@@ -1333,6 +1336,48 @@ class Checker:
         target.var = var  # type: ignore[attr-defined]
         target.type = var.type
         return var.type
+
+    def _memory_assign(self, e: ast.Assign, t: T.DType) -> T.DType:
+        """A store through a pointer (`*p = v`, `p[i] = v`, `p->m = v`), as
+        D allows: the DIF store is checked at run time (only scratch, e.g.
+        alloca()'d memory, is writable; anything else is an invalid
+        address).  Integer and pointer objects only."""
+        target, op = e.target, e.op
+        rt = T.resolve(t)
+        base = target
+        while isinstance(base, ast.Index | ast.Member) and not (
+                isinstance(base, ast.Member) and base.op == "->"):
+            base = base.operand
+            if isinstance(base, ast.Ident | ast.ScopedVar) and \
+                    T.resolve(base.type).kind != "ptr":
+                # an element of a D array or struct variable: not memory
+                raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
+                               "applied to a writable variable")
+        if getattr(target, "bitfield", 0) or rt.is_string or \
+                not (rt.is_int or rt.kind == "ptr") or rt.size not in (1, 2, 4, 8):
+            raise self.err(e, "D_OP_WRITE",
+                           f"operator {op} can only be applied to a writable variable")
+        if op in ("++", "--"):
+            if rt.kind == "ptr" and _vfptr(rt):
+                raise self.err(e, "D_OP_VFPTR",
+                               f"operator {op} requires an operand of known size")
+        else:
+            assert e.value is not None
+            vt = self.expr(e.value)
+            if op == "=":
+                if not _assignable(t, vt):
+                    raise self.err(e, "D_OP_INCOMPAT", "operands have incompatible "
+                                   f'types: "{t}" = "{vt}"')
+            elif op[:-1] in ("+", "-") and rt.kind == "ptr":
+                if _vfptr(rt) or not vt.is_int:
+                    raise self.err(e, "D_OP_VFPTR", f"operator {op} requires left-hand "
+                                   "scalar operand of known size")
+            elif not (rt.is_int and vt.is_int):
+                tag, what = (("D_OP_ARITH", "arithmetic") if op[:-1] in ARITH_OPS
+                             else ("D_OP_INT", "integral"))
+                raise self.err(e, tag, f"operator {op} requires operands of {what} type")
+        e.memory = True  # type: ignore[attr-defined]
+        return t
 
     def _declare_implicit(self, target: ast.Expr, vt: T.DType) -> Var:
         kind = "global" if isinstance(target, ast.Ident) else \

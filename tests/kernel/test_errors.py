@@ -5,6 +5,7 @@ stderr, tracing goes on.  Test VM, module loaded."""
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 from typing import Any
 
@@ -86,3 +87,56 @@ def test_user_error_clause_still_runs():
     assert p.stdout == f"E 1 {lib.DTRACEFLT_DIVZERO}\n\n"
     assert "divide-by-zero" in p.stderr
     assert p.returncode == 0
+
+
+def fault_line(action: int, offset: int, text: str) -> str:
+    return (
+        "pydtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): "
+        f"{text} in action #{action} at DIF offset {offset}\n"
+    )
+
+
+def test_remainder_by_zero_is_a_divide_by_zero():
+    src = "BEGIN { x = 0; trace(5 % x); } BEGIN { trace(7); exit(0); }"
+    action, offset = fault_site(src, 0, (lib.DIF_OP_SREM, lib.DIF_OP_UREM))
+    p = pydtrace("-qn", src)
+    assert p.stderr == fault_line(action, offset, "divide-by-zero")
+    assert p.stdout == "7\n" and p.returncode == 0
+
+
+def test_misaligned_store_is_an_alignment_fault_with_the_address():
+    src = ("BEGIN { this->p = (char *)alloca(16); *(int *)(this->p + 1) = 1; } "
+           "BEGIN { trace(7); exit(0); }")
+    action, offset = fault_site(src, 0, (lib.DIF_OP_STW,))
+    p = pydtrace("-qn", src)
+    want = re.escape(fault_line(action, offset, "invalid alignment (0x@)"))
+    m = re.fullmatch(want.replace("@", "([0-9a-f]+)"), p.stderr)
+    assert m, p.stderr
+    assert int(m.group(1), 16) % 4 == 1     # the scratch address + 1
+    assert p.stdout == "7\n" and p.returncode == 0
+
+
+def test_store_outside_scratch_is_an_invalid_address():
+    src = "BEGIN { *(int *)curthread = 1; } BEGIN { trace(7); exit(0); }"
+    action, offset = fault_site(src, 0, (lib.DIF_OP_STW,))
+    p = pydtrace("-qn", src)
+    assert p.stderr.startswith("pydtrace: error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): "
+                               "invalid address (0x"), p.stderr
+    assert p.stderr.endswith(f") in action #{action} at DIF offset {offset}\n")
+    assert p.stdout == "7\n" and p.returncode == 0
+
+
+def test_bad_subroutine_argument_is_an_illegal_operation():
+    src = "BEGIN { trace(lltostr(5, 1)); } BEGIN { trace(7); exit(0); }"
+    action, offset = fault_site(src, 0, (lib.DIF_OP_CALL,))
+    p = pydtrace("-qn", src)
+    assert p.stderr == fault_line(action, offset, "illegal operation")
+    assert p.stdout == "7\n" and p.returncode == 0
+
+
+def test_alloca_beyond_scratch_is_out_of_scratch_space():
+    src = "BEGIN { trace((long)alloca(1LL << 40)); } BEGIN { trace(7); exit(0); }"
+    action, offset = fault_site(src, 0, (lib.DIF_OP_CALL,))
+    p = pydtrace("-qn", src)
+    assert p.stderr == fault_line(action, offset, "out of scratch space")
+    assert p.stdout == "7\n" and p.returncode == 0

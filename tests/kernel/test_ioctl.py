@@ -13,6 +13,7 @@ import functools
 import os
 import struct
 from collections.abc import Iterator, Sequence
+from types import SimpleNamespace
 from typing import Any
 
 import progbuild
@@ -693,3 +694,44 @@ def test_mutated_programs_are_refused_or_run_safely() -> None:
         finally:
             c.close()
     assert accepted > 0
+
+
+def test_tuple_stack_overflow_fault_is_reported_and_tracing_goes_on(dt: Consumer) -> None:
+    """A fault D cannot produce (the compiler refuses more keys than tuple
+    registers, as dtrace does): nine pushes.  The ERROR probe reports it
+    with the text dtrace prints, and the next clause still records."""
+    from pydtrace.consume.output import fault_message
+
+    overflow = [setx(0, 1)] + [progbuild.push(False, 0, 0, 1)] * (lib.DIF_DTR_NREGS + 1)
+    prog = Program(
+        ecbs=[
+            Ecb(("", "", "", "BEGIN"), acts=(0, 1)),
+            Ecb(("", "", "", "BEGIN"), acts=(1, 1)),
+            Ecb(("dtrace", "", "", "ERROR"), acts=(2, 5)),
+        ],
+        acts=[Act(lib.DTRACEACT_DIFEXPR, i) for i in range(7)],
+        difos=[
+            progbuild.Difo(overflow + [ret(1)], ints=[5], size=8),
+            const_difo(7, size=8),
+            *(progbuild.Difo([ldgs(v, 1), ret(1)], size=8) for v in (
+                lib.DIF_VAR_ARG1, lib.DIF_VAR_ARG2, lib.DIF_VAR_ARG3,
+                lib.DIF_VAR_ARG4, lib.DIF_VAR_ARG5)),
+        ],
+    )
+    assert dt.enable(prog.build()) == 3
+    cpu = dt.go()
+    data, bd = dt.bufsnap(cpu)
+    assert bd.dtbd_errors == 1
+    got = {epid: rec for epid, rec in records(data, dt)}
+    assert sorted(got) == [2, 3]            # the faulting clause left nothing
+    _, recs = dt.eprobe(2)
+    assert struct.unpack_from("<Q", got[2], recs[0].dtrd_offset)[0] == 7
+    _, recs = dt.eprobe(3)
+    epid, act, off, flt, addr = (struct.unpack_from("<Q", got[3], r.dtrd_offset)[0]
+                                 for r in recs)
+    assert (epid, act, off, flt) == (1, 1, 4 * (lib.DIF_DTR_NREGS + 1), lib.DTRACEFLT_TUPOFLOW)
+    probe = SimpleNamespace(id=1, fullname="dtrace:::BEGIN")
+    assert fault_message(epid, probe, act, off, flt, addr) == (  # type: ignore[arg-type]
+        "error on enabled probe ID 1 (ID 1: dtrace:::BEGIN): "
+        "tuple stack overflow in action #1 at DIF offset 36"
+    )

@@ -354,3 +354,13 @@ def test_branches_are_forward() -> None:
         op = dec(w)[0]
         if op.form == "BR":
             assert pc < (w & 0xFFFFFF) < len(text)
+
+
+@pytest.mark.parametrize("expr,want", [
+    ('"a" != NULL', 1), ('"a" == NULL', 0), ('NULL == "a"', 0), ('"" == NULL', 1),
+    ('json("[1]", "0") != NULL', 1), ('json("[1]", "1") == NULL', 1),
+])
+def test_string_compares_with_null(expr: str, want: int) -> None:
+    """dtrace's json() idiom `json(s, k) != NULL`: a string compared with
+    NULL is a string compare in which NULL reads as the empty string."""
+    assert run_trace(expr) == want

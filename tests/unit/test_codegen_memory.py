@@ -100,3 +100,51 @@ def test_memory_expressions(expr: str, want: int, mem: CS) -> None:
 def test_pointer_increment_scales(mem: CS) -> None:
     got = run_all("BEGIN { p = (int *)arg0; p++; p += 2; --p; trace(p); }", mem)
     assert got == ctypes.addressof(mem) + 2 * 4
+
+
+def run_shared(src: str, args: list[int] | None = None) -> list[tuple[int, int]]:
+    """Run every DIFO of src's one clause against one machine state (one
+    scratch area, one set of clause-locals, as one firing does): (value,
+    fault flags) of each."""
+    ffi, lib = _difhost.ffi, _difhost.lib
+    lib.dif_host_reset()
+    ms = ffi.new("struct dif_mstate *")
+    for i, a in enumerate(args or []):
+        ms.args[i] = a
+    ms.strsize = 256
+    scratch = ffi.new("char[]", 4096)
+    ms.scratch_base = int(ffi.cast("unsigned long", scratch))
+    ms.scratch_size = 4096
+    g = ffi.new("unsigned long long[]", 16)
+    loc = ffi.new("unsigned long long[]", 16)
+    ms.globals, ms.nglobals = g, 16
+    ms.locals, ms.nlocals = loc, 16
+    out = []
+    for difo in difos(src).difos:
+        r = Runner(difo)
+        assert r.validate() == (0, 0)
+        ms.flags = 0
+        out.append((int(lib.dif_emulate(r.obj, ms)), int(ms.flags)))
+    return out
+
+
+def test_stores_through_pointers_into_scratch() -> None:
+    """D stores through `*p`, `p[i]` and `p->m` (DTrace's inet_ntoa tests
+    fill alloca()'d buffers so): st[bhwx] into scratch, op= and ++ too."""
+    got = run_shared("struct pt { short x; long y; };"
+                     "BEGIN { this->p = (int *)alloca(16); *this->p = 5; *this->p += 2;"
+                     " (*this->p)++; this->p[1] = *this->p * 3; this->p[2] = -1;"
+                     " this->c = (uint8_t *)&this->p[2]; this->c[1] = 0;"
+                     " this->s = (struct pt *)alloca(sizeof (struct pt));"
+                     " this->s->y = 1 << 40; this->s->y >>= 8; this->s->x--;"
+                     " trace(*this->p); trace(this->p[1]); trace(this->p[2]);"
+                     " trace(this->s->y); trace(this->s->x); }")
+    assert all(flags == 0 for _, flags in got)
+    assert [v for v, _ in got[-5:]] == [8, 24, -1 & ~0xFF00 & M64, 1 << 32, M64]
+
+
+def test_store_outside_scratch_is_a_bad_address(mem: CS) -> None:
+    addr = ctypes.addressof(mem)
+    got = run_shared("BEGIN { p = (int *)arg0; p[1] = 3; }", [addr])
+    assert got[-1][1] & _difhost.lib.DIF_F_BADADDR
+    assert mem.sh == -300 and mem.i == -70000     # nothing written
