@@ -146,7 +146,7 @@ notrace void dtrace_mstate_start(struct dif_mstate *ms, struct dtrace_mctx *mc,
 {
 	struct dtrace_state *state = mc->ecb->state;
 
-	BUILD_BUG_ON(sizeof(*ms) != 208);
+	BUILD_BUG_ON(sizeof(*ms) != 216);
 	ms->env = mc;
 	ms->args[0] = args[0];
 	ms->args[1] = args[1];
@@ -169,6 +169,7 @@ notrace void dtrace_mstate_start(struct dif_mstate *ms, struct dtrace_mctx *mc,
 	ms->scratch_used = 0;
 	ms->strtok = 0;
 	ms->strtok_limit = 0;
+	ms->rand = 0;
 	ms->pad3 = 0;
 	dtrace_mstate_init(state, ms, mc->cpu);
 }
