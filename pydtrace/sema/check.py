@@ -1353,6 +1353,9 @@ class Checker:
                 # an element of a D array or struct variable: not memory
                 raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
                                "applied to a writable variable")
+        if isinstance(base, ast.Symbol):  # a kernel variable: read-only, as in D
+            raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
+                           "applied to a writable variable")
         if getattr(target, "bitfield", 0) or rt.is_string or \
                 not (rt.is_int or rt.kind == "ptr") or rt.size not in (1, 2, 4, 8):
             raise self.err(e, "D_OP_WRITE",
