@@ -235,6 +235,8 @@ static long dtrace_ioctl(struct file *file, unsigned int cmd,
 		return dtrace_ioctl_provide(uarg);
 	case DTRACEIOC_OPTGET:
 		return dtrace_ioctl_optget(state, uarg);
+	case DTRACEIOC_FBTPROVIDE:
+		return dtrace_fbt_provide_funcs(uarg);
 	default:
 		return -ENOTTY;
 	}

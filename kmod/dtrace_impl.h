@@ -81,9 +81,10 @@ struct dtrace_probe {
 	void *parg;
 	struct dtrace_ecb *ecbs;	/* READ_ONCE in probe context */
 	struct dtrace_probe *next_dead;	/* unregister's free list */
-	char mod[DTRACE_MODNAMELEN];
-	char func[DTRACE_FUNCNAMELEN];
-	char name[DTRACE_NAMELEN];
+	const char *mod;		/* these three point into names[] */
+	const char *func;
+	const char *name;
+	char names[];			/* mod, func and name, NUL-terminated */
 };
 
 extern struct mutex dtrace_lock;
@@ -135,6 +136,7 @@ void dtrace_prov_syscall_exit(void);
 u64 dtrace_syscall_errno(void);	/* probe context: the errno built-in */
 int dtrace_prov_fbt_init(void);		/* prov_fbt.c */
 void dtrace_prov_fbt_exit(void);
+long dtrace_fbt_provide_funcs(void __user *uarg);	/* DTRACEIOC_FBTPROVIDE */
 
 /* Tracepoint providers: sdt (prov_sdt.c); proc, sched, io on sprov.c. */
 int dtrace_prov_sdt_init(void);

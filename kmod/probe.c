@@ -129,15 +129,26 @@ void dtrace_provider_unregister(struct dtrace_provider *prov)
 	mutex_unlock(&dtrace_lock);
 }
 
-/* Return the new probe's id, or 0 when out of memory. */
+/*
+ * Return the new probe's id, or 0 when out of memory.  The names are
+ * stored with the probe, truncated to the description's field sizes.
+ */
 u32 dtrace_probe_create(struct dtrace_provider *prov, const char *mod,
 			const char *func, const char *name, void *parg)
 {
 	struct dtrace_probetab *tab = dtrace_probetab, *ntab;
 	struct dtrace_probe *probe;
+	size_t lmod, lfunc, lname;
+	char *p;
 
 	lockdep_assert_held(&dtrace_lock);
-	probe = dtrace_zalloc(sizeof(*probe));
+	mod = mod ?: "";
+	func = func ?: "";
+	name = name ?: "";
+	lmod = strnlen(mod, DTRACE_MODNAMELEN - 1);
+	lfunc = strnlen(func, DTRACE_FUNCNAMELEN - 1);
+	lname = strnlen(name, DTRACE_NAMELEN - 1);
+	probe = dtrace_zalloc(struct_size(probe, names, lmod + lfunc + lname + 3));
 	if (!probe)
 		return 0;
 	if (dtrace_nprobes == tab->cap) {
@@ -158,9 +169,15 @@ u32 dtrace_probe_create(struct dtrace_provider *prov, const char *mod,
 	probe->id = ++dtrace_nprobes;
 	probe->prov = prov;
 	probe->parg = parg;
-	strscpy(probe->mod, mod ? mod : "", sizeof(probe->mod));
-	strscpy(probe->func, func ? func : "", sizeof(probe->func));
-	strscpy(probe->name, name ? name : "", sizeof(probe->name));
+	p = probe->names;		/* zeroed: each copy stays terminated */
+	probe->mod = p;
+	memcpy(p, mod, lmod);
+	p += lmod + 1;
+	probe->func = p;
+	memcpy(p, func, lfunc);
+	p += lfunc + 1;
+	probe->name = p;
+	memcpy(p, name, lname);
 	/* Probe context sees the probe only once it is filled in. */
 	smp_store_release(&tab->probes[probe->id - 1], probe);
 	return probe->id;

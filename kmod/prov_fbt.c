@@ -4,49 +4,68 @@
  * and kretprobes, registered only while the probe is enabled.
  *
  * The module cannot list kernel functions (kallsyms_lookup_name and
- * kallsyms_on_each_symbol are not exported), so probes are created on
- * demand: when a description names one function exactly (no glob), the
- * provider tries a disabled kprobe on that symbol.  Registration fails
- * for a symbol that does not exist, is blacklisted (NOKPROBE_SYMBOL,
- * notrace sections, the kprobes blacklist) or cannot be probed; otherwise
- * sprint_symbol() names its module ("vmlinux" for the kernel image) and
- * both probes are created.  Functions of the dtrace module itself are
- * refused.  Globbed function names match only probes created before:
- * for a glob, user space reads the probeable functions from tracefs
- * (available_filter_functions), matches them itself and names each one
- * exactly through DTRACEIOC_PROVIDE before it enables or lists.
+ * kallsyms_on_each_symbol are not exported), so probes come from names:
+ *
+ *  - DTRACEIOC_FBTPROVIDE hands over many (function, address) pairs that
+ *    user space read from /proc/kallsyms, for the functions ftrace can
+ *    trace (available_filter_functions) less the kprobes blacklist.  A pair
+ *    makes probes only when sprint_symbol() names that function at exactly
+ *    that address; it also names the module ("vmlinux" for the kernel
+ *    image).  A binary search per function: this is how `pydtrace -l`
+ *    lists every function and how globs are provided.
+ *  - A description naming one function exactly (no glob) is tried with a
+ *    disabled kprobe on that symbol, which checks existence and the
+ *    blacklist; its address is kept.
+ *
+ * Functions of the dtrace module itself are refused.  Nothing is armed
+ * until enable: then a kprobe (or kretprobe) is allocated and registered
+ * on the function's address, after sprint_symbol() confirms that the
+ * function is still there (a module may have gone or moved; its probes
+ * are provided again with the new address).
  *
  * entry: arg0..arg5 are the function's register arguments (x86-64 ABI).
  * return: arg0 = 0 (a kretprobe does not say which return instruction was
  * taken), arg1 = the return value (rax).
  */
 #include <linux/kernel.h>
+#include <linux/hashtable.h>
+#include <linux/jhash.h>
 #include <linux/kallsyms.h>
 #include <linux/kprobes.h>
-#include <linux/list.h>
 #include <linux/ptrace.h>
 #include <linux/refcount.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "dtrace_impl.h"
 
 #define FBT_RETURN	1UL		/* parg tag of a return probe */
+#define FBT_HASH_BITS	14
 
+struct dtrace_fbt_kp {
+	struct kprobe kp;
+	u32 id;
+};
+
+struct dtrace_fbt_krp {
+	struct kretprobe krp;
+	u32 id;
+};
+
+/* One function; its names live in its entry probe. */
 struct dtrace_fbt {
-	struct list_head node;		/* dtrace_fbts; dtrace_lock */
+	struct hlist_node node;		/* dtrace_fbt_hash; dtrace_lock */
 	refcount_t refs;		/* one per probe */
 	u32 entry_id;
 	u32 return_id;
-	bool entry_on;			/* kp registered */
-	bool return_on;			/* krp registered */
-	struct kprobe kp;
-	struct kretprobe krp;
-	char mod[DTRACE_MODNAMELEN];
-	char func[DTRACE_FUNCNAMELEN];
+	unsigned long addr;		/* where the function starts */
+	struct dtrace_fbt_kp *kp;	/* while entry is enabled */
+	struct dtrace_fbt_krp *krp;	/* while return is enabled */
 };
 
-static LIST_HEAD(dtrace_fbts);
+static DEFINE_HASHTABLE(dtrace_fbt_hash, FBT_HASH_BITS);
 static unsigned int dtrace_fbt_armed;		/* dtrace_lock */
+static unsigned int dtrace_fbt_count;		/* dtrace_lock */
 
 /*
  * ---------------------------------------------------------------------------
@@ -55,9 +74,9 @@ static unsigned int dtrace_fbt_armed;		/* dtrace_lock */
  */
 static notrace int dtrace_fbt_entry(struct kprobe *kp, struct pt_regs *regs)
 {
-	struct dtrace_fbt *fbt = container_of(kp, struct dtrace_fbt, kp);
+	struct dtrace_fbt_kp *fk = container_of(kp, struct dtrace_fbt_kp, kp);
 
-	dtrace_probe_regs(fbt->entry_id, regs, DTRACE_REGS_ENTRY, regs->di,
+	dtrace_probe_regs(fk->id, regs, DTRACE_REGS_ENTRY, regs->di,
 			  regs->si, regs->dx, regs->cx, regs->r8, regs->r9);
 	return 0;
 }
@@ -67,16 +86,73 @@ static notrace int dtrace_fbt_return(struct kretprobe_instance *ri,
 				     struct pt_regs *regs)
 {
 	struct kretprobe *krp = get_kretprobe(ri);
-	struct dtrace_fbt *fbt;
+	struct dtrace_fbt_krp *fr;
 
 	if (!krp)
 		return 0;
-	fbt = container_of(krp, struct dtrace_fbt, krp);
-	dtrace_probe_regs(fbt->return_id, regs, 0, 0,
-			  regs_return_value(regs), 0, 0, 0, 0);
+	fr = container_of(krp, struct dtrace_fbt_krp, krp);
+	dtrace_probe_regs(fr->id, regs, 0, 0, regs_return_value(regs), 0, 0, 0,
+			  0);
 	return 0;
 }
 NOKPROBE_SYMBOL(dtrace_fbt_return);
+
+/*
+ * ---------------------------------------------------------------------------
+ * Symbols (process context)
+ * ---------------------------------------------------------------------------
+ */
+
+/*
+ * What the kernel's symbol table says is at addr: the symbol's name in
+ * func (at most funclen - 1 bytes, else -ENAMETOOLONG), the offset of addr
+ * in it, and its module ("vmlinux" for the kernel image).  sprint_symbol()
+ * writes "name+0xoff/0xsize" and " [module]" for a module.
+ */
+static int dtrace_fbt_symbol(unsigned long addr, char *func, size_t funclen,
+			     unsigned long *off, char *mod, size_t modlen)
+{
+	char sym[KSYM_SYMBOL_LEN];
+	char *plus, *slash, *open, *close;
+
+	sprint_symbol(sym, addr);
+	plus = strrchr(sym, '+');
+	slash = plus ? strchr(plus, '/') : NULL;
+	if (!plus || !slash || plus == sym)
+		return -ENOENT;
+	*slash = '\0';
+	if (kstrtoul(plus + 1, 16, off))
+		return -ENOENT;
+	if (plus - sym >= funclen)
+		return -ENAMETOOLONG;
+	memcpy(func, sym, plus - sym);
+	func[plus - sym] = '\0';
+
+	open = strchr(slash + 1, '[');
+	close = open ? strchr(open, ']') : NULL;
+	if (!open || !close || close - open - 1 <= 0) {
+		strscpy(mod, "vmlinux", modlen);
+		return 0;
+	}
+	if (close - open - 1 >= modlen)
+		return -ENAMETOOLONG;
+	memcpy(mod, open + 1, close - open - 1);
+	mod[close - open - 1] = '\0';
+	return 0;
+}
+
+/* Does the kernel name func (of module mod) at exactly addr? */
+static bool dtrace_fbt_at(unsigned long addr, const char *func,
+			  const char *mod)
+{
+	char sfunc[DTRACE_FUNCNAMELEN], smod[DTRACE_MODNAMELEN];
+	unsigned long off;
+
+	return !dtrace_fbt_symbol(addr, sfunc, sizeof(sfunc), &off, smod,
+				  sizeof(smod)) &&
+	       off == 0 && !strcmp(sfunc, func) &&
+	       (!mod || !strcmp(smod, mod));
+}
 
 /*
  * ---------------------------------------------------------------------------
@@ -85,38 +161,98 @@ NOKPROBE_SYMBOL(dtrace_fbt_return);
  */
 static struct dtrace_provider dtrace_fbt_prov;
 
-/*
- * Can func be probed?  On success, mod is its module's name.  A disabled
- * kprobe arms nothing; registering it checks existence and the blacklist.
- */
-static int dtrace_fbt_try(const char *func, char *mod, size_t modlen)
+static u32 dtrace_fbt_hashkey(const char *func)
 {
-	char sym[KSYM_SYMBOL_LEN];
+	return jhash(func, strlen(func), 0);
+}
+
+static const struct dtrace_probe *dtrace_fbt_probe(const struct dtrace_fbt *fbt)
+{
+	return dtrace_probe_get(fbt->entry_id);
+}
+
+/* The function's probes, by name and (unless NULL) module. */
+static struct dtrace_fbt *dtrace_fbt_lookup(const char *func, const char *mod)
+{
+	const struct dtrace_probe *probe;
+	struct dtrace_fbt *fbt;
+
+	hash_for_each_possible(dtrace_fbt_hash, fbt, node,
+			       dtrace_fbt_hashkey(func)) {
+		probe = dtrace_fbt_probe(fbt);
+		if (probe && !strcmp(probe->func, func) &&
+		    (!mod || !strcmp(probe->mod, mod)))
+			return fbt;
+	}
+	return NULL;
+}
+
+/* A function whose probes exist: keep its address up to date. */
+static void dtrace_fbt_refresh(struct dtrace_fbt *fbt, unsigned long addr)
+{
+	const struct dtrace_probe *probe = dtrace_fbt_probe(fbt);
+
+	if (fbt->addr == addr || fbt->kp || fbt->krp || !probe)
+		return;
+	if (!dtrace_fbt_at(fbt->addr, probe->func, probe->mod))
+		fbt->addr = addr;
+}
+
+static struct dtrace_fbt *dtrace_fbt_create(const char *func, const char *mod,
+					    unsigned long addr)
+{
+	struct dtrace_fbt *fbt;
+
+	if (!strcmp(mod, THIS_MODULE->name))
+		return NULL;
+	fbt = dtrace_zalloc(sizeof(*fbt));
+	if (!fbt)
+		return NULL;
+	fbt->addr = addr;
+	refcount_set(&fbt->refs, 1);
+	fbt->entry_id = dtrace_probe_create(&dtrace_fbt_prov, mod, func,
+					    "entry", fbt);
+	if (!fbt->entry_id) {
+		dtrace_free(fbt);
+		return NULL;
+	}
+	hash_add(dtrace_fbt_hash, &fbt->node, dtrace_fbt_hashkey(func));
+	dtrace_fbt_count++;
+	refcount_inc(&fbt->refs);
+	fbt->return_id = dtrace_probe_create(&dtrace_fbt_prov, mod, func,
+					     "return",
+					     (void *)((uintptr_t)fbt |
+						      FBT_RETURN));
+	if (!fbt->return_id)
+		refcount_dec(&fbt->refs);	/* the entry probe's stays */
+	return fbt;
+}
+
+/*
+ * Can func be probed?  A disabled kprobe arms nothing; registering it
+ * checks existence and the blacklist.  On success, its address and module.
+ */
+static int dtrace_fbt_try(const char *func, unsigned long *addr, char *mod,
+			  size_t modlen)
+{
+	char sfunc[DTRACE_FUNCNAMELEN];
 	struct kprobe kp = {
 		.symbol_name = func,
 		.flags = KPROBE_FLAG_DISABLED,
 	};
-	const char *open, *close;
+	unsigned long off;
 	int err;
 
 	err = register_kprobe(&kp);
 	if (err)
 		return err;
-	sprint_symbol(sym, (unsigned long)kp.addr);
+	err = dtrace_fbt_symbol((unsigned long)kp.addr, sfunc, sizeof(sfunc),
+				&off, mod, modlen);
 	unregister_kprobe(&kp);
-
-	/* "func+0x0/0x50 [module]", or no brackets for vmlinux */
-	open = strchr(sym, '[');
-	close = open ? strchr(open, ']') : NULL;
-	if (!open || !close || close - open - 1 <= 0 ||
-	    close - open - 1 >= modlen) {
-		strscpy(mod, "vmlinux", modlen);
-		return 0;
-	}
-	memcpy(mod, open + 1, close - open - 1);
-	mod[close - open - 1] = '\0';
-	if (!strcmp(mod, THIS_MODULE->name))
-		return -EPERM;
+	if (err)
+		return err;
+	/* kp.addr may be past the function's endbr64 */
+	*addr = (unsigned long)kp.addr - off;
 	return 0;
 }
 
@@ -128,9 +264,10 @@ static bool dtrace_fbt_is_glob(const char *s)
 static void dtrace_fbt_provide(struct dtrace_provider *prov,
 			       const struct dtrace_probedesc *desc)
 {
-	const char *func;
+	const char *func, *mod;
 	struct dtrace_fbt *fbt;
-	char mod[DTRACE_MODNAMELEN];
+	char smod[DTRACE_MODNAMELEN];
+	unsigned long addr;
 
 	lockdep_assert_held(&dtrace_lock);
 	if (!desc)
@@ -143,33 +280,92 @@ static void dtrace_fbt_provide(struct dtrace_provider *prov,
 	func = desc->dtpd_func;
 	if (!func[0] || dtrace_fbt_is_glob(func))
 		return;
-	list_for_each_entry(fbt, &dtrace_fbts, node) {
-		if (!strcmp(fbt->func, func))
-			return;
-	}
-	if (dtrace_fbt_try(func, mod, sizeof(mod)))
-		return;
+	mod = desc->dtpd_mod;
+	if (!mod[0] || dtrace_fbt_is_glob(mod))
+		mod = NULL;
+	fbt = dtrace_fbt_lookup(func, mod);
+	if (fbt) {
+		const struct dtrace_probe *probe = dtrace_fbt_probe(fbt);
 
-	fbt = dtrace_zalloc(sizeof(*fbt));
-	if (!fbt)
-		return;
-	strscpy(fbt->func, func, sizeof(fbt->func));
-	strscpy(fbt->mod, mod, sizeof(fbt->mod));
-	refcount_set(&fbt->refs, 1);
-	fbt->entry_id = dtrace_probe_create(prov, fbt->mod, fbt->func, "entry",
-					    fbt);
-	if (!fbt->entry_id) {
-		dtrace_free(fbt);
-		return;
+		if (!probe || dtrace_fbt_at(fbt->addr, func, probe->mod))
+			return;
+		/* its module went away or moved: look the function up again */
 	}
-	list_add_tail(&fbt->node, &dtrace_fbts);
-	refcount_inc(&fbt->refs);
-	fbt->return_id = dtrace_probe_create(prov, fbt->mod, fbt->func,
-					     "return",
-					     (void *)((uintptr_t)fbt |
-						      FBT_RETURN));
-	if (!fbt->return_id)
-		refcount_dec(&fbt->refs);	/* the entry probe's stays */
+	if (dtrace_fbt_try(func, &addr, smod, sizeof(smod)))
+		return;
+	fbt = dtrace_fbt_lookup(func, smod);	/* desc's module may differ */
+	if (fbt)
+		dtrace_fbt_refresh(fbt, addr);
+	else
+		dtrace_fbt_create(func, smod, addr);
+}
+
+/*
+ * DTRACEIOC_FBTPROVIDE: the probes of each (function, address) pair the
+ * kernel's symbol table confirms.  Returns the number of functions given
+ * new probes, or a negative error for a bad argument.
+ */
+static long dtrace_fbt_provide_one(const struct dtrace_fbtfunc *ff)
+{
+	char sfunc[DTRACE_FUNCNAMELEN], smod[DTRACE_MODNAMELEN];
+	unsigned long off, addr = (unsigned long)ff->dtff_addr;
+	struct dtrace_fbt *fbt;
+
+	if (!memchr(ff->dtff_func, 0, sizeof(ff->dtff_func)))
+		return -EINVAL;
+	if (!ff->dtff_func[0] || addr != ff->dtff_addr)
+		return 0;
+	if (dtrace_fbt_symbol(addr, sfunc, sizeof(sfunc), &off, smod,
+			      sizeof(smod)) ||
+	    off || strcmp(sfunc, ff->dtff_func))
+		return 0;
+	fbt = dtrace_fbt_lookup(sfunc, smod);
+	if (fbt) {
+		dtrace_fbt_refresh(fbt, addr);
+		return 0;
+	}
+	return dtrace_fbt_create(sfunc, smod, addr) ? 1 : 0;
+}
+
+#define FBT_CHUNK	32
+
+long dtrace_fbt_provide_funcs(void __user *uarg)
+{
+	struct dtrace_fbtprovide fp;
+	struct dtrace_fbtfunc *chunk;
+	const struct dtrace_fbtfunc __user *src;
+	u32 done, n, i, created = 0;
+	long rv = 0;
+
+	if (copy_from_user(&fp, uarg, sizeof(fp)))
+		return -EFAULT;
+	if (fp.dtfp_count > DTRACE_FBTPROVIDE_MAX || fp.dtfp_created)
+		return -EINVAL;
+	src = u64_to_user_ptr(fp.dtfp_funcs);
+	chunk = kmalloc_array(FBT_CHUNK, sizeof(*chunk), GFP_KERNEL);
+	if (!chunk)
+		return -ENOMEM;
+	for (done = 0; done < fp.dtfp_count && rv >= 0; done += n) {
+		n = min_t(u32, FBT_CHUNK, fp.dtfp_count - done);
+		if (copy_from_user(chunk, src + done, n * sizeof(*chunk))) {
+			rv = -EFAULT;
+			break;
+		}
+		mutex_lock(&dtrace_lock);
+		for (i = 0; i < n; i++) {
+			rv = dtrace_fbt_provide_one(&chunk[i]);
+			if (rv < 0)
+				break;
+			created += rv;
+		}
+		mutex_unlock(&dtrace_lock);
+		cond_resched();
+	}
+	kfree(chunk);
+	if (rv < 0)
+		return rv;
+	fp.dtfp_created = created;
+	return copy_to_user(uarg, &fp, sizeof(fp)) ? -EFAULT : 0;
 }
 
 /*
@@ -186,31 +382,44 @@ static struct dtrace_fbt *dtrace_fbt_of(void *parg, bool *ret)
 static int dtrace_fbt_enable(struct dtrace_provider *prov, u32 id,
 			     void *parg)
 {
+	const struct dtrace_probe *probe = dtrace_probe_get(id);
 	bool ret;
 	struct dtrace_fbt *fbt = dtrace_fbt_of(parg, &ret);
+	struct dtrace_fbt_krp *fr;
+	struct dtrace_fbt_kp *fk;
 	int err;
 
 	lockdep_assert_held(&dtrace_lock);
+	if (WARN_ON_ONCE(!probe || (ret ? !!fbt->krp : !!fbt->kp)))
+		return -EBUSY;
+	if (!dtrace_fbt_at(fbt->addr, probe->func, probe->mod))
+		return -ENOENT;		/* gone: provide it again */
 	if (ret) {
-		if (WARN_ON_ONCE(fbt->return_on))
-			return -EBUSY;
-		memset(&fbt->krp, 0, sizeof(fbt->krp));
-		fbt->krp.kp.symbol_name = fbt->func;
-		fbt->krp.handler = dtrace_fbt_return;
-		err = register_kretprobe(&fbt->krp);
-		if (err)
+		fr = dtrace_zalloc(sizeof(*fr));
+		if (!fr)
+			return -ENOMEM;
+		fr->id = id;
+		fr->krp.kp.addr = (kprobe_opcode_t *)fbt->addr;
+		fr->krp.handler = dtrace_fbt_return;
+		err = register_kretprobe(&fr->krp);
+		if (err) {
+			dtrace_free(fr);
 			return err;
-		fbt->return_on = true;
+		}
+		fbt->krp = fr;
 	} else {
-		if (WARN_ON_ONCE(fbt->entry_on))
-			return -EBUSY;
-		memset(&fbt->kp, 0, sizeof(fbt->kp));
-		fbt->kp.symbol_name = fbt->func;
-		fbt->kp.pre_handler = dtrace_fbt_entry;
-		err = register_kprobe(&fbt->kp);
-		if (err)
+		fk = dtrace_zalloc(sizeof(*fk));
+		if (!fk)
+			return -ENOMEM;
+		fk->id = id;
+		fk->kp.addr = (kprobe_opcode_t *)fbt->addr;
+		fk->kp.pre_handler = dtrace_fbt_entry;
+		err = register_kprobe(&fk->kp);
+		if (err) {
+			dtrace_free(fk);
 			return err;
-		fbt->entry_on = true;
+		}
+		fbt->kp = fk;
 	}
 	dtrace_fbt_armed++;
 	return 0;
@@ -224,16 +433,18 @@ static void dtrace_fbt_disable(struct dtrace_provider *prov, u32 id,
 
 	lockdep_assert_held(&dtrace_lock);
 	if (ret) {
-		if (WARN_ON_ONCE(!fbt->return_on))
+		if (WARN_ON_ONCE(!fbt->krp))
 			return;
 		/* Returns when no handler runs and no instance is pending. */
-		unregister_kretprobe(&fbt->krp);
-		fbt->return_on = false;
+		unregister_kretprobe(&fbt->krp->krp);
+		dtrace_free(fbt->krp);
+		fbt->krp = NULL;
 	} else {
-		if (WARN_ON_ONCE(!fbt->entry_on))
+		if (WARN_ON_ONCE(!fbt->kp))
 			return;
-		unregister_kprobe(&fbt->kp);
-		fbt->entry_on = false;
+		unregister_kprobe(&fbt->kp->kp);
+		dtrace_free(fbt->kp);
+		fbt->kp = NULL;
 	}
 	WARN_ON_ONCE(!dtrace_fbt_armed);
 	dtrace_fbt_armed--;
@@ -246,10 +457,11 @@ static void dtrace_fbt_destroy(struct dtrace_provider *prov, u32 id,
 	struct dtrace_fbt *fbt = dtrace_fbt_of(parg, &ret);
 
 	lockdep_assert_held(&dtrace_lock);
-	WARN_ON_ONCE(ret ? fbt->return_on : fbt->entry_on);
+	WARN_ON_ONCE(ret ? !!fbt->krp : !!fbt->kp);
 	if (!refcount_dec_and_test(&fbt->refs))
 		return;
-	list_del(&fbt->node);
+	hash_del(&fbt->node);
+	dtrace_fbt_count--;
 	dtrace_free(fbt);
 }
 
@@ -274,5 +486,5 @@ void dtrace_prov_fbt_exit(void)
 {
 	WARN_ON_ONCE(dtrace_fbt_armed);
 	dtrace_provider_unregister(&dtrace_fbt_prov);
-	WARN_ON_ONCE(!list_empty(&dtrace_fbts));
+	WARN_ON_ONCE(dtrace_fbt_count);
 }

@@ -56,6 +56,35 @@ int dt_probe_match(int fd, struct dtrace_probedesc *pd)
 	return dt_ioctl(fd, DTRACEIOC_PROBEMATCH, pd);
 }
 
+/*
+ * Up to cap probes, in id order from id on, into out: every probe (pat
+ * NULL) or those matching pat.  Id 0 first lets every provider create its
+ * probes.  Returns how many (fewer than cap: there are no more), or -errno.
+ */
+int dt_probe_list(int fd, const struct dtrace_probedesc *pat, uint32_t id,
+		  struct dtrace_probedesc *out, uint32_t cap)
+{
+	uint32_t n = 0;
+	int rv;
+
+	while (n < cap) {
+		if (pat) {
+			out[n] = *pat;
+			out[n].dtpd_id = id;
+			rv = dt_ioctl(fd, DTRACEIOC_PROBEMATCH, &out[n]);
+		} else {
+			rv = dt_probe_next(fd, id, &out[n]);
+		}
+		if (rv == -ESRCH || rv == -ENOENT)
+			break;
+		if (rv < 0)
+			return rv;
+		id = out[n].dtpd_id + 1;
+		n++;
+	}
+	return n;
+}
+
 /* Let the providers create the probes of one exact description. */
 int dt_provide(int fd, const char *provider, const char *mod,
 	       const char *func, const char *name)
@@ -76,6 +105,25 @@ int dt_provide(int fd, const char *provider, const char *mod,
 }
 
 /* The number of probes matched, or -errno (en says why on -EINVAL). */
+/*
+ * Create the fbt probes of count (function, address) pairs; *created says
+ * how many functions got new probes.
+ */
+int dt_fbt_provide(int fd, const struct dtrace_fbtfunc *funcs, uint32_t count,
+		   uint32_t *created)
+{
+	struct dtrace_fbtprovide fp;
+	int rv;
+
+	memset(&fp, 0, sizeof(fp));
+	fp.dtfp_funcs = (uintptr_t)funcs;
+	fp.dtfp_count = count;
+	rv = dt_ioctl(fd, DTRACEIOC_FBTPROVIDE, &fp);
+	if (rv == 0 && created)
+		*created = fp.dtfp_created;
+	return rv;
+}
+
 int dt_enable(int fd, const void *prog, uint32_t size,
 	      struct dtrace_enable *en)
 {

@@ -17,8 +17,12 @@ int dt_close(int fd);
 int dt_conf(int fd, struct dtrace_conf *conf);
 int dt_probe_next(int fd, uint32_t id, struct dtrace_probedesc *pd);
 int dt_probe_match(int fd, struct dtrace_probedesc *pd);
+int dt_probe_list(int fd, const struct dtrace_probedesc *pat, uint32_t id,
+		  struct dtrace_probedesc *out, uint32_t cap);
 int dt_provide(int fd, const char *provider, const char *mod,
 	       const char *func, const char *name);
+int dt_fbt_provide(int fd, const struct dtrace_fbtfunc *funcs, uint32_t count,
+		   uint32_t *created);
 int dt_enable(int fd, const void *prog, uint32_t size,
 	      struct dtrace_enable *en);
 int dt_eprobe(int fd, uint32_t epid, struct dtrace_eprobedesc *ed,

@@ -29,6 +29,7 @@ from pydtrace.options import Options
 if TYPE_CHECKING:
     from pydtrace.consume.aggregate import Aggregations, SortOptions
     from pydtrace.consume.loop import Session
+    from pydtrace.runtime.fbtaddrs import Blacklist
     from pydtrace.runtime.fbtnames import KernelFunction, TooManyFunctions
     from pydtrace.runtime.kernel import Device, ProbeDesc
     from pydtrace.runtime.sdtnames import TraceEvent
@@ -100,6 +101,12 @@ def _read_filter_functions() -> list[KernelFunction]:
     return read_filter_functions()
 
 
+def _read_fbt_symbols() -> tuple[dict[tuple[str, str], int], Blacklist]:
+    from pydtrace.runtime.fbtaddrs import read_blacklist, read_text_symbols
+
+    return read_text_symbols(), read_blacklist()
+
+
 def _read_available_events() -> list[TraceEvent]:
     from pydtrace.runtime.sdtnames import read_available_events
 
@@ -138,6 +145,12 @@ class Consumer:
         # glob needs them; replaceable (tests)
         self.kernel_functions: Callable[[], list[KernelFunction]] = _read_filter_functions
         self._functions: list[KernelFunction] | None = None
+        # where they start (kallsyms) and the kprobes blacklist, read once
+        # when many are provided at once; replaceable (tests)
+        self.fbt_symbols: Callable[[], tuple[dict[tuple[str, str], int], Blacklist]] = (
+            _read_fbt_symbols
+        )
+        self._fbt_syms: tuple[dict[tuple[str, str], int], Blacklist] | None = None
         # the kernel's trace events (tracefs), read once when sdt needs them
         self.trace_events: Callable[[], list[TraceEvent]] = _read_available_events
         self._events: list[TraceEvent] | None = None
@@ -218,33 +231,72 @@ class Consumer:
         kind: str = "probe",
         label: str | None = None,
     ) -> int:
-        """Create the fbt probes the descriptions name: the module creates
-        those of an exact function itself, but the functions of a glob come
-        from tracefs (see pydtrace.runtime.fbtnames).  listing: for -l, where
-        exact names are provided too and an unrestricted fbt description
-        provides nothing.  Raises ProvideError when a description names too
-        many functions.  How many functions were provided."""
-        from pydtrace.runtime.fbtnames import TooManyFunctions, fbt_functions
+        """Create the fbt and sdt probes the descriptions name.  The module
+        creates those of an exact function itself (at ENABLE; for listing,
+        through PROVIDE), but the functions of a glob come from tracefs (see
+        pydtrace.runtime.fbtnames) and are provided together with their
+        addresses (pydtrace.runtime.fbtaddrs).  listing: for -l, where no
+        description is too wide.  Raises ProvideError when a description to
+        enable names too many functions.  How many functions and events were
+        provided."""
+        from pydtrace.runtime.fbtnames import (
+            MAX_FUNCTIONS,
+            TooManyFunctions,
+            fbt_functions,
+            is_glob,
+        )
+
+        batch: dict[KernelFunction, None] = {}
+        n = 0
+        for desc in descs:
+            try:
+                funcs = fbt_functions(
+                    desc,
+                    self._kernel_functions,
+                    limit=None if listing else MAX_FUNCTIONS,
+                )
+            except TooManyFunctions as e:
+                raise self._provide_error(e, kind, label) from None
+            if desc[2] and not is_glob(desc[2]):  # one exact function
+                if listing and funcs:
+                    n += self._provide_named(funcs)
+                continue  # else ENABLE provides it
+            batch.update(dict.fromkeys(funcs))
+        return n + self._provide_fbt(list(batch)) + self.provide_sdt(descs, listing=listing)
+
+    def _provide_named(self, funcs: list[KernelFunction]) -> int:
+        """Provide functions by name alone: the module tries a kprobe on
+        each (slow: for a few functions)."""
         from pydtrace.runtime.kernel import DeviceError
 
         device = self.open()
         n = 0
-        for desc in descs:
+        for kf in funcs:
             try:
-                funcs = fbt_functions(desc, self._kernel_functions, listing=listing)
-            except TooManyFunctions as e:
-                raise self._provide_error(e, kind, label) from None
-            if not listing and len(funcs) == 1 and funcs[0].name == desc[2]:
-                continue  # an exact name: ENABLE provides it
-            for kf in funcs:
-                try:
-                    device.provide("fbt", kf.module, kf.name, "")
-                except DeviceError as e:
-                    if e.errno != errno.ENAMETOOLONG:
-                        raise
-                    continue  # no probe can carry that name
-                n += 1
-        return n + self.provide_sdt(descs, listing=listing)
+                device.provide("fbt", kf.module, kf.name, "")
+            except DeviceError as e:
+                if e.errno != errno.ENAMETOOLONG:
+                    raise
+                continue  # no probe can carry that name
+            n += 1
+        return n
+
+    def _provide_fbt(self, funcs: list[KernelFunction]) -> int:
+        """Provide the functions of globs: with their addresses, many per
+        call; by name when kallsyms hides the addresses."""
+        from pydtrace.runtime.fbtaddrs import with_addresses
+        from pydtrace.runtime.fbtnames import MAX_FUNCTIONS
+
+        if not funcs:
+            return 0
+        if self._fbt_syms is None:
+            self._fbt_syms = self.fbt_symbols()
+        symbols, blacklist = self._fbt_syms
+        if not symbols:
+            return self._provide_named(funcs[:MAX_FUNCTIONS])
+        pairs = with_addresses(funcs, symbols, blacklist)
+        self.open().fbt_provide([(kf.name, addr) for kf, addr in pairs])
+        return len(pairs)
 
     def _trace_events(self) -> list[TraceEvent]:
         if self._events is None:
@@ -288,9 +340,7 @@ class Consumer:
         pats = [parse_probe_pattern(p) for p in patterns or []]
         if pats:
             self.provide(pats, listing=True)
-        for probe in self.open().probes():
-            if not pats or any(probe_matches(probe, p) for p in pats):
-                yield probe
+        yield from self.open().probes(pats or None)
 
     def describe_probe(self, probeid: int) -> str:
         """provider:module:function:name of the probe with that id (-i)."""

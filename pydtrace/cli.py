@@ -256,7 +256,7 @@ class _Run:
         if pats is not None:
             self.c.provide(pats, listing=True)  # fbt globs and exact names
         else:
-            self.c.provide_sdt([("", "", "", "")], listing=True)  # every tracepoint
+            self.c.provide([("", "", "", "")], listing=True)  # every function and tracepoint
         info = None
         if self.kw["verbose"]:
 
@@ -268,11 +268,7 @@ class _Run:
                 shown = [a.shown for a in args] if args is not None else None
                 return probe_info(p.provider, fields, shown)  # type: ignore[attr-defined]
 
-        probes = (
-            p
-            for p in self.c.open().probes()
-            if pats is None or any(probe_matches(p, d) for d in pats)
-        )
+        probes = self.c.open().probes(pats)
         n = self.c.print_probes(probes, info)
         if pats is not None and n == 0:
             first = programs[0]

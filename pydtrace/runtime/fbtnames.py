@@ -1,17 +1,20 @@
 """The kernel functions fbt can probe, and which of them an fbt glob names.
 
 The module cannot list kernel functions (kallsyms is not exported to
-modules), so fbt probes are created on demand from exact names.  For a
-probe description whose function (or module) field is a glob, user space
+modules), so fbt probes are created on demand.  For a probe description
+whose function (or module) field is a glob, and for listing, user space
 reads the functions ftrace can trace from tracefs's
 ``available_filter_functions`` (lines ``func`` or ``func [module]``),
-matches them with DTrace's glob rules, and hands each exact name to the
-module (DTRACEIOC_PROVIDE).  A function kprobes refuses simply gets no
-probe.
+matches them with DTrace's glob rules, and hands them to the module with
+their addresses (pydtrace.runtime.fbtaddrs, DTRACEIOC_FBTPROVIDE).  An
+exact function name goes to the module as it is (DTRACEIOC_PROVIDE, or the
+ENABLE that names it).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -19,7 +22,7 @@ FILTER_FUNCTIONS = (
     "/sys/kernel/tracing/available_filter_functions",
     "/sys/kernel/debug/tracing/available_filter_functions",
 )
-# Each function provided costs a test kprobe in the module: cap a description.
+# Each function enabled costs a kprobe: cap what one description enables.
 MAX_FUNCTIONS = 2000
 FBT = "fbt"
 KERNEL_MODULE = "vmlinux"
@@ -97,9 +100,70 @@ def gmatch(s: str, p: str) -> bool:
         si = star_s
 
 
+@functools.lru_cache(maxsize=256)
+def glob_regex(p: str) -> re.Pattern[str]:
+    """The DTrace glob p as a regular expression that matches as gmatch
+    does (a malformed set matches nothing; a range whose ends are reversed
+    holds nothing)."""
+    out: list[str] = []
+    i = 0
+    while i < len(p):
+        ch = p[i]
+        if ch == "*":
+            out.append(".*")
+            i += 1
+        elif ch == "?":
+            out.append(".")
+            i += 1
+        elif ch == "\\":
+            out.append(re.escape(p[i + 1] if i + 1 < len(p) else "\\"))
+            i += 2
+        elif ch != "[":
+            out.append(re.escape(ch))
+            i += 1
+        else:
+            n, cls = _set_regex(p, i)
+            out.append(cls)
+            i += n if n else len(p)
+    return re.compile("".join(out), re.S)
+
+
+def _set_regex(p: str, i: int) -> tuple[int, str]:
+    """The set at p[i] ('['): (pattern chars it spans, regex); span 0 for a
+    malformed set, which matches nothing (as _elem)."""
+    q = i + 1
+    neg = q < len(p) and p[q] == "!"
+    if neg:
+        q += 1
+    items: list[str] = []
+    first = True
+    while q < len(p) and (p[q] != "]" or first):
+        first = False
+        lo = p[q]
+        if lo == "\\" and q + 1 < len(p):
+            q += 1
+            lo = p[q]
+        q += 1
+        if q + 1 < len(p) and p[q] == "-" and p[q + 1] != "]":
+            hi = p[q + 1]
+            if hi == "\\" and q + 2 < len(p):
+                q += 1
+                hi = p[q + 1]
+            q += 2
+            if lo <= hi:
+                items.append(f"{re.escape(lo)}-{re.escape(hi)}")
+        else:
+            items.append(re.escape(lo))
+    if q >= len(p) or p[q] != "]":
+        return 0, "(?!)"
+    if not items:
+        return q + 1 - i, "." if neg else "(?!)"
+    return q + 1 - i, f"[{'^' if neg else ''}{''.join(items)}]"
+
+
 def field_matches(field: str, pat: str) -> bool:
     """An empty pattern field matches anything."""
-    return not pat or gmatch(field, pat)
+    return not pat or glob_regex(pat).fullmatch(field) is not None
 
 
 def is_glob(s: str) -> bool:
@@ -167,25 +231,21 @@ def fbt_functions(
     desc: Desc,
     functions: Callable[[], list[KernelFunction]],
     *,
-    listing: bool = False,
-    limit: int = MAX_FUNCTIONS,
+    limit: int | None = MAX_FUNCTIONS,
 ) -> list[KernelFunction]:
     """The exact functions to provide for desc, in the order of the names
     file.  functions() is called only when a glob needs it.  An exact
     function name is returned as it is (module "" unless the description
-    names one exactly).  For listing, a description restricting neither
-    module nor function provides nothing (``-l -P fbt`` lists the probes
-    that exist).  Raises TooManyFunctions beyond limit."""
+    names one exactly).  Raises TooManyFunctions beyond limit (None: no
+    limit, as for listing)."""
     if not can_be_fbt(desc):
         return []
     _, mod, func, _ = desc
     if func and not is_glob(func):
         return [KernelFunction("" if is_glob(mod) else mod, func)]
-    if listing and not mod and not func:
-        return []
     found = [
         kf for kf in functions() if field_matches(kf.module, mod) and field_matches(kf.name, func)
     ]
-    if len(found) > limit:
+    if limit is not None and len(found) > limit:
         raise TooManyFunctions(desc, len(found), limit)
     return found

@@ -9,8 +9,10 @@ wrapper returns ``-errno`` on failure; :func:`_check` turns that into a
 from __future__ import annotations
 
 import errno as _errno
+import functools
 import os
-from collections.abc import Callable, Iterator
+import struct
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 from pydtrace.abi import ffi, lib
@@ -80,6 +82,28 @@ def _check(rv: int, what: str) -> int:
     if rv < 0:
         raise DeviceError(f"{what}: {os.strerror(-rv)}", -rv)
     return rv
+
+
+Desc = tuple[str, str, str, str]  # provider, module, function, name
+_LIST_CHUNK = 1024  # probes per dt_probe_list call
+
+
+@functools.cache
+def _probedesc_unpacker() -> Callable[[bytes], Iterator[tuple]]:
+    """struct.iter_unpack for an array of struct dtrace_probedesc, from the
+    layout cffi knows (id, then the four name fields)."""
+    t = ffi.typeof("struct dtrace_probedesc")
+    fields = dict(t.fields)
+    names = ("dtpd_provider", "dtpd_mod", "dtpd_func", "dtpd_name")
+    fmt = "=I"
+    pos = 4
+    assert fields["dtpd_id"].offset == 0 and ffi.sizeof(fields["dtpd_id"].type) == 4
+    for name in names:
+        f = fields[name]
+        fmt += f"{f.offset - pos}x{f.type.length}s"
+        pos = f.offset + f.type.length
+    fmt += f"{ffi.sizeof(t) - pos}x"
+    return struct.Struct(fmt).iter_unpack
 
 
 def _cstr(field: object) -> str:
@@ -228,23 +252,23 @@ class Device:
         _check(lib.dt_conf(self._fd, c), "failed to get configuration")
         return Conf(c.dtc_abiversion, c.dtc_difversion, c.dtc_maxcpus)
 
-    def probes(self) -> Iterator[ProbeDesc]:
-        """Every probe, in id order."""
-        pd = ffi.new("struct dtrace_probedesc *")
-        nxt = 0
-        while True:
-            rv = lib.dt_probe_next(self._fd, nxt, pd)
-            if rv in (-_errno.ESRCH, -_errno.ENOENT):
-                return
-            _check(rv, "failed to list probes")
-            probe = self._probe_from(pd)
-            self._probes[probe.id] = probe
-            yield probe
-            nxt = probe.id + 1
+    def probes(self, patterns: Sequence[Desc] | None = None) -> Iterator[ProbeDesc]:
+        """Every probe, in id order; or those matching any of the patterns
+        (DTrace's globs, matched by the module: PROBEMATCH).  Probes come
+        from the module _LIST_CHUNK at a time."""
+        if patterns is None or any(not any(p) for p in patterns):
+            yield from self._listed(None)
+            return
+        if len(patterns) == 1:
+            yield from self._listed(self._pattern(patterns[0]))
+            return
+        found: dict[int, ProbeDesc] = {}
+        for pat in patterns:
+            for probe in self._listed(self._pattern(pat)):
+                found[probe.id] = probe
+        yield from (found[i] for i in sorted(found))
 
-    def first_match(self, desc: tuple[str, str, str, str]) -> ProbeDesc | None:
-        """The first probe a description (provider, module, function, name;
-        DTrace's globs) matches, by the module's own matching (PROBEMATCH)."""
+    def _pattern(self, desc: Desc) -> object:
         pd = ffi.new("struct dtrace_probedesc *")
         fields = (pd.dtpd_provider, pd.dtpd_mod, pd.dtpd_func, pd.dtpd_name)
         for field, value in zip(fields, desc, strict=True):
@@ -252,6 +276,36 @@ class Device:
             if len(raw) >= len(field):
                 raise DeviceError(f"failed to match {':'.join(desc)}: File name too long")
             ffi.memmove(field, raw, len(raw))
+        return pd
+
+    def _listed(self, pat: object) -> Iterator[ProbeDesc]:
+        out = ffi.new("struct dtrace_probedesc[]", _LIST_CHUNK)
+        size = ffi.sizeof("struct dtrace_probedesc")
+        unpack = _probedesc_unpacker()
+        nxt = 0
+        while True:
+            n = _check(
+                lib.dt_probe_list(
+                    self._fd, pat if pat is not None else ffi.NULL, nxt, out, _LIST_CHUNK
+                ),
+                "failed to list probes",
+            )
+            raw = ffi.buffer(out, n * size)[:]
+            for pid, *names in unpack(raw):
+                prov, mod, func, name = (
+                    f.split(b"\0", 1)[0].decode("utf-8", "replace") for f in names
+                )
+                probe = ProbeDesc(pid, prov, mod, func, name)
+                self._probes[pid] = probe
+                yield probe
+            if n < _LIST_CHUNK:
+                return
+            nxt = probe.id + 1
+
+    def first_match(self, desc: Desc) -> ProbeDesc | None:
+        """The first probe a description (provider, module, function, name;
+        DTrace's globs) matches, by the module's own matching (PROBEMATCH)."""
+        pd = self._pattern(desc)
         pd.dtpd_id = 1
         rv = lib.dt_probe_match(self._fd, pd)
         if rv in (-_errno.ESRCH, -_errno.ENOENT):
@@ -314,6 +368,29 @@ class Device:
         (DTRACEIOC_PROVIDE), e.g. fbt:vmlinux:vfs_read: for an fbt glob."""
         rv = lib.dt_provide(self._fd, provider.encode(), mod.encode(), func.encode(), name.encode())
         _check(rv, f"failed to provide {provider}:{mod}:{func}:{name}")
+
+    def fbt_provide(self, funcs: Sequence[tuple[str, int]]) -> int:
+        """Create the fbt probes of (function, address) pairs
+        (DTRACEIOC_FBTPROVIDE); the module checks each against its symbol
+        table and skips those it does not confirm.  How many functions got
+        new probes.  Names too long for a probe are skipped here."""
+        cap = int(lib.DTRACE_FBTPROVIDE_MAX)
+        size = len(ffi.new("struct dtrace_fbtfunc *").dtff_func)
+        usable = [(n.encode(), a) for n, a in funcs if 0 < len(n.encode()) < size]
+        created = ffi.new("uint32_t *")
+        total = 0
+        for start in range(0, len(usable), cap):
+            part = usable[start : start + cap]
+            arr = ffi.new("struct dtrace_fbtfunc[]", len(part))
+            for i, (name, addr) in enumerate(part):
+                arr[i].dtff_addr = addr
+                arr[i].dtff_func = name
+            _check(
+                lib.dt_fbt_provide(self._fd, arr, len(part), created),
+                "failed to provide fbt probes",
+            )
+            total += created[0]
+        return total
 
     # -- tracing ----------------------------------------------------------
     def enable(self, data: bytes, label: str) -> int:

@@ -4,9 +4,12 @@ printed "ready") before the child does what is traced."""
 
 from __future__ import annotations
 
+import platform
+import re
 import subprocess
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 TIMEOUT = 180
 
@@ -75,3 +78,15 @@ def aggs(out: str) -> dict[str, int]:
             continue
         found[" ".join(parts[:-1])] = int(parts[-1])
     return found
+
+
+def syscall_names_from_headers() -> list[str] | None:
+    """The running kernel's system calls in number order, from its headers'
+    syscalls_64.h; None without the headers."""
+    hdr = Path(
+        f"/usr/src/linux-headers-{platform.release()}/arch/x86/include/generated/asm/syscalls_64.h"
+    )
+    if not hdr.exists():
+        return None
+    names = re.findall(r"__SYSCALL\(\d+, sys_(\w+)\)", hdr.read_text())
+    return [n for n in names if n != "ni_syscall"]

@@ -4,14 +4,20 @@ calls (against a recording stand-in for the device)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pydtrace.api import Consumer, ProvideError, probe_matches
 from pydtrace.runtime import ProbeDesc
+from pydtrace.runtime.fbtaddrs import Blacklist, parse_text_symbols, with_addresses
 from pydtrace.runtime.fbtnames import (
     KernelFunction,
     TooManyFunctions,
     fbt_functions,
+    glob_regex,
     gmatch,
     is_glob,
     parse_filter_functions,
@@ -152,8 +158,8 @@ def test_descriptions_fbt_cannot_match_read_nothing() -> None:
     assert fbt_functions(("fbt", "vmlinux", "vfs_read", ""), boom) == [
         KernelFunction("vmlinux", "vfs_read")
     ]
-    # -l -P fbt: nothing restricts the functions, nothing is provided
-    assert fbt_functions(("fbt", "", "", ""), boom, listing=True) == []
+    # -l -P fbt: nothing restricts the functions: all of them
+    assert len(fbt_functions(("fbt", "", "", ""), _functions, limit=None)) == 11
 
 
 def test_too_many_functions() -> None:
@@ -166,22 +172,55 @@ def test_too_many_functions() -> None:
         fbt_functions(("fbt", "", "", "entry"), _functions, limit=10)
 
 
+# kallsyms for NAMES (do_int3 blacklisted; vfs_readlink's address hidden)
+KALLSYMS = """\
+ffffffff81000100 T vfs_read
+ffffffff81000200 T vfs_readv
+0000000000000000 T vfs_readlink
+ffffffff81000400 t vfs_write
+ffffffff81000500 T ksys_read
+ffffffff81000600 T do_int3
+ffffffff81000700 t static_twin
+ffffffff81000800 t static_twin
+ffffffff81000900 D some_data
+ffffffffc0000100 t ext4_file_read_iter\t[ext4]
+ffffffffc0000200 t ext4_readdir\t[ext4]
+ffffffffc0000300 t static_twin\t[ext4]
+ffffffffc0001100 t vfs_read_helper\t[fakemod]
+"""
+BLACKLIST = "0xffffffff81000600-0xffffffff81000680\tdo_int3\n"
+
+
 class _Device:
-    """Records PROVIDE calls; the probes it lists are those provided."""
+    """Records PROVIDE and FBTPROVIDE calls; the probes it lists are those
+    provided (the module of an address from KALLSYMS, as the module's
+    symbol table would say)."""
 
     def __init__(self) -> None:
         self.provided: list[tuple[str, str, str, str]] = []
+        self.batches: list[list[tuple[str, int]]] = []
+        self._mods = {a: m for (m, _), a in parse_text_symbols(KALLSYMS).items()}
 
     def provide(self, provider: str, mod: str, func: str, name: str) -> None:
         self.provided.append((provider, mod, func, name))
 
-    def probes(self):  # noqa: ANN201
+    def fbt_provide(self, funcs: list[tuple[str, int]]) -> int:
+        self.batches.append(list(funcs))
+        for func, addr in funcs:
+            self.provided.append(("fbt", self._mods[addr], func, ""))
+        return len(funcs)
+
+    def probes(self, patterns=None):  # noqa: ANN001, ANN201
         for i, (_, mod, func, _) in enumerate(self.provided):
-            yield ProbeDesc(2 * i + 4, "fbt", mod, func, "entry")
-            yield ProbeDesc(2 * i + 5, "fbt", mod, func, "return")
+            for probe in (
+                ProbeDesc(2 * i + 4, "fbt", mod, func, "entry"),
+                ProbeDesc(2 * i + 5, "fbt", mod, func, "return"),
+            ):
+                if patterns is None or any(probe_matches(probe, p) for p in patterns):
+                    yield probe
 
 
-def _consumer(names: str = NAMES) -> tuple[Consumer, _Device]:
+def _consumer(names: str = NAMES, kallsyms: str = KALLSYMS) -> tuple[Consumer, _Device]:
     c = Consumer()
     dev = _Device()
     c.device = dev  # type: ignore[assignment]
@@ -192,40 +231,99 @@ def _consumer(names: str = NAMES) -> tuple[Consumer, _Device]:
         assert len(reads) == 1, "names file read twice"
         return parse_filter_functions(names)
 
+    syms: list[int] = []
+
+    def symbols() -> tuple[dict[tuple[str, str], int], Blacklist]:
+        syms.append(1)
+        assert len(syms) == 1, "kallsyms read twice"
+        return parse_text_symbols(kallsyms), Blacklist.parse(BLACKLIST)
+
     c.kernel_functions = functions
+    c.fbt_symbols = symbols
+    c.trace_events = lambda: []
     return c, dev
+
+
+def test_text_symbols_and_blacklist() -> None:
+    syms = parse_text_symbols(KALLSYMS)
+    assert syms[("vmlinux", "static_twin")] == 0xFFFFFFFF81000700  # the first
+    assert syms[("ext4", "static_twin")] == 0xFFFFFFFFC0000300
+    assert ("vmlinux", "vfs_readlink") not in syms  # hidden
+    assert ("vmlinux", "some_data") not in syms  # not text
+    bl = Blacklist.parse(BLACKLIST + "0xffffffff81000010-0xffffffff81000020\tx\n")
+    assert 0xFFFFFFFF81000600 in bl and 0xFFFFFFFF8100067F in bl
+    assert 0xFFFFFFFF81000680 not in bl and 0xFFFFFFFF810005FF not in bl
+    assert 0xFFFFFFFF81000015 in bl and 0xFFFFFFFF81000020 not in bl
+    assert 0 not in Blacklist.parse("")
+    funcs = parse_filter_functions(NAMES)
+    got = with_addresses(funcs, syms, Blacklist.parse(BLACKLIST))
+    assert [(kf.module, kf.name) for kf, _ in got] == [
+        ("vmlinux", "vfs_read"),
+        ("vmlinux", "vfs_readv"),
+        ("vmlinux", "vfs_write"),
+        ("vmlinux", "ksys_read"),
+        ("ext4", "ext4_file_read_iter"),
+        ("ext4", "ext4_readdir"),
+        ("fakemod", "vfs_read_helper"),
+        ("vmlinux", "static_twin"),
+        ("ext4", "static_twin"),
+    ]
 
 
 def test_consumer_provides_globbed_fbt_functions_before_enabling() -> None:
     c, dev = _consumer()
     prog = c.compile("fbt::vfs_rea*:entry, syscall::read:entry, fbt::ext4_*:return { }")
-    assert c.provide(c.descriptions(prog), kind="probe", label="x") == 6
+    # vfs_readlink has no address: left out
+    assert c.provide(c.descriptions(prog), kind="probe", label="x") == 5
+    assert dev.batches == [
+        [
+            ("vfs_read", 0xFFFFFFFF81000100),
+            ("vfs_readv", 0xFFFFFFFF81000200),
+            ("vfs_read_helper", 0xFFFFFFFFC0001100),
+            ("ext4_file_read_iter", 0xFFFFFFFFC0000100),
+            ("ext4_readdir", 0xFFFFFFFFC0000200),
+        ]
+    ]
+    # an exact name is left to ENABLE, which provides it itself
+    dev.provided.clear()
+    dev.batches.clear()
+    prog = c.compile("fbt::vfs_read:entry { }")
+    assert c.provide(c.descriptions(prog)) == 0
+    assert dev.provided == [] and dev.batches == []
+
+
+def test_blacklisted_functions_are_not_provided() -> None:
+    c, dev = _consumer()
+    c.provide([("fbt", "", "do_*", "entry")])
+    assert dev.batches == [[]]
+    c.provide([("fbt", "", "*_int3", "entry"), ("fbt", "", "ksys_*", "")])
+    assert dev.batches[-1] == [("ksys_read", 0xFFFFFFFF81000500)]
+
+
+def test_hidden_addresses_provide_by_name() -> None:
+    c, dev = _consumer(kallsyms=re.sub("(?m)^[0-9a-f]+", "0" * 16, KALLSYMS))
+    c.provide([("fbt", "vmlinux", "vfs_rea*", "entry")])
+    assert dev.batches == []
     assert dev.provided == [
         ("fbt", "vmlinux", "vfs_read", ""),
         ("fbt", "vmlinux", "vfs_readv", ""),
         ("fbt", "vmlinux", "vfs_readlink", ""),
-        ("fbt", "fakemod", "vfs_read_helper", ""),
-        ("fbt", "ext4", "ext4_file_read_iter", ""),
-        ("fbt", "ext4", "ext4_readdir", ""),
     ]
-    # an exact name is left to ENABLE, which provides it itself
-    dev.provided.clear()
-    prog = c.compile("fbt::vfs_read:entry { }")
-    assert c.provide(c.descriptions(prog)) == 0
-    assert dev.provided == []
 
 
 def test_listing_provides_first_then_lists() -> None:
     c, dev = _consumer()
     rows = [p.func for p in c.list_probes(["fbt::vfs_rea*:entry"])]
-    assert rows == ["vfs_read", "vfs_readv", "vfs_readlink", "vfs_read_helper"]
+    assert rows == ["vfs_read", "vfs_readv", "vfs_read_helper"]
     dev.provided.clear()
     rows = [p.func for p in c.list_probes(["fbt::ksys_read:"])]  # -l -f: exact, provided
     assert dev.provided == [("fbt", "", "ksys_read", "")]
     assert rows == ["ksys_read", "ksys_read"]
     dev.provided.clear()
-    assert list(c.list_probes(["fbt:::"])) == []  # -l -P fbt alone provides nothing
-    assert dev.provided == []
+    # -l -P fbt: every function, in one batch, none too many
+    rows = [p.func for p in c.list_probes(["fbt:::"])]
+    assert len(dev.batches[-1]) == 9
+    assert rows.count("static_twin") == 4  # vmlinux's and ext4's, entry and return
 
 
 def test_too_many_is_a_compile_error_in_dtrace_form() -> None:
@@ -244,3 +342,12 @@ def test_too_many_is_a_compile_error_in_dtrace_form() -> None:
     assert str(e.value).startswith(
         "failed to compile script t.d: [D_PDESC_INVAL] probe description fbt::f*: matches"
     )
+
+
+_ALPHABET = "ab-]![\\*?z"
+
+
+@settings(max_examples=1500, deadline=None)
+@given(st.text(_ALPHABET, max_size=8), st.text(_ALPHABET, max_size=10))
+def test_glob_regex_matches_as_gmatch(s: str, p: str) -> None:
+    assert (glob_regex(p).fullmatch(s) is not None) == gmatch(s, p)

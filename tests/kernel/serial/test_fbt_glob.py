@@ -12,6 +12,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from kutil import pydtrace as run_pydtrace
 
 from pydtrace.abi import ffi, lib
 from pydtrace.runtime import Device
+from pydtrace.runtime.fbtaddrs import read_blacklist, read_text_symbols, with_addresses
 from pydtrace.runtime.fbtnames import MAX_FUNCTIONS, gmatch, read_filter_functions
 
 pytestmark = pytest.mark.skipif(
@@ -30,6 +32,7 @@ pytestmark = pytest.mark.skipif(
 TIMEOUT = 600
 KPROBES = Path("/sys/kernel/debug/kprobes/list")
 BLACKLIST = Path("/sys/kernel/debug/kprobes/blacklist")
+EVENTS = Path("/sys/kernel/tracing/available_events")
 GLOB = "vfs_rea*"
 COUNT = tputil.PREAD_COUNT
 CHILD = tputil.PREAD_CHILD
@@ -164,3 +167,100 @@ def test_provide_ioctl():
     finally:
         os.close(fd)
     assert KPROBES.read_text() == ""
+
+
+def _fbtprovide(
+    fd: int, funcs: list[tuple[bytes, int]], *, count: int | None = None, created: int = 0
+) -> int:
+    """DTRACEIOC_FBTPROVIDE by hand: the functions created, or OSError."""
+    arr = ffi.new("struct dtrace_fbtfunc[]", max(len(funcs), 1))
+    for i, (name, addr) in enumerate(funcs):
+        arr[i].dtff_addr = addr
+        ffi.memmove(arr[i].dtff_func, name, len(name))
+    fp = ffi.new("struct dtrace_fbtprovide *")
+    fp.dtfp_funcs = int(ffi.cast("uintptr_t", arr))
+    fp.dtfp_count = len(funcs) if count is None else count
+    fp.dtfp_created = created
+    buf = bytearray(ffi.buffer(fp))
+    fcntl.ioctl(fd, lib.DTRACEIOC_FBTPROVIDE, buf)
+    out = ffi.from_buffer("struct dtrace_fbtprovide *", buf)
+    return out.dtfp_created
+
+
+def test_fbtprovide_ioctl_checks_every_pair():
+    syms = read_text_symbols()
+    name = "vfs_fsync_range"
+    addr, other = syms[("vmlinux", name)], syms[("vmlinux", "vfs_fsync")]
+    fd = os.open("/dev/dtrace", os.O_RDWR)
+    try:
+        # a name at another function's address, an address inside the function,
+        # an unknown address: no probe
+        assert (
+            _fbtprovide(
+                fd, [(name.encode(), other), (name.encode(), addr + 1), (name.encode(), 16)]
+            )
+            == 0
+        )
+        with Device() as dev:
+            assert not list(dev.probes([("fbt", "", name, "")]))
+        # the right pair: both probes, once
+        made = _fbtprovide(fd, [(name.encode(), addr), (name.encode(), addr)])
+        with Device() as dev:
+            rows = list(dev.probes([("fbt", "", name, "")]))
+        assert [(p.mod, p.name) for p in rows] == [("vmlinux", "entry"), ("vmlinux", "return")]
+        assert made in (0, 1)  # 0 when an earlier test created them
+        assert _fbtprovide(fd, [(name.encode(), addr)]) == 0
+        # bad arguments
+        for kw in ({"count": lib.DTRACE_FBTPROVIDE_MAX + 1}, {"created": 1}):
+            with pytest.raises(OSError) as e:
+                _fbtprovide(fd, [(name.encode(), addr)], **kw)
+            assert e.value.errno == errno.EINVAL, kw
+        size = ffi.sizeof(ffi.new("struct dtrace_fbtfunc *").dtff_func)
+        with pytest.raises(OSError) as e:
+            _fbtprovide(fd, [(b"x" * size, addr)])  # no NUL
+        assert e.value.errno == errno.EINVAL
+        arr = ffi.new("struct dtrace_fbtprovide *")
+        arr.dtfp_funcs = 8  # unmapped
+        arr.dtfp_count = 1
+        with pytest.raises(OSError) as e:
+            fcntl.ioctl(fd, lib.DTRACEIOC_FBTPROVIDE, bytearray(ffi.buffer(arr)))
+        assert e.value.errno == errno.EFAULT
+    finally:
+        os.close(fd)
+    assert KPROBES.read_text() == ""
+
+
+def test_bare_list_names_every_function_syscall_and_tracepoint():
+    p = pydtrace("-l")
+    assert p.returncode == 0, p.stderr
+    rows = [line.split() for line in p.stdout.splitlines()[1:]]
+    by_provider = Counter(r[1] for r in rows)
+    # fbt: every function ftrace can trace, less kprobes' blacklist, the
+    # dtrace module's own and names longer than a probe's function field
+    syms = read_text_symbols()
+    funcs = with_addresses(read_filter_functions(), syms, read_blacklist())
+    size = ffi.sizeof(ffi.new("struct dtrace_probedesc *").dtpd_func)
+    want = {
+        (kf.module, kf.name)
+        for kf, _ in funcs
+        if kf.module != "dtrace" and len(kf.name.encode()) < size
+    }
+    fbt = Counter((r[2], r[3]) for r in rows if r[1] == "fbt")
+    assert len(want) > 20000
+    assert set(fbt) >= want, sorted(want - set(fbt))[:20]
+    assert set(fbt.values()) == {2}  # entry and return
+    assert all(key in syms for key in fbt), sorted(k for k in fbt if k not in syms)[:20]
+    assert not [k for k in fbt if k[0] == "dtrace"]
+    # every system call, entry and return
+    events = {line for line in EVENTS.read_text().splitlines() if not line.startswith("syscalls:")}
+    assert by_provider["sdt"] == len(events)
+    syscalls = tputil.syscall_names_from_headers()
+    if syscalls is not None:
+        assert by_provider["syscall"] == 2 * len(syscalls)
+    print(f"\nlisted {len(rows)} probes: {dict(by_provider)}; fbt functions {len(fbt)}")
+    # ids are unique and increasing; a second listing is the same
+    ids = [int(r[0]) for r in rows]
+    assert ids == sorted(set(ids))
+    again = pydtrace("-l")
+    assert again.stdout == p.stdout
+    assert KPROBES.read_text() == ""  # listing instruments nothing

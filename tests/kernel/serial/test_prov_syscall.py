@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import errno
 import os
-import platform
-import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -57,16 +55,6 @@ def trace_child(clauses: str, ncalls: int) -> tuple[str, dict[str, int]]:
     return out, during
 
 
-def syscall_names_from_headers() -> list[str] | None:
-    hdr = Path(
-        f"/usr/src/linux-headers-{platform.release()}/arch/x86/include/generated/asm/syscalls_64.h"
-    )
-    if not hdr.exists():
-        return None
-    names = re.findall(r"__SYSCALL\(\d+, sys_(\w+)\)", hdr.read_text())
-    return [n for n in names if n != "ni_syscall"]
-
-
 def test_every_syscall_is_listed_under_the_kernels_name():
     p = pydtrace("-l", "-n", "syscall:::")
     assert p.returncode == 0, p.stderr
@@ -82,7 +70,7 @@ def test_every_syscall_is_listed_under_the_kernels_name():
         ("write", "entry"),
         ("write", "return"),
     ]
-    names = syscall_names_from_headers()
+    names = tputil.syscall_names_from_headers()
     if names is not None:
         assert probes == [(n, d) for n in names for d in ("entry", "return")]
 
@@ -133,7 +121,7 @@ def test_every_entry_enabled_at_once():
     assert out.split().count("getppid") == n
     assert "exit_group" in out.split()
     # one probe per listed syscall, all behind one registration
-    names = syscall_names_from_headers()
+    names = tputil.syscall_names_from_headers()
     if names is not None:
         assert during["entry_enabled"] == len(names)
     assert during["sys_enter_registered"] == 1

@@ -729,6 +729,28 @@ struct dtrace_status {
 };
 
 /*
+ * DTRACEIOC_FBTPROVIDE: create the fbt probes of kernel functions user
+ * space names with their addresses (from /proc/kallsyms), many per call.
+ * The module creates fbt:<module>:<func>:entry and :return for an entry
+ * only when its own symbol table names func at exactly that address (the
+ * module it reports becomes the probe's module); other entries are
+ * skipped.  dtfp_count is at most DTRACE_FBTPROVIDE_MAX; dtfp_created
+ * says how many functions got new probes.
+ */
+struct dtrace_fbtfunc {
+	__u64 dtff_addr;
+	char dtff_func[DTRACE_FUNCNAMELEN];	/* NUL-terminated */
+};
+
+#define DTRACE_FBTPROVIDE_MAX	4096
+
+struct dtrace_fbtprovide {
+	__u64 dtfp_funcs;	/* in: user pointer to dtfp_count entries */
+	__u32 dtfp_count;	/* in */
+	__u32 dtfp_created;	/* out */
+};
+
+/*
  * ---------------------------------------------------------------------------
  * ioctl commands (magic 0xd4, numbers as in DTrace)
  * ---------------------------------------------------------------------------
@@ -753,5 +775,6 @@ struct dtrace_status {
  */
 #define DTRACEIOC_PROBEMATCH	_IOWR(DTRACEIOC, 3, struct dtrace_probedesc)
 #define DTRACEIOC_OPTGET	_IOWR(DTRACEIOC, 17, struct dtrace_optget)
+#define DTRACEIOC_FBTPROVIDE	_IOWR(DTRACEIOC, 18, struct dtrace_fbtprovide)
 
 #endif /* _UAPI_LINUX_DTRACE_H */

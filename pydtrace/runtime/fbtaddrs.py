@@ -1,0 +1,91 @@
+"""Where the functions fbt may probe start, for DTRACEIOC_FBTPROVIDE.
+
+The module creates the probes of many functions in one call when each
+comes with its address: it checks that its own symbol table names the
+function at exactly that address (a binary search), where a bare name
+would cost a test kprobe each.  The addresses come from /proc/kallsyms
+(real only for root: kptr_restrict shows others zeros).  Functions in the
+kprobes blacklist (/sys/kernel/debug/kprobes/blacklist, address ranges)
+are left out: kprobes would refuse them at enable.
+"""
+
+from __future__ import annotations
+
+import bisect
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from pydtrace.runtime.fbtnames import KERNEL_MODULE, KernelFunction
+
+KALLSYMS = "/proc/kallsyms"
+BLACKLIST = ("/sys/kernel/debug/kprobes/blacklist",)
+_TEXT = re.compile(r"^([0-9a-fA-F]+) [tTwW] (\S+)(?:\t\[(\S+)\])?$", re.M)
+_RANGE = re.compile(r"^0x([0-9a-fA-F]+)-0x([0-9a-fA-F]+)", re.M)
+
+
+def parse_text_symbols(text: str) -> dict[tuple[str, str], int]:
+    """(module, name) -> the first address of that text symbol; {} when the
+    addresses are hidden."""
+    out: dict[tuple[str, str], int] = {}
+    for m in _TEXT.finditer(text):
+        addr = int(m.group(1), 16)
+        if addr == 0:
+            continue
+        out.setdefault((m.group(3) or KERNEL_MODULE, m.group(2)), addr)
+    return out
+
+
+@dataclass(frozen=True)
+class Blacklist:
+    """The kprobes blacklist's address ranges [start, end)."""
+
+    starts: tuple[int, ...]
+    ends: tuple[int, ...]
+
+    @classmethod
+    def parse(cls, text: str) -> Blacklist:
+        ranges = sorted((int(m.group(1), 16), int(m.group(2), 16)) for m in _RANGE.finditer(text))
+        return cls(tuple(r[0] for r in ranges), tuple(r[1] for r in ranges))
+
+    def __contains__(self, addr: object) -> bool:
+        """Is addr in a range?  (The kernel's ranges do not overlap: one per
+        blacklisted symbol.)"""
+        if not isinstance(addr, int):
+            return False
+        i = bisect.bisect_right(self.starts, addr) - 1
+        return i >= 0 and addr < self.ends[i]
+
+
+def _read(paths: Iterable[str]) -> str | None:
+    for path in paths:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except OSError:
+            continue
+    return None
+
+
+def read_text_symbols(path: str = KALLSYMS) -> dict[tuple[str, str], int]:
+    text = _read((path,))
+    return parse_text_symbols(text) if text else {}
+
+
+def read_blacklist(paths: Iterable[str] = BLACKLIST) -> Blacklist:
+    """The blacklist; empty when it cannot be read (no debugfs)."""
+    return Blacklist.parse(_read(paths) or "")
+
+
+def with_addresses(
+    funcs: Iterable[KernelFunction],
+    symbols: dict[tuple[str, str], int],
+    blacklist: Blacklist,
+) -> list[tuple[KernelFunction, int]]:
+    """Each function kallsyms knows, with its address, unless blacklisted."""
+    out = []
+    for kf in funcs:
+        addr = symbols.get((kf.module, kf.name))
+        if addr is not None and addr not in blacklist:
+            out.append((kf, addr))
+    return out
