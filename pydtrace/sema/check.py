@@ -1365,6 +1365,17 @@ class Checker:
                 # a D struct variable, a string: not memory
                 raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
                                "applied to a writable variable")
+            if var is not None and op in ("++", "--") and not (rt.is_int or
+                                                              rt.kind == "ptr"):
+                raise self.err(e, "D_OP_SCALAR",
+                               f"operator {op} requires operand of scalar type")
+            if var is not None and not rt.is_string and rt.kind == "array":
+                raise self.err(e, "D_OP_ARRFUN", f"operator {op} may not be applied "
+                               f'to operand of type "{t}"')
+            if var is not None and (rt.is_string or rt.sou is not None):
+                # DTrace copies them (copys into the variable's storage)
+                raise self.unsupported(e, "string and struct copies into elements "
+                                       "of D arrays")
         base = target
         while isinstance(base, ast.Index | ast.Member) and not (
                 isinstance(base, ast.Member) and base.op == "->"):
