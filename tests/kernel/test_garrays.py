@@ -59,3 +59,12 @@ def test_array_stores_from_many_firings() -> None:
     assert lines and all(re.fullmatch(
         r"pydtrace: error on enabled probe ID 1 \(ID \d+: profile:::profile-199\): "
         r"invalid address \(0x0\) in action #3 at DIF offset \d+", x) for x in lines), lines[:3]
+
+
+def test_array_larger_than_a_global_may_be_is_refused_cleanly() -> None:
+    """A by-reference global is at most 16 KiB (dtrace_global_maxsize): the
+    module's validator refuses a bigger array and pydtrace says so."""
+    p = pydtrace("-qn", "int a[5000]; BEGIN { a[1] = 1; exit(0); }")
+    assert p.returncode != 0
+    assert p.stderr.startswith("pydtrace: ") and "Traceback" not in p.stderr, p.stderr
+    print(p.stderr)
