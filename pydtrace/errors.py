@@ -67,6 +67,8 @@ TAGS: tuple[str, ...] = (
     "D_LLQUANT_LOWVAL", "D_LLQUANT_LOWMATCH", "D_LLQUANT_HIGHTYPE",
     "D_LLQUANT_HIGHVAL", "D_LLQUANT_HIGHMATCH", "D_LLQUANT_NSTEPTYPE",
     "D_LLQUANT_NSTEPVAL", "D_LLQUANT_NSTEPMATCH", "D_TRACE_AGG",
+    # Oracle Linux DTrace's: a constant index outside a D array's bounds
+    "D_ARR_BOUNDS",
 )
 
 # Library errors (libdtrace EDT_*): not compiler diagnostics, so dtrace prints

@@ -19,7 +19,9 @@
  *
  * Memory is read only through dif_env_kload()/dif_env_uload(); memory is
  * written only inside the allocated part of scratch space
- * [scratch_base, scratch_base + scratch_used).  Probe-context safe: no
+ * [scratch_base, scratch_base + scratch_used) and, by stb/sth/stw/stx,
+ * inside the data of the consumer's by-reference static variables
+ * (dif_canstore()).  Probe-context safe: no
  * allocation, no locks, no recursion, every loop bounded.
  *
  * User variables: global scalars and clause-locals are the caller's
@@ -169,7 +171,48 @@ DIF_NOTRACE void dif_copy(struct dif_mstate *ms, __u64 dst, __u64 src,
 }
 NOKPROBE_SYMBOL(dif_copy);
 
-/* stb/sth/stw/stx: only into scratch, naturally aligned. */
+/*
+ * Does [addr, addr + size) lie in the data of one by-reference static
+ * variable of table t (slots of n entries, descriptions vi)?  The data is
+ * the vi->size bytes after the 8-byte header the slot points at; the
+ * header itself is not writable.  Slots of associative arrays (and of
+ * variables never used) are 0 and skipped.
+ */
+static DIF_NOTRACE int dif_in_statvar(const __u64 *t,
+				      const struct dif_vinfo *vi, __u32 n,
+				      __u64 addr, __u64 size)
+{
+	__u64 data;
+	__u32 i;
+
+	if (!t || !vi)
+		return 0;
+	for (i = 0; i < n; i++) {
+		if (!vi[i].size || !t[i])
+			continue;
+		data = t[i] + 8;
+		if (addr >= data && size <= vi[i].size &&
+		    addr - data <= vi[i].size - size)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * canstore (dtrace-internals.md 2.7): the allocated part of scratch, or
+ * the storage of a by-reference global scalar of the consumer, or of a
+ * clause-local of this CPU (D scalar arrays and structs: a[i] = v).
+ */
+static DIF_NOTRACE int dif_canstore(const struct dif_mstate *ms, __u64 addr,
+				    __u64 size)
+{
+	return dif_in_scratch(ms, addr, size) ||
+	       dif_in_statvar(ms->globals, ms->ginfo, ms->nglobals, addr,
+			      size) ||
+	       dif_in_statvar(ms->locals, ms->linfo, ms->nlocals, addr, size);
+}
+
+/* stb/sth/stw/stx: only where canstore, naturally aligned. */
 static DIF_NOTRACE void dif_store(struct dif_mstate *ms, __u64 addr,
 				  __u64 val, __u32 size)
 {
@@ -178,7 +221,7 @@ static DIF_NOTRACE void dif_store(struct dif_mstate *ms, __u64 addr,
 	__u16 h = (__u16)val;
 	__u32 w = (__u32)val;
 
-	if (!dif_in_scratch(ms, addr, size)) {
+	if (!dif_canstore(ms, addr, size)) {
 		dif_fault(ms, DIF_F_BADADDR, addr);
 		return;
 	}

@@ -167,7 +167,8 @@ class DifoGen:
             return self.expr(e.operand)
         if isinstance(e, ast.Index):
             base = self.expr(e.operand)
-            return self._scaled_add(base, e.keys[0], e.type, "add")
+            return self._scaled_add(base, e.keys[0], e.type, "add",
+                                    getattr(e, "bound", 0))
         if isinstance(e, ast.Member):
             base = self.expr(e.operand) if e.op == "->" else self.address(e.operand)
             off = getattr(e, "offset", 0) // 8
@@ -179,8 +180,24 @@ class DifoGen:
             return base
         raise AssertionError(f"not an lvalue: {e!r}")
 
-    def _scaled_add(self, base: int, index: ast.Expr, elem: T.DType, op: str) -> int:
+    def _scaled_add(self, base: int, index: ast.Expr, elem: T.DType, op: str,
+                    bound: int = 0) -> int:
+        """base op index * sizeof (elem).  With a bound (an element of a D
+        scalar array variable, index not constant), an index outside [0,
+        bound) makes the address 0, so the load or store that uses it
+        faults with an invalid address instead of reaching memory next to
+        the array."""
         i = self.expr(index)
+        if bound:
+            k = self.regs.alloc()
+            ok = Label()
+            self.emit("setx", bound, k)
+            self.emit("cmp", i, k)
+            self.regs.release(k)
+            self.emit("blu", ok)
+            self.emit("mov", 0, i)
+            self.emit("mov", 0, base)
+            self.place(ok)
         size = T.resolve(elem).size if not T.resolve(elem).is_string else self.strsize
         if size != 1:
             k = self.regs.alloc()

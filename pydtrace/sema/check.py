@@ -1058,6 +1058,16 @@ class Checker:
         if not kt.is_int:
             raise self.err(e, "D_OP_INCOMPAT",
                            f'operands have incompatible types: "{t}" + "{kt}"')
+        if rt.kind == "array" and rt.count and _dvar_object(base) is not None:
+            # an element of a D scalar array variable: a constant index
+            # must be inside the declared bounds (Oracle's D_ARR_BOUNDS);
+            # codegen checks other indexes at run time (an invalid address)
+            c = fold(e.keys[0])
+            if c is None:
+                e.bound = rt.count  # type: ignore[attr-defined]
+            elif not 0 <= c < rt.count:
+                raise self.err(e, "D_ARR_BOUNDS", f"index outside array bounds: {c}, "
+                               f"max is {rt.count}")
         return self.deref(e, t)
 
     def e_Agg(self, e: ast.Agg) -> T.DType:
@@ -1338,21 +1348,38 @@ class Checker:
         return var.type
 
     def _memory_assign(self, e: ast.Assign, t: T.DType) -> T.DType:
-        """A store through a pointer (`*p = v`, `p[i] = v`, `p->m = v`), as
-        D allows: the DIF store is checked at run time (only scratch, e.g.
-        alloca()'d memory, is writable; anything else is an invalid
-        address).  Integer and pointer objects only."""
+        """A store through a pointer (`*p = v`, `p[i] = v`, `p->m = v`) or
+        into an element of a D scalar array variable (`a[i] = v`, global or
+        clause-local), as D allows: the DIF store is checked at run time
+        (only scratch, e.g. alloca()'d memory, and the storage of the
+        consumer's by-reference static variables are writable; anything
+        else is an invalid address).  Integer and pointer objects only."""
         target, op = e.target, e.op
         rt = T.resolve(t)
+        if isinstance(target, ast.Index | ast.Member):
+            var = _dvar_object(target)
+            if var is not None and not (var.scope in ("global", "local") and
+                                        T.resolve(var.type).kind == "array"):
+                if var.scope == "thread" and T.resolve(var.type).kind == "array":
+                    raise self.unsupported(e, "stores into thread-local scalar arrays")
+                # a D struct variable, a string: not memory
+                raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
+                               "applied to a writable variable")
+            if var is not None and op in ("++", "--") and not (rt.is_int or
+                                                              rt.kind == "ptr"):
+                raise self.err(e, "D_OP_SCALAR",
+                               f"operator {op} requires operand of scalar type")
+            if var is not None and not rt.is_string and rt.kind == "array":
+                raise self.err(e, "D_OP_ARRFUN", f"operator {op} may not be applied "
+                               f'to operand of type "{t}"')
+            if var is not None and (rt.is_string or rt.sou is not None):
+                # DTrace copies them (copys into the variable's storage)
+                raise self.unsupported(e, "string and struct copies into elements "
+                                       "of D arrays")
         base = target
         while isinstance(base, ast.Index | ast.Member) and not (
                 isinstance(base, ast.Member) and base.op == "->"):
             base = base.operand
-            if isinstance(base, ast.Ident | ast.ScopedVar) and \
-                    T.resolve(base.type).kind != "ptr":
-                # an element of a D array or struct variable: not memory
-                raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
-                               "applied to a writable variable")
         if isinstance(base, ast.Symbol):  # a kernel variable: read-only, as in D
             raise self.err(e, "D_OP_WRITE", f"operator {op} can only be "
                            "applied to a writable variable")
@@ -1407,6 +1434,24 @@ class Checker:
             raise self.err(target, "D_ARR_BADREF", f"{_node_name(target)} is an "
                            "associative array and may only be referenced with [ ]")
         return var
+
+
+def _dvar_object(e: ast.Expr) -> Var | None:
+    """The D variable whose storage holds the object e when e is such a
+    variable or an element or member of one (`a`, `a[i]`, `a[i].m`,
+    `this->a[i][j]`); None when e is reached through a pointer (or is no
+    variable at all)."""
+    while isinstance(e, ast.Index | ast.Member) and not (
+            isinstance(e, ast.Member) and e.op == "->"):
+        if isinstance(e, ast.Index) and getattr(e, "var", None) is not None:
+            return None  # an associative array element: not static storage
+        e = e.operand
+    if not isinstance(e, ast.Ident | ast.ScopedVar):
+        return None
+    var: Var | None = getattr(e, "var", None)
+    if var is None or var.keys is not None or T.resolve(var.type).kind == "ptr":
+        return None
+    return var
 
 
 def _ptrish(t: T.DType) -> bool:

@@ -22,9 +22,12 @@
  * kind, flags), the string table, and the rest is DIF text.
  *
  * The first DATA_SIZE bytes of the arena are filled from the input with
- * path-like characters and NULs, so that string subroutines see strings;
- * after each run every arena byte outside scratch space must be as it was
- * (the interpreter writes nowhere else).
+ * path-like characters and NULs, so that string subroutines see strings.
+ * Global 0x501 and clause-local 0x502 are by reference, with their storage
+ * (8-byte header, then the data) in the arena at VAR_OFF, so stores
+ * through pointers into static variables are exercised too.  After each
+ * run every arena byte outside scratch space and that storage must be as
+ * it was (the interpreter writes nowhere else).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +45,12 @@ int dif_host_set_builtin(__u32 id, __u64 value);
 #define SCRATCH_OFF	1024
 #define SCRATCH_SIZE	1024
 #define MAXTEXT		256
+/* by-ref variable storage: global 0x501 (16 bytes), local 0x502 (8) */
+#define VAR_OFF		3072
+#define GVAR_SIZE	16
+#define LVAR_OFF	(VAR_OFF + 8 + GVAR_SIZE)
+#define LVAR_SIZE	8
+#define VAR_END		(LVAR_OFF + 8 + LVAR_SIZE)
 
 static __u64 arena[ARENA_SIZE / 8];
 static __u8 before[ARENA_SIZE];
@@ -61,6 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	__u32 text[MAXTEXT];
 	__u64 ints[16], globals[4] = { 0 }, locals[4] = { 0 };
+	struct dif_vinfo ginfo[4] = { { 0 } }, linfo[4] = { { 0 } };
 	struct dtrace_difv vars[8];
 	char *strs = (char *)arena + 2048;
 	struct dif_object dp;
@@ -138,10 +148,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ms.strsize = 64;
 	ms.scratch_base = a + SCRATCH_OFF;
 	ms.scratch_size = SCRATCH_SIZE;
+	memset(bytes + VAR_OFF, 0, VAR_END - VAR_OFF);
+	globals[1] = a + VAR_OFF;
+	ginfo[1].size = GVAR_SIZE;
+	locals[2] = a + LVAR_OFF;
+	linfo[2].size = LVAR_SIZE;
 	ms.globals = globals;
 	ms.nglobals = 4;
+	ms.ginfo = ginfo;
 	ms.locals = locals;
 	ms.nlocals = 4;
+	ms.linfo = linfo;
 	memcpy(before, arena, ARENA_SIZE);
 	(void)dif_emulate(&dp, &ms);
 	if (ms.flags & DIF_F_FAULT)
@@ -151,7 +168,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (memcmp(before, arena, SCRATCH_OFF) ||
 	    memcmp(before + SCRATCH_OFF + SCRATCH_SIZE,
 		   bytes + SCRATCH_OFF + SCRATCH_SIZE,
-		   ARENA_SIZE - SCRATCH_OFF - SCRATCH_SIZE))
+		   VAR_OFF - SCRATCH_OFF - SCRATCH_SIZE) ||
+	    memcmp(before + VAR_END, bytes + VAR_END, ARENA_SIZE - VAR_END))
+		abort();
+	/* the static variables moved nowhere; headers hold 0 or 0xff */
+	if (globals[1] != a + VAR_OFF || locals[2] != a + LVAR_OFF ||
+	    memcmp(before + VAR_OFF + 1, bytes + VAR_OFF + 1, 7) ||
+	    memcmp(before + LVAR_OFF + 1, bytes + LVAR_OFF + 1, 7))
 		abort();
 	return 0;
 }

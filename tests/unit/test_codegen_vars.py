@@ -95,6 +95,7 @@ class Machine:
         ms.tinfo = self.info[lib.DIFV_SCOPE_THREAD]
         ms.ntvars = NVARS
         value = hl.dif_emulate(obj, ms)
+        self.ms = ms  # the last run's state (illval, fltoffs)
         return int(value), int(ms.flags)
 
     def string(self, addr: int) -> bytes:
