@@ -26,6 +26,8 @@ ffffffff82a0e000 D nr_cpu_ids
 ffffffff82a0f000 d shared_name
 ffffffffc0a00000 d shared_name\t[fakemod]
 ffffffffc0b00000 b mod_only\t[fakemod]
+ffffffffc0c00010 d p9_debug_level\t[9pnet]
+ffffffffc0c00020 d shared_name\t[9pnet]
 """
 
 
@@ -132,3 +134,29 @@ def test_kernel_variables_are_read_only(kallsyms: Path) -> None:
     for src in ("BEGIN { `jiffies = 1; }", "BEGIN { `jiffies++; }", "BEGIN { `avenrun[0] += 1; }"):
         err = compile_err(src)
         assert err.tag in ("D_OP_WRITE", "D_OP_LVAL"), (src, err.tag, err.message)
+
+
+def test_module_names_starting_with_a_digit(
+    kallsyms: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert ksyms.address("shared_name", "9pnet", "w", str(kallsyms)) == 0xFFFFFFFFC0C00020
+    out = listing(
+        "extern unsigned int p9_debug_level; BEGIN { trace(9pnet`p9_debug_level); }", capsys
+    )
+    assert "! 0xffffffffc0c00010" in out and "lduw [%r1], %r1" in out, out
+    # scoped: 9pnet's shared_name, not vmlinux's or fakemod's
+    out = listing("extern int shared_name; BEGIN { trace(&9pnet`shared_name); }", capsys)
+    assert "! 0xffffffffc0c00020" in out, out
+    out = listing("extern int shared_name; BEGIN { trace(&vmlinux`shared_name); }", capsys)
+    assert "! 0xffffffff82a0f000" in out, out
+    # an expression around it, and a module without the symbol
+    out = listing(
+        "extern unsigned int p9_debug_level; BEGIN { trace(1-9pnet`p9_debug_level*2); }",
+        capsys,
+    )
+    assert "! 0xffffffffc0c00010" in out, out
+    err = compile_err("extern int mod_only; BEGIN { trace(9pnet`mod_only); }")
+    assert (err.tag, err.message) == (
+        "D_IDENT_UNDEF",
+        "failed to resolve 9pnet`mod_only: Unknown symbol name",
+    )
