@@ -28,11 +28,11 @@ def _read(path: str) -> str:
     return _text[path]
 
 
-def address(name: str, module: str, what: str, path: str = KALLSYMS) -> int:
-    """The address of kernel symbol name: of vmlinux's for module "vmlinux",
-    of that module's for another module, else vmlinux's first, then any
-    module's; 0 when kallsyms hides the addresses (not root).  DError
-    (D_IDENT_UNDEF) when there is no such symbol."""
+def lookup(name: str, module: str, what: str, path: str = KALLSYMS) -> tuple[int, str]:
+    """(address, module) of kernel symbol name: vmlinux's for module
+    "vmlinux", that module's for another module, else vmlinux's first, then
+    any module's; the address is 0 when kallsyms hides the addresses (not
+    root).  DError (D_IDENT_UNDEF) when there is no such symbol."""
     text = _read(path)
     pat = re.compile(rf"^([0-9a-fA-F]+) \w {re.escape(name)}(?:\t\[(\S+)\])?$", re.M)
     found: list[tuple[int, str]] = [
@@ -44,7 +44,31 @@ def address(name: str, module: str, what: str, path: str = KALLSYMS) -> int:
         found.sort(key=lambda f: f[1] != "vmlinux")
     if not found:
         raise DError("D_IDENT_UNDEF", f"failed to resolve {what}: Unknown symbol name")
-    return found[0][0]
+    return found[0]
+
+
+def address(name: str, module: str, what: str, path: str = KALLSYMS) -> int:
+    """The address of kernel symbol name (see lookup)."""
+    return lookup(name, module, what, path)[0]
+
+
+def percpu_offsets(addr: int, module: str, path: str = KALLSYMS) -> int | None:
+    """For a vmlinux per-CPU variable at kallsyms address addr (inside
+    [__per_cpu_start, __per_cpu_end): on x86_64 an offset into each CPU's
+    per-CPU area, not a pointer), the address of __per_cpu_offset[], the
+    array of those areas' offsets (per_cpu_ptr(&var, cpu) is
+    &var + __per_cpu_offset[cpu]); else None."""
+    if module != "vmlinux":
+        return None
+    try:
+        start = address("__per_cpu_start", "vmlinux", "", path)
+        end = address("__per_cpu_end", "vmlinux", "", path)
+        offsets = address("__per_cpu_offset", "vmlinux", "", path)
+    except DError:
+        return None                     # !CONFIG_SMP: no per-CPU areas
+    if not start <= addr < end or offsets == 0:
+        return None
+    return offsets
 
 
 def hidden(what: str, path: str = KALLSYMS) -> DError:

@@ -4,6 +4,7 @@ ksyms.d or the program's), compiled as a load from the address."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,13 @@ from pydtrace.sema import ksyms
 from pydtrace.sema.btf import BtfTypes
 
 KALLSYMS = """\
+0000000000000000 D __per_cpu_start
+0000000000000000 D fixed_percpu_data
+000000000001a0c0 D cpu_number
+000000000002a000 D runqueues
+000000000002c000 D __per_cpu_end
 ffffffff81000000 T _stext
+ffffffff82a0a000 D __per_cpu_offset
 ffffffff82a0b000 D jiffies
 ffffffff82a0c000 D init_task
 ffffffff82a0d000 B avenrun
@@ -160,3 +167,58 @@ def test_module_names_starting_with_a_digit(
         "D_IDENT_UNDEF",
         "failed to resolve 9pnet`mod_only: Unknown symbol name",
     )
+
+
+def percpu_btf() -> BtfTypes:
+    """6.1's shape: VARs of per-CPU variables listed in DATASEC .data..percpu
+    (and one VAR elsewhere, which is not per-CPU)."""
+    b = Builder()
+    i32 = b.int_("int", 4)
+    u64 = b.int_("long unsigned int", 8, signed=False)
+    rq = b.sou(B.KIND_STRUCT, "rq", 16, [("nr_running", i32, 0, 0), ("clock", u64, 64, 0)])
+    link = (1).to_bytes(4, "little")
+    v_cpu = b.add(B.KIND_VAR, "cpu_number", 0, i32, link)
+    v_rq = b.add(B.KIND_VAR, "runqueues", 0, rq, link)
+    v_other = b.add(B.KIND_VAR, "avenrun", 0, u64, link)
+    secinfo = b"".join(struct.pack("<III", t, off, size)
+                       for t, off, size in ((v_cpu, 0x1A0C0, 4), (v_rq, 0x2A000, 16)))
+    b.add(B.KIND_DATASEC, ".data..percpu", 2, 0, secinfo)
+    b.add(B.KIND_DATASEC, ".data", 1, 0, struct.pack("<III", v_other, 0, 8))
+    return BtfTypes(data=b.blob())
+
+
+def test_btf_per_cpu_variables() -> None:
+    k = percpu_btf()
+    assert str(k.percpu_var("cpu_number")) == "int"
+    assert str(k.percpu_var("runqueues")) == "struct rq"
+    assert k.percpu_var("avenrun") is None  # a VAR, but not of .data..percpu
+    assert k.percpu_var("no_such") is None and k.percpu_var("int") is None
+
+
+def test_per_cpu_variables_are_this_cpus_instance(kallsyms: Path) -> None:
+    assert ksyms.percpu_offsets(0x1A0C0, "vmlinux", str(kallsyms)) == 0xFFFFFFFF82A0A000
+    assert ksyms.percpu_offsets(0, "vmlinux", str(kallsyms)) == 0xFFFFFFFF82A0A000
+    assert ksyms.percpu_offsets(0x2C000, "vmlinux", str(kallsyms)) is None
+    assert ksyms.percpu_offsets(0xFFFFFFFF82A0B000, "vmlinux", str(kallsyms)) is None
+    assert ksyms.percpu_offsets(0x1A0C0, "fakemod", str(kallsyms)) is None
+    c = Compiler(kernel=percpu_btf())
+    # types from BTF: int and struct rq, no extern declaration needed
+    c.compile("BEGIN { trace(`cpu_number); trace(`runqueues.clock); "
+              "trace(&vmlinux`runqueues); }", kind="probe", label="t")
+    err = compile_err("BEGIN { trace(`runqueues.nope); }", percpu_btf())
+    assert err.tag == "D_TYPE_MEMBER", err
+    err = compile_err("BEGIN { `cpu_number = 1; }", percpu_btf())
+    assert err.tag in ("D_OP_WRITE", "D_OP_LVAL"), err
+
+
+def test_per_cpu_loads_add_this_cpus_offset(
+    kallsyms: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # no BTF on the CLI path here: an extern declaration gives the type; the
+    # kallsyms address is still an offset, so __per_cpu_offset[cpu] is added
+    out = listing("extern int cpu_number; BEGIN { trace(`cpu_number); }", capsys)
+    assert "! 0x1a0c0" in out and "! 0xffffffff82a0a000" in out, out
+    assert "%cpu" in out or "cpu" in out.split("OPCODE")[1], out
+    # an ordinary variable has no per-CPU part
+    out = listing("BEGIN { trace(`jiffies); }", capsys)
+    assert "0xffffffff82a0a000" not in out and "cpu" not in out.split("OPCODE")[1], out
