@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydtrace import fmt
 from pydtrace.abi import lib
-from pydtrace.errors import TAGS, DError, library_error
+from pydtrace.errors import TAGS, DError, ErrorList, library_error
 from pydtrace.lang import ast
 from pydtrace.lang.parser import parse
 from pydtrace.sema import destr, stacks
@@ -284,16 +284,22 @@ class Checker:
         # args[] types: looked up (BTF for fbt and sdt) when args[] is used
         self.arg_descs = [(x.provider, x.module, x.function, x.name) for x in clause.descs]
         self.arg_types = None
+        # each statement, then the predicate, checked even after an error:
+        # the first error raised carries the others (errors.ErrorList)
+        errors = ErrorList()
         for stmt in clause.stmts:
-            self.statement(stmt)
-        check_clause_order(clause.stmts, self.err)
+            errors.run(self.statement, stmt)
+        errors.run(check_clause_order, clause.stmts, self.err)
         if clause.predicate is not None:
             self.region = "predicate"
-            t = self.expr(clause.predicate)
-            if not t.is_scalar:
-                raise self.err(clause.predicate, "D_PRED_SCALAR",
-                               "predicate result must be of scalar type")
+            errors.run(self.predicate, clause.predicate)
         self.region = None
+        errors.raise_first()
+
+    def predicate(self, pred: ast.Expr) -> None:
+        t = self.expr(pred)
+        if not t.is_scalar:
+            raise self.err(pred, "D_PRED_SCALAR", "predicate result must be of scalar type")
 
     def statement(self, stmt: ast.Stmt) -> None:
         if isinstance(stmt, ast.If):
