@@ -16,6 +16,8 @@ from pydtrace.errors import DError
 KALLSYMS = "/proc/kallsyms"
 
 _text: dict[str, str] = {}
+# per kallsyms file: (__per_cpu_start, __per_cpu_end, __per_cpu_offset)
+_percpu: dict[str, tuple[int, int, int] | None] = {}
 
 
 def _read(path: str) -> str:
@@ -60,15 +62,17 @@ def percpu_offsets(addr: int, module: str, path: str = KALLSYMS) -> int | None:
     &var + __per_cpu_offset[cpu]); else None."""
     if module != "vmlinux":
         return None
-    try:
-        start = address("__per_cpu_start", "vmlinux", "", path)
-        end = address("__per_cpu_end", "vmlinux", "", path)
-        offsets = address("__per_cpu_offset", "vmlinux", "", path)
-    except DError:
-        return None                     # !CONFIG_SMP: no per-CPU areas
-    if not start <= addr < end or offsets == 0:
+    if path not in _percpu:
+        try:
+            _percpu[path] = (address("__per_cpu_start", "vmlinux", "", path),
+                             address("__per_cpu_end", "vmlinux", "", path),
+                             address("__per_cpu_offset", "vmlinux", "", path))
+        except DError:
+            _percpu[path] = None        # !CONFIG_SMP: no per-CPU areas
+    area = _percpu[path]
+    if area is None or not area[0] <= addr < area[1] or area[2] == 0:
         return None
-    return offsets
+    return area[2]
 
 
 def hidden(what: str, path: str = KALLSYMS) -> DError:

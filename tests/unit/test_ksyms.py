@@ -45,6 +45,7 @@ def kallsyms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(ksyms, "KALLSYMS", str(path))
     yield path
     ksyms._text.pop(str(path), None)
+    ksyms._percpu.pop(str(path), None)
 
 
 def kernel_btf() -> BtfTypes:
