@@ -24,7 +24,7 @@ from pydtrace.dif.codegen import (
     zero_difo,
 )
 from pydtrace.dif.ir import Difo, DifoIR
-from pydtrace.errors import DError
+from pydtrace.errors import DError, ErrorList
 from pydtrace.lang import ast
 from pydtrace.lang.parser import parse
 from pydtrace.options import OptionError, Options
@@ -208,16 +208,24 @@ class Compiler:
         checker.strsize = int(self.options.get("strsize"))
         counter = itertools.count(1)
         clauses: list[ast.Clause] = []
+        # every declaration and clause is checked, even after an error; the
+        # first error is raised, carrying the others (DError.errors)
+        errors = ErrorList()
+
+        def clause(item: ast.Clause) -> None:
+            for d in item.descs:
+                if "$" in d.text:
+                    _expand_pdesc(d, macros)
+            for c in lower_clause(item, counter):
+                errors.run(checker.check_clause, c)
+                clauses.append(c)
+
         for item in tree.items:
             if isinstance(item, ast.Clause):
-                for d in item.descs:
-                    if "$" in d.text:
-                        _expand_pdesc(d, macros)
-                for c in lower_clause(item, counter):
-                    checker.check_clause(c)
-                    clauses.append(c)
+                errors.run(clause, item)
             elif not isinstance(item, ast.Pragma):
-                checker.declare(item)
+                errors.run(checker.declare, item)
+        errors.raise_first()
         if not clauses and not any(
             isinstance(i, ast.Decl | ast.InlineDecl | ast.Translator) for i in tree.items
         ):

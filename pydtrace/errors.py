@@ -8,6 +8,8 @@ cmd/dtrace dfatal()).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 # libdtrace's dt_errtags.h, in order (the order is not an ABI, but keeping it
 # makes comparison with libdtrace easy).
 TAGS: tuple[str, ...] = (
@@ -94,6 +96,8 @@ class DError(Exception):
     line: the source line, or None.
     region: "predicate" / "action list" when the error came from checking a
     clause (dtrace prints "in REGION: " for probe specifiers), else None.
+    errors: every error the compile found, in order, this one first (the
+    one dtrace(1) reports); [self] unless the checker went on past it.
     """
 
     def __init__(self, tag: str, message: str, line: int | None = None,
@@ -105,12 +109,52 @@ class DError(Exception):
         self.message = message
         self.line = line
         self.region = region
+        # every error of the compile this one is the first of (see ErrorList)
+        self.errors: list[DError] = [self]
 
     def __str__(self) -> str:
         return self.message
 
     def __repr__(self) -> str:
         return f"DError({self.tag!r}, {self.message!r}, line={self.line!r})"
+
+
+class ErrorList:
+    """The errors of one compile, collected where checking can go on safely
+    (per declaration, clause and statement): DTrace stops at the first and
+    reports it; pydtrace reports the same first one and keeps the rest in
+    DError.errors.  Errors after the first may follow from it."""
+
+    def __init__(self) -> None:
+        self.errors: list[DError] = []
+
+    def __bool__(self) -> bool:
+        return bool(self.errors)
+
+    def run(self, fn: Callable[..., object], *args: object) -> None:
+        """fn(*args), collecting a DError (and those it carries).  Any other
+        exception propagates, unless an error was already collected: a check
+        after an error may trip over what the error left half done, and then
+        collecting stops and the errors so far are raised."""
+        try:
+            fn(*args)
+        except DError as e:
+            self.errors.extend(e.errors)
+        except Exception:
+            if not self.errors:
+                raise
+            raise self.first() from None
+
+    def first(self) -> DError:
+        """The first error, carrying them all in .errors."""
+        first = self.errors[0]
+        first.errors = list(self.errors)
+        return first
+
+    def raise_first(self) -> None:
+        """Raise the first error, if there is one."""
+        if self.errors:
+            raise self.first()
 
 
 def library_error(tag: str) -> DError:

@@ -3,7 +3,8 @@
  * operator (`jiffies, `init_task.comm, `init_uts_ns.name.release).
  * DTrace takes a symbol's type from the kernel's CTF; Linux 6.1's BTF
  * describes functions and per-CPU variables but not other globals, so
- * their types are declared here, as C declares them in the kernel headers.
+ * their types are declared here, as C declares them in the kernel headers
+ * (per-CPU variables, `runqueues, take theirs from BTF).
  * The addresses come from /proc/kallsyms (root).  A program may declare
  * more with `extern type name;`.
  */

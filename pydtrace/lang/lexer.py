@@ -211,6 +211,15 @@ def t_pred_clause_decl_bad_char(t: lex.LexToken) -> None:
     raise _err(t, "D_CHR_NL", "newline encountered in character constant")
 
 
+def t_pred_clause_decl_SYMBOL(t: lex.LexToken) -> lex.LexToken:
+    r"([a-zA-Z0-9_][a-zA-Z0-9_.]*)?`[a-zA-Z_][a-zA-Z_0-9]*"
+    # module`symbol: Linux module names (KBUILD_MODNAME) are [A-Za-z0-9_]
+    # and may start with a digit (9pnet), so this rule comes before the
+    # number rules; a module name is only one when a backquote follows
+    # (9 and 9pnet alone still lex as numbers).
+    return t
+
+
 def t_pred_clause_decl_float(t: lex.LexToken) -> None:
     r"[0-9]+\.[0-9]*([eE][-+]?[0-9]+)?[fFlL]?|\.[0-9]+([eE][-+]?[0-9]+)?[fFlL]?|[0-9]+[eE][-+]?[0-9]+[fFlL]?"
     # dt_lex.l's RGX_FP: D has floating-point types but no constants
@@ -238,11 +247,6 @@ def t_pred_clause_decl_INT(t: lex.LexToken) -> lex.LexToken:
     if value >= 1 << 64:
         raise _err(t, "D_INT_OFLOW", f"integer constant overflow: {raw}")
     t.value = Lit(raw, value, decimal, suffix)
-    return t
-
-
-def t_pred_clause_decl_SYMBOL(t: lex.LexToken) -> lex.LexToken:
-    r"([a-zA-Z_][-a-zA-Z_0-9.]*)?`[a-zA-Z_][a-zA-Z_0-9]*"
     return t
 
 

@@ -53,6 +53,7 @@ _HDR = struct.Struct("<HBBIIIII")
 _TYPE = struct.Struct("<III")
 _U32 = struct.Struct("<I")
 _3U32 = struct.Struct("<III")
+PERCPU_SECTION = ".data..percpu"
 _2U32 = struct.Struct("<II")
 _ENUM = struct.Struct("<Ii")
 
@@ -468,6 +469,24 @@ class BtfTypes:
             return None
         found = b.enum_constants().get(name)
         return (found[0], b.dtype(found[1])) if found is not None else None
+
+    def percpu_var(self, name: str) -> T.DType | None:
+        """The type of per-CPU variable name: a VAR listed in the DATASEC
+        .data..percpu (6.1's vmlinux BTF describes per-CPU variables, not
+        other globals), else None."""
+        b = self.btf
+        if b is None or b.str_offset(name) is None:
+            return None
+        sec = b.lookup(PERCPU_SECTION, (KIND_DATASEC,))
+        if sec is None:
+            return None
+        in_section = {t for t, _off, _size in b._items(sec, _3U32)}
+        for owner in b.chain():
+            for off in owner.records(name, (KIND_VAR,)):
+                tid = owner.id_at(off)
+                if tid is not None and tid in in_section:
+                    return b.dtype(tid)
+        return None
 
 
 BTF_DIR = "/sys/kernel/btf"

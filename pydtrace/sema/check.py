@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from pydtrace import fmt
 from pydtrace.abi import lib
-from pydtrace.errors import TAGS, DError, library_error
+from pydtrace.errors import TAGS, DError, ErrorList, library_error
 from pydtrace.lang import ast
 from pydtrace.lang.parser import parse
 from pydtrace.sema import destr, stacks
@@ -284,16 +284,22 @@ class Checker:
         # args[] types: looked up (BTF for fbt and sdt) when args[] is used
         self.arg_descs = [(x.provider, x.module, x.function, x.name) for x in clause.descs]
         self.arg_types = None
+        # each statement, then the predicate, checked even after an error:
+        # the first error raised carries the others (errors.ErrorList)
+        errors = ErrorList()
         for stmt in clause.stmts:
-            self.statement(stmt)
-        check_clause_order(clause.stmts, self.err)
+            errors.run(self.statement, stmt)
+        errors.run(check_clause_order, clause.stmts, self.err)
         if clause.predicate is not None:
             self.region = "predicate"
-            t = self.expr(clause.predicate)
-            if not t.is_scalar:
-                raise self.err(clause.predicate, "D_PRED_SCALAR",
-                               "predicate result must be of scalar type")
+            errors.run(self.predicate, clause.predicate)
         self.region = None
+        errors.raise_first()
+
+    def predicate(self, pred: ast.Expr) -> None:
+        t = self.expr(pred)
+        if not t.is_scalar:
+            raise self.err(pred, "D_PRED_SCALAR", "predicate result must be of scalar type")
 
     def statement(self, stmt: ast.Stmt) -> None:
         if isinstance(stmt, ast.If):
@@ -1094,24 +1100,35 @@ class Checker:
 
     def e_Symbol(self, e: ast.Symbol) -> T.DType:
         """A kernel symbol: the object of its `extern` type at its kallsyms
-        address, i.e. *(type *)address (an lvalue, not writable)."""
+        address, i.e. *(type *)address (an lvalue, not writable).  A vmlinux
+        per-CPU variable (its type from BTF's .data..percpu when not
+        declared) is this CPU's instance: *(type *)(address +
+        `__per_cpu_offset[cpu])."""
         from pydtrace.sema import ksyms
 
         what = f"{e.module}`{e.name}" if e.module else f"`{e.name}"
         try:
-            addr = ksyms.address(e.name, e.module, what, ksyms.KALLSYMS)
+            addr, module = ksyms.lookup(e.name, e.module, what, ksyms.KALLSYMS)
         except DError as err:
             raise self.err(e, err.tag, err.message) from None
         t = self.env.extern(e.name)
+        if t is None and module == "vmlinux":
+            percpu_var = getattr(self.env.kernel, "percpu_var", None)
+            t = percpu_var(e.name) if percpu_var is not None else None
         if t is None:
             raise self.err(e, "D_SYM_NOTYPES", "no symbolic type information is "
                            f"available for {what}")
-        if addr == 0:
+        offsets = ksyms.percpu_offsets(addr, module, ksyms.KALLSYMS)
+        if addr == 0 and offsets is None:
             err = ksyms.hidden(what, ksyms.KALLSYMS)
             raise self.err(e, err.tag, err.message)
         alias = f"__pydtrace_symbol_{e.name}_t"
         self.env.typedefs[alias] = T.pointer(t)
-        prog = parse(f"BEGIN {{ *(({alias}){addr:#x}ULL); }}", self.env.is_typename)
+        where = f"{addr:#x}ULL"
+        if offsets is not None:
+            # this CPU's area: probes fire with preemption off, so cpu is stable
+            where += f" + *(unsigned long *)({offsets:#x}ULL + (unsigned long)cpu * 8)"
+        prog = parse(f"BEGIN {{ *(({alias})({where})); }}", self.env.is_typename)
         sub = prog.items[0].stmts[0]  # type: ignore[union-attr]
         for n in ast.walk(sub):
             n.line = e.line

@@ -16,6 +16,8 @@ from pydtrace.errors import DError
 KALLSYMS = "/proc/kallsyms"
 
 _text: dict[str, str] = {}
+# per kallsyms file: (__per_cpu_start, __per_cpu_end, __per_cpu_offset)
+_percpu: dict[str, tuple[int, int, int] | None] = {}
 
 
 def _read(path: str) -> str:
@@ -28,11 +30,11 @@ def _read(path: str) -> str:
     return _text[path]
 
 
-def address(name: str, module: str, what: str, path: str = KALLSYMS) -> int:
-    """The address of kernel symbol name: of vmlinux's for module "vmlinux",
-    of that module's for another module, else vmlinux's first, then any
-    module's; 0 when kallsyms hides the addresses (not root).  DError
-    (D_IDENT_UNDEF) when there is no such symbol."""
+def lookup(name: str, module: str, what: str, path: str = KALLSYMS) -> tuple[int, str]:
+    """(address, module) of kernel symbol name: vmlinux's for module
+    "vmlinux", that module's for another module, else vmlinux's first, then
+    any module's; the address is 0 when kallsyms hides the addresses (not
+    root).  DError (D_IDENT_UNDEF) when there is no such symbol."""
     text = _read(path)
     pat = re.compile(rf"^([0-9a-fA-F]+) \w {re.escape(name)}(?:\t\[(\S+)\])?$", re.M)
     found: list[tuple[int, str]] = [
@@ -44,7 +46,33 @@ def address(name: str, module: str, what: str, path: str = KALLSYMS) -> int:
         found.sort(key=lambda f: f[1] != "vmlinux")
     if not found:
         raise DError("D_IDENT_UNDEF", f"failed to resolve {what}: Unknown symbol name")
-    return found[0][0]
+    return found[0]
+
+
+def address(name: str, module: str, what: str, path: str = KALLSYMS) -> int:
+    """The address of kernel symbol name (see lookup)."""
+    return lookup(name, module, what, path)[0]
+
+
+def percpu_offsets(addr: int, module: str, path: str = KALLSYMS) -> int | None:
+    """For a vmlinux per-CPU variable at kallsyms address addr (inside
+    [__per_cpu_start, __per_cpu_end): on x86_64 an offset into each CPU's
+    per-CPU area, not a pointer), the address of __per_cpu_offset[], the
+    array of those areas' offsets (per_cpu_ptr(&var, cpu) is
+    &var + __per_cpu_offset[cpu]); else None."""
+    if module != "vmlinux":
+        return None
+    if path not in _percpu:
+        try:
+            _percpu[path] = (address("__per_cpu_start", "vmlinux", "", path),
+                             address("__per_cpu_end", "vmlinux", "", path),
+                             address("__per_cpu_offset", "vmlinux", "", path))
+        except DError:
+            _percpu[path] = None        # !CONFIG_SMP: no per-CPU areas
+    area = _percpu[path]
+    if area is None or not area[0] <= addr < area[1] or area[2] == 0:
+        return None
+    return area[2]
 
 
 def hidden(what: str, path: str = KALLSYMS) -> DError:

@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -141,3 +143,82 @@ def test_compiler_raises_derror_only(src: str) -> None:
 def test_deep_nesting_is_a_compile_error_not_a_traceback() -> None:
     err = compile_error("BEGIN { trace(" + "(-" * 3000 + "1" + ")" * 3000 + "); }")
     assert (err.tag, err.message) == ("D_SYNTAX", "expression is nested too deeply")
+
+
+def errors_of(err: DError) -> list[tuple[str, int | None, str | None]]:
+    return [(e.tag, e.line, e.region) for e in err.errors]
+
+
+def test_one_error_is_its_own_list() -> None:
+    err = compile_error("BEGIN { trace(nope); }")
+    assert err.errors == [err]
+
+
+def test_errors_of_several_statements_are_collected_the_first_reported() -> None:
+    src = 'BEGIN\n{\n\ttrace(nope);\n\tx = "a" * 2;\n\ttrace(1, 2);\n}\n'
+    with pytest.raises(DError) as ei:
+        Compiler().compile(src, kind="script", label="x.d")
+    err = ei.value
+    assert errors_of(err) == [
+        ("D_IDENT_UNDEF", 3, "action list"),
+        ("D_OP_ARITH", 4, "action list"),
+        ("D_PROTO_LEN", 5, "action list"),
+    ]
+    assert err is err.errors[0]
+    # reported: exactly the first, as dtrace(1) reports the one it stops at
+    assert render(err, "script", "x.d", errtags=True) == (
+        "dtrace: failed to compile script x.d: [D_IDENT_UNDEF] line 3: "
+        "failed to resolve nope: Unknown variable name"
+    )
+    assert render(err, "script", "x.d") == render(err.errors[0], "script", "x.d")
+
+
+def test_errors_of_declarations_clauses_and_predicates_in_order() -> None:
+    # libdtrace cooks a clause's actions before its predicate: that order
+    src = ("int x;\nint x[2];\n"                     # line 2: redeclared
+           'BEGIN / "s" + 1 / { trace(nope); }\n'    # line 3: action, then predicate
+           "END { @a = count(); @a = sum(1); }\n")    # line 4: aggregation redefined
+    with pytest.raises(DError) as ei:
+        Compiler().compile(src, kind="script", label="x.d")
+    assert errors_of(ei.value) == [
+        ("D_DECL_IDRED", 2, None),
+        ("D_IDENT_UNDEF", 3, "action list"),
+        ("D_OP_ARITH", 3, "predicate"),
+        ("D_AGG_REDEF", 4, "action list"),
+    ]
+    assert str(ei.value) == "identifier redeclared: x"
+
+
+def test_cli_reports_only_the_first_of_several_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pydtrace.cli import main
+
+    script = tmp_path / "x.d"
+    script.write_text("BEGIN\n{\n\ttrace(1, 2);\n}\n\nEND\n{\n\ttrace(nope);\n}\n")
+    assert main(["-e", "-xerrtags", "-s", str(script)], prog="pydtrace") == 1
+    err = capsys.readouterr().err
+    assert err == (f"pydtrace: failed to compile script {script}: [D_PROTO_LEN] line 3: "
+                   "trace( ) prototype mismatch: 2 args passed, 1 expected\n")
+    src = "BEGIN { trace(1, 2); } END { trace(nope); }"
+    assert main(["-e", "-n", src], prog="pydtrace") == 1
+    assert capsys.readouterr().err == (f"pydtrace: invalid probe specifier {src}: in action "
+                                       "list: trace( ) prototype mismatch: 2 args passed, "
+                                       "1 expected\n")
+
+
+def test_consumer_compile_exposes_every_error() -> None:
+    from pydtrace.api import Consumer
+
+    with pytest.raises(DError) as ei:
+        Consumer().compile("BEGIN { trace(a); } END { trace(b); }")
+    assert [(e.tag, e.message) for e in ei.value.errors] == [
+        ("D_IDENT_UNDEF", "failed to resolve a: Unknown variable name"),
+        ("D_IDENT_UNDEF", "failed to resolve b: Unknown variable name"),
+    ]
+
+
+def test_syntax_errors_stop_at_the_first() -> None:
+    # the parser does not recover: one syntax error, even with more
+    err = compile_error("BEGIN { x = ; } END { y = ; }")
+    assert errors_of(err) == [("D_SYNTAX", 1, None)]

@@ -4,6 +4,7 @@ ksyms.d or the program's), compiled as a load from the address."""
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,7 +19,13 @@ from pydtrace.sema import ksyms
 from pydtrace.sema.btf import BtfTypes
 
 KALLSYMS = """\
+0000000000000000 D __per_cpu_start
+0000000000000000 D fixed_percpu_data
+000000000001a0c0 D cpu_number
+000000000002a000 D runqueues
+000000000002c000 D __per_cpu_end
 ffffffff81000000 T _stext
+ffffffff82a0a000 D __per_cpu_offset
 ffffffff82a0b000 D jiffies
 ffffffff82a0c000 D init_task
 ffffffff82a0d000 B avenrun
@@ -26,6 +33,8 @@ ffffffff82a0e000 D nr_cpu_ids
 ffffffff82a0f000 d shared_name
 ffffffffc0a00000 d shared_name\t[fakemod]
 ffffffffc0b00000 b mod_only\t[fakemod]
+ffffffffc0c00010 d p9_debug_level\t[9pnet]
+ffffffffc0c00020 d shared_name\t[9pnet]
 """
 
 
@@ -36,6 +45,7 @@ def kallsyms(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setattr(ksyms, "KALLSYMS", str(path))
     yield path
     ksyms._text.pop(str(path), None)
+    ksyms._percpu.pop(str(path), None)
 
 
 def kernel_btf() -> BtfTypes:
@@ -132,3 +142,84 @@ def test_kernel_variables_are_read_only(kallsyms: Path) -> None:
     for src in ("BEGIN { `jiffies = 1; }", "BEGIN { `jiffies++; }", "BEGIN { `avenrun[0] += 1; }"):
         err = compile_err(src)
         assert err.tag in ("D_OP_WRITE", "D_OP_LVAL"), (src, err.tag, err.message)
+
+
+def test_module_names_starting_with_a_digit(
+    kallsyms: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert ksyms.address("shared_name", "9pnet", "w", str(kallsyms)) == 0xFFFFFFFFC0C00020
+    out = listing(
+        "extern unsigned int p9_debug_level; BEGIN { trace(9pnet`p9_debug_level); }", capsys
+    )
+    assert "! 0xffffffffc0c00010" in out and "lduw [%r1], %r1" in out, out
+    # scoped: 9pnet's shared_name, not vmlinux's or fakemod's
+    out = listing("extern int shared_name; BEGIN { trace(&9pnet`shared_name); }", capsys)
+    assert "! 0xffffffffc0c00020" in out, out
+    out = listing("extern int shared_name; BEGIN { trace(&vmlinux`shared_name); }", capsys)
+    assert "! 0xffffffff82a0f000" in out, out
+    # an expression around it, and a module without the symbol
+    out = listing(
+        "extern unsigned int p9_debug_level; BEGIN { trace(1-9pnet`p9_debug_level*2); }",
+        capsys,
+    )
+    assert "! 0xffffffffc0c00010" in out, out
+    err = compile_err("extern int mod_only; BEGIN { trace(9pnet`mod_only); }")
+    assert (err.tag, err.message) == (
+        "D_IDENT_UNDEF",
+        "failed to resolve 9pnet`mod_only: Unknown symbol name",
+    )
+
+
+def percpu_btf() -> BtfTypes:
+    """6.1's shape: VARs of per-CPU variables listed in DATASEC .data..percpu
+    (and one VAR elsewhere, which is not per-CPU)."""
+    b = Builder()
+    i32 = b.int_("int", 4)
+    u64 = b.int_("long unsigned int", 8, signed=False)
+    rq = b.sou(B.KIND_STRUCT, "rq", 16, [("nr_running", i32, 0, 0), ("clock", u64, 64, 0)])
+    link = (1).to_bytes(4, "little")
+    v_cpu = b.add(B.KIND_VAR, "cpu_number", 0, i32, link)
+    v_rq = b.add(B.KIND_VAR, "runqueues", 0, rq, link)
+    v_other = b.add(B.KIND_VAR, "avenrun", 0, u64, link)
+    secinfo = b"".join(struct.pack("<III", t, off, size)
+                       for t, off, size in ((v_cpu, 0x1A0C0, 4), (v_rq, 0x2A000, 16)))
+    b.add(B.KIND_DATASEC, ".data..percpu", 2, 0, secinfo)
+    b.add(B.KIND_DATASEC, ".data", 1, 0, struct.pack("<III", v_other, 0, 8))
+    return BtfTypes(data=b.blob())
+
+
+def test_btf_per_cpu_variables() -> None:
+    k = percpu_btf()
+    assert str(k.percpu_var("cpu_number")) == "int"
+    assert str(k.percpu_var("runqueues")) == "struct rq"
+    assert k.percpu_var("avenrun") is None  # a VAR, but not of .data..percpu
+    assert k.percpu_var("no_such") is None and k.percpu_var("int") is None
+
+
+def test_per_cpu_variables_are_this_cpus_instance(kallsyms: Path) -> None:
+    assert ksyms.percpu_offsets(0x1A0C0, "vmlinux", str(kallsyms)) == 0xFFFFFFFF82A0A000
+    assert ksyms.percpu_offsets(0, "vmlinux", str(kallsyms)) == 0xFFFFFFFF82A0A000
+    assert ksyms.percpu_offsets(0x2C000, "vmlinux", str(kallsyms)) is None
+    assert ksyms.percpu_offsets(0xFFFFFFFF82A0B000, "vmlinux", str(kallsyms)) is None
+    assert ksyms.percpu_offsets(0x1A0C0, "fakemod", str(kallsyms)) is None
+    c = Compiler(kernel=percpu_btf())
+    # types from BTF: int and struct rq, no extern declaration needed
+    c.compile("BEGIN { trace(`cpu_number); trace(`runqueues.clock); "
+              "trace(&vmlinux`runqueues); }", kind="probe", label="t")
+    err = compile_err("BEGIN { trace(`runqueues.nope); }", percpu_btf())
+    assert err.tag == "D_TYPE_MEMBER", err
+    err = compile_err("BEGIN { `cpu_number = 1; }", percpu_btf())
+    assert err.tag in ("D_OP_WRITE", "D_OP_LVAL"), err
+
+
+def test_per_cpu_loads_add_this_cpus_offset(
+    kallsyms: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # no BTF on the CLI path here: an extern declaration gives the type; the
+    # kallsyms address is still an offset, so __per_cpu_offset[cpu] is added
+    out = listing("extern int cpu_number; BEGIN { trace(`cpu_number); }", capsys)
+    assert "! 0x1a0c0" in out and "! 0xffffffff82a0a000" in out, out
+    assert "%cpu" in out or "cpu" in out.split("OPCODE")[1], out
+    # an ordinary variable has no per-CPU part
+    out = listing("BEGIN { trace(`jiffies); }", capsys)
+    assert "0xffffffff82a0a000" not in out and "cpu" not in out.split("OPCODE")[1], out

@@ -70,6 +70,13 @@ def test_program_level_declarations_switch_state() -> None:
 @pytest.mark.parametrize("text,expected", [
     ("`jiffies", [("SYMBOL", "`jiffies")]),
     ("vmlinux`max_pfn", [("SYMBOL", "vmlinux`max_pfn")]),
+    # Linux module names may start with a digit; a backquote makes them one
+    ("9pnet`p9_debug_level", [("SYMBOL", "9pnet`p9_debug_level")]),
+    ("nf_conntrack_ipv4`x", [("SYMBOL", "nf_conntrack_ipv4`x")]),
+    ("9 + 9", [("INT", "9"), ("PLUS", "+"), ("INT", "9")]),
+    ("1-`x", [("INT", "1"), ("MINUS", "-"), ("SYMBOL", "`x")]),
+    ("a-`x", [("IDENT", "a"), ("MINUS", "-"), ("SYMBOL", "`x")]),
+    ("2*9p`x", [("INT", "2"), ("TIMES", "*"), ("SYMBOL", "9p`x")]),
     ("$1 $$2 $pid $target", [("MACRO", "$1"), ("MACRO", "$$2"), ("MACRO", "$pid"),
                              ("MACRO", "$target")]),
     ("@a @ @_x1", [("AGG", "@a"), ("AGG", "@"), ("AGG", "@_x1")]),
@@ -98,6 +105,7 @@ def test_escapes(body: str, value: str) -> None:
     ("BEGIN { '' }", "D_CHR_NULL"),
     ("BEGIN { 09 }", "D_INT_DIGIT"),
     ("BEGIN { 1zz }", "D_INT_DIGIT"),
+    ("BEGIN { 9pnet }", "D_INT_DIGIT"),  # a module name only before a backquote
     ("BEGIN { 0x10000000000000000 }", "D_INT_OFLOW"),
     ("BEGIN { /* x ", "D_SYNTAX"),
     ("BEGIN { ` }", "D_SYNTAX"),
