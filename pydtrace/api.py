@@ -17,7 +17,7 @@ import errno
 import io
 import signal
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from types import FrameType
 from typing import TYPE_CHECKING, BinaryIO
 
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from pydtrace.consume.loop import Session
     from pydtrace.runtime.fbtaddrs import Blacklist
     from pydtrace.runtime.fbtnames import KernelFunction, TooManyFunctions
-    from pydtrace.runtime.kernel import Device, ProbeDesc
+    from pydtrace.runtime.kernel import Device, ProbeDesc, ProbeRow
     from pydtrace.runtime.sdtnames import TraceEvent
 
 # libdtrace's own ERROR clause (2.9): its records are turned into fault reports.
@@ -392,6 +392,24 @@ class Consumer:
             n += 1
         self.out.flush()
         return n
+
+    def print_probe_rows(self, rows: Iterable[ProbeRow]) -> int:
+        """print_probes() without -v, from Device.probe_rows(): the fast
+        path of a listing of every probe.  How many."""
+        from pydtrace.consume.output import LIST_FMT, LIST_HEADER
+
+        self.out.write(LIST_HEADER)
+        n = 0
+        lines: list[bytes] = []
+        for row in rows:
+            lines.append(LIST_FMT % row)
+            if len(lines) == 4096:
+                self.out.write(b"".join(lines))
+                n += len(lines)
+                lines.clear()
+        self.out.write(b"".join(lines))
+        self.out.flush()
+        return n + len(lines)
 
     def sort_options(self) -> SortOptions:
         """The aggregation printing options (aggsort*, agghist, aggpack,

@@ -259,7 +259,6 @@ class _Run:
             self.c.provide([("", "", "", "")], listing=True)  # every function and tracepoint
         info = None
         if self.kw["verbose"]:
-
             from pydtrace.sema.probeargs import probe_args
 
             def info(p: object) -> str:
@@ -268,8 +267,10 @@ class _Run:
                 shown = [a.shown for a in args] if args is not None else None
                 return probe_info(p.provider, fields, shown)  # type: ignore[attr-defined]
 
-        probes = self.c.open().probes(pats)
-        n = self.c.print_probes(probes, info)
+        if info is None:
+            n = self.c.print_probe_rows(self.c.open().probe_rows(pats))
+        else:
+            n = self.c.print_probes(self.c.open().probes(pats), info)
         if pats is not None and n == 0:
             first = programs[0]
             label = crop_label(first.text) if first.kind == "probe" else first.text

@@ -408,8 +408,9 @@ class Compiler:
         elif words[2] == "error":
             raise DError("D_PRAGERR", "#pragma error: " + " ".join(words[3:]), p.line)
         elif words[2] == "depends_on" and len(words) > 3 and words[3] == "library":
-            raise DError("D_PRAGMA_DEPEND",
-                         "main program may not explicitly depend on a library", p.line)
+            raise DError(
+                "D_PRAGMA_DEPEND", "main program may not explicitly depend on a library", p.line
+            )
         elif words[2] in ("ident", "line", "attributes", "binding", "depends_on"):
             return
         else:

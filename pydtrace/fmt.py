@@ -14,13 +14,13 @@ from pydtrace.errors import DError
 
 @dataclass(frozen=True)
 class Conversion:
-    text: str              # the conversion as written, e.g. "%-8.3lld"
-    flags: str             # subset of "-+ #0'" ("@" too: the printa value)
-    width: int | None      # None = absent; -1 = '*'
+    text: str  # the conversion as written, e.g. "%-8.3lld"
+    flags: str  # subset of "-+ #0'" ("@" too: the printa value)
+    width: int | None  # None = absent; -1 = '*'
     precision: int | None  # None = absent; -1 = '.*'
-    length: str            # "", "h", "l", "ll", "L", "w"
-    conv: str              # d i u o x X c C s S p a A e E f g G k Y T
-    signed: bool = False   # d/i: set by the compiler from the argument type
+    length: str  # "", "h", "l", "ll", "L", "w"
+    conv: str  # d i u o x X c C s S p a A e E f g G k Y T
+    signed: bool = False  # d/i: set by the compiler from the argument type
 
 
 @dataclass(frozen=True)
@@ -33,10 +33,10 @@ class Format:
 class ConvInfo:
     """One entry of libdtrace's conversion dictionary."""
 
-    check: str      # "xint" "csi" "str" "addr" "uaddr" "fp" "ldouble" "stack" "time"
-                    # "type" "xsize" "wstr"
-    proto: str      # the prototype text of error messages
-    size: int = 0   # for check == "type": required integer size (0 = any)
+    check: str  # "xint" "csi" "str" "addr" "uaddr" "fp" "ldouble" "stack" "time"
+    # "type" "xsize" "wstr"
+    proto: str  # the prototype text of error messages
+    size: int = 0  # for check == "type": required integer size (0 = any)
     unsigned: bool = False
 
 
@@ -49,32 +49,53 @@ _CSTR = "char [] or string (or use stringof)"
 _WSTR = "wchar_t []"
 
 CONVERSIONS: dict[str, ConvInfo] = {
-    "a": ConvInfo("addr", _ADDR), "A": ConvInfo("uaddr", _UADDR),
-    "c": ConvInfo("csi", _CSI), "C": ConvInfo("csi", _CSI),
-    "d": ConvInfo("xint", _XINT), "i": ConvInfo("xint", _XINT),
-    "e": ConvInfo("fp", _FP), "E": ConvInfo("fp", _FP), "f": ConvInfo("fp", _FP),
-    "g": ConvInfo("fp", _FP), "G": ConvInfo("fp", _FP),
-    "hd": ConvInfo("type", "short", 2), "hi": ConvInfo("type", "short", 2),
+    "a": ConvInfo("addr", _ADDR),
+    "A": ConvInfo("uaddr", _UADDR),
+    "c": ConvInfo("csi", _CSI),
+    "C": ConvInfo("csi", _CSI),
+    "d": ConvInfo("xint", _XINT),
+    "i": ConvInfo("xint", _XINT),
+    "e": ConvInfo("fp", _FP),
+    "E": ConvInfo("fp", _FP),
+    "f": ConvInfo("fp", _FP),
+    "g": ConvInfo("fp", _FP),
+    "G": ConvInfo("fp", _FP),
+    "hd": ConvInfo("type", "short", 2),
+    "hi": ConvInfo("type", "short", 2),
     "ho": ConvInfo("type", "unsigned short", 2, True),
     "hu": ConvInfo("type", "unsigned short", 2, True),
-    "hx": ConvInfo("xsize", "short", 2), "hX": ConvInfo("xsize", "short", 2),
+    "hx": ConvInfo("xsize", "short", 2),
+    "hX": ConvInfo("xsize", "short", 2),
     "k": ConvInfo("stack", "stack"),
-    "lc": ConvInfo("type", "int", 4), "ld": ConvInfo("type", "long", 8),
-    "li": ConvInfo("type", "long", 8), "lo": ConvInfo("type", "unsigned long", 8, True),
-    "lu": ConvInfo("type", "unsigned long", 8, True), "ls": ConvInfo("wstr", _WSTR),
-    "lx": ConvInfo("xsize", "long", 8), "lX": ConvInfo("xsize", "long", 8),
-    "lld": ConvInfo("type", "long long", 8), "lli": ConvInfo("type", "long long", 8),
+    "lc": ConvInfo("type", "int", 4),
+    "ld": ConvInfo("type", "long", 8),
+    "li": ConvInfo("type", "long", 8),
+    "lo": ConvInfo("type", "unsigned long", 8, True),
+    "lu": ConvInfo("type", "unsigned long", 8, True),
+    "ls": ConvInfo("wstr", _WSTR),
+    "lx": ConvInfo("xsize", "long", 8),
+    "lX": ConvInfo("xsize", "long", 8),
+    "lld": ConvInfo("type", "long long", 8),
+    "lli": ConvInfo("type", "long long", 8),
     "llo": ConvInfo("type", "unsigned long long", 8, True),
     "llu": ConvInfo("type", "unsigned long long", 8, True),
-    "llx": ConvInfo("xsize", "long long", 8), "llX": ConvInfo("xsize", "long long", 8),
-    "Le": ConvInfo("ldouble", "long double"), "LE": ConvInfo("ldouble", "long double"),
-    "Lf": ConvInfo("ldouble", "long double"), "Lg": ConvInfo("ldouble", "long double"),
+    "llx": ConvInfo("xsize", "long long", 8),
+    "llX": ConvInfo("xsize", "long long", 8),
+    "Le": ConvInfo("ldouble", "long double"),
+    "LE": ConvInfo("ldouble", "long double"),
+    "Lf": ConvInfo("ldouble", "long double"),
+    "Lg": ConvInfo("ldouble", "long double"),
     "LG": ConvInfo("ldouble", "long double"),
-    "o": ConvInfo("xint", _XINT), "p": ConvInfo("addr", _ADDR),
-    "s": ConvInfo("str", _CSTR), "S": ConvInfo("str", _CSTR),
-    "T": ConvInfo("time", "int64_t"), "u": ConvInfo("xint", _XINT),
-    "wc": ConvInfo("type", "int", 4), "ws": ConvInfo("wstr", _WSTR),
-    "x": ConvInfo("xint", _XINT), "X": ConvInfo("xint", _XINT),
+    "o": ConvInfo("xint", _XINT),
+    "p": ConvInfo("addr", _ADDR),
+    "s": ConvInfo("str", _CSTR),
+    "S": ConvInfo("str", _CSTR),
+    "T": ConvInfo("time", "int64_t"),
+    "u": ConvInfo("xint", _XINT),
+    "wc": ConvInfo("type", "int", 4),
+    "ws": ConvInfo("wstr", _WSTR),
+    "x": ConvInfo("xint", _XINT),
+    "X": ConvInfo("xint", _XINT),
     "Y": ConvInfo("time", "int64_t"),
 }
 
@@ -118,8 +139,7 @@ def parse(text: str) -> Format:
         name = ""
         while True:
             if i >= n:
-                raise _error(f"format conversion #{argc} name expected before "
-                             "end of format string")
+                raise _error(f"format conversion #{argc} name expected before end of format string")
             c = text[i]
             if c.isdigit():
                 if dot == 0 and digits == 0 and c == "0":
@@ -144,13 +164,17 @@ def parse(text: str) -> Format:
             elif c == "*":
                 if dot:
                     if prec == -1:
-                        raise _error(f"format conversion #{argc} has more than one "
-                                     "'*' specified for the output precision")
+                        raise _error(
+                            f"format conversion #{argc} has more than one "
+                            "'*' specified for the output precision"
+                        )
                     prec = -1
                 else:
                     if width == -1:
-                        raise _error(f"format conversion #{argc} has more than one "
-                                     "'*' specified for the output width")
+                        raise _error(
+                            f"format conversion #{argc} has more than one "
+                            "'*' specified for the output width"
+                        )
                     width = -1
             elif c == "+":
                 flags.add("+")
@@ -159,8 +183,7 @@ def parse(text: str) -> Format:
                 flags.discard("0")
             elif c == ".":
                 if dot:
-                    raise _error(f"format conversion #{argc} has more than one "
-                                 "'.' specified")
+                    raise _error(f"format conversion #{argc} has more than one '.' specified")
                 dot = 1
                 digits = 0
                 if prec is None:
@@ -174,14 +197,14 @@ def parse(text: str) -> Format:
             elif c == " ":
                 flags.add(" ")
             elif c == "$":
-                raise _error(f"format conversion #{argc} uses unsupported "
-                             "positional format (%n$)")
+                raise _error(f"format conversion #{argc} uses unsupported positional format (%n$)")
             elif c == "%":
                 if text[i - 2] == "%":
                     name += "%"
                     break
-                raise _error(f"format conversion #{argc} cannot be combined "
-                             "with other format flags: %%")
+                raise _error(
+                    f"format conversion #{argc} cannot be combined with other format flags: %%"
+                )
             elif c in "hlLw":
                 if len(name) < 6:
                     name += c
@@ -197,10 +220,16 @@ def parse(text: str) -> Format:
         if lit:
             pieces.append("".join(lit))
             lit = []
-        pieces.append(Conversion(
-            text=text[start:i],
-            flags="".join(f for f in "-+ #0'@" if f in flags),
-            width=width, precision=prec, length=length, conv=name[-1]))
+        pieces.append(
+            Conversion(
+                text=text[start:i],
+                flags="".join(f for f in "-+ #0'@" if f in flags),
+                width=width,
+                precision=prec,
+                length=length,
+                conv=name[-1],
+            )
+        )
     if lit:
         pieces.append("".join(lit))
     return Format(text=text, pieces=tuple(pieces))
@@ -216,7 +245,6 @@ def with_signs(fmt: Format, signs: list[bool]) -> Format:
     pieces: list[str | Conversion] = []
     for p in fmt.pieces:
         if isinstance(p, Conversion):
-            p = Conversion(p.text, p.flags, p.width, p.precision, p.length, p.conv,
-                           next(it))
+            p = Conversion(p.text, p.flags, p.width, p.precision, p.length, p.conv, next(it))
         pieces.append(p)
     return Format(fmt.text, tuple(pieces))

@@ -19,8 +19,8 @@ NANOSEC = 1_000_000_000
 @dataclass(frozen=True)
 class OptSpec:
     name: str
-    kind: str                 # "size" "rate" "bool" "int" "string" "policy" "oformat" "encoding"
-    optid: int | None         # DTRACEOPT_* for kernel options, else None
+    kind: str  # "size" "rate" "bool" "int" "string" "policy" "oformat" "encoding"
+    optid: int | None  # DTRACEOPT_* for kernel options, else None
 
 
 def _k(name: str) -> int:
@@ -28,33 +28,81 @@ def _k(name: str) -> int:
 
 
 _KERNEL: tuple[tuple[str, str], ...] = (
-    ("bufsize", "size"), ("bufpolicy", "policy"), ("dynvarsize", "size"),
-    ("aggsize", "size"), ("specsize", "size"), ("nspec", "int"),
-    ("strsize", "size"), ("cleanrate", "rate"), ("cpu", "int"),
-    ("bufresize", "resize"), ("grabanon", "bool"), ("flowindent", "bool"),
-    ("quiet", "bool"), ("stackframes", "int"), ("ustackframes", "int"),
-    ("aggrate", "rate"), ("switchrate", "rate"), ("statusrate", "rate"),
-    ("destructive", "bool"), ("stackindent", "int"), ("rawbytes", "bool"),
-    ("jstackframes", "int"), ("jstackstrsize", "size"), ("aggsortkey", "bool"),
-    ("aggsortrev", "bool"), ("aggsortpos", "int"), ("aggsortkeypos", "int"),
+    ("bufsize", "size"),
+    ("bufpolicy", "policy"),
+    ("dynvarsize", "size"),
+    ("aggsize", "size"),
+    ("specsize", "size"),
+    ("nspec", "int"),
+    ("strsize", "size"),
+    ("cleanrate", "rate"),
+    ("cpu", "int"),
+    ("bufresize", "resize"),
+    ("grabanon", "bool"),
+    ("flowindent", "bool"),
+    ("quiet", "bool"),
+    ("stackframes", "int"),
+    ("ustackframes", "int"),
+    ("aggrate", "rate"),
+    ("switchrate", "rate"),
+    ("statusrate", "rate"),
+    ("destructive", "bool"),
+    ("stackindent", "int"),
+    ("rawbytes", "bool"),
+    ("jstackframes", "int"),
+    ("jstackstrsize", "size"),
+    ("aggsortkey", "bool"),
+    ("aggsortrev", "bool"),
+    ("aggsortpos", "int"),
+    ("aggsortkeypos", "int"),
 )
 
 # Compiler and consumer options (no kernel id).
 _USER: tuple[tuple[str, str], ...] = (
-    ("amin", "string"), ("argref", "bool"), ("core", "string"),
-    ("cpp", "bool"), ("cpphdrs", "bool"), ("cpppath", "string"),
-    ("ctypes", "string"), ("defaultargs", "bool"), ("define", "string"),
-    ("disasm", "bool"), ("droptags", "bool"), ("dtypes", "string"),
-    ("errtags", "bool"), ("evaltime", "string"), ("incdir", "string"),
-    ("iregs", "int"), ("kdefs", "bool"), ("knodefs", "bool"), ("late", "string"),
-    ("lazyload", "bool"), ("ldpath", "string"), ("libdir", "string"),
-    ("linkmode", "string"), ("linktype", "string"), ("nolibs", "bool"),
-    ("pgmax", "int"), ("pspec", "bool"), ("stdc", "string"), ("strip", "bool"),
-    ("syslibdir", "string"), ("tree", "int"), ("tregs", "int"),
-    ("udefs", "bool"), ("undef", "string"), ("unodefs", "bool"),
-    ("verbose", "bool"), ("version", "string"), ("zdefs", "bool"),
-    ("temporal", "bool"), ("agghist", "bool"), ("aggpack", "bool"),
-    ("aggzoom", "bool"), ("oformat", "oformat"), ("encoding", "encoding"),
+    ("amin", "string"),
+    ("argref", "bool"),
+    ("core", "string"),
+    ("cpp", "bool"),
+    ("cpphdrs", "bool"),
+    ("cpppath", "string"),
+    ("ctypes", "string"),
+    ("defaultargs", "bool"),
+    ("define", "string"),
+    ("disasm", "bool"),
+    ("droptags", "bool"),
+    ("dtypes", "string"),
+    ("errtags", "bool"),
+    ("evaltime", "string"),
+    ("incdir", "string"),
+    ("iregs", "int"),
+    ("kdefs", "bool"),
+    ("knodefs", "bool"),
+    ("late", "string"),
+    ("lazyload", "bool"),
+    ("ldpath", "string"),
+    ("libdir", "string"),
+    ("linkmode", "string"),
+    ("linktype", "string"),
+    ("nolibs", "bool"),
+    ("pgmax", "int"),
+    ("pspec", "bool"),
+    ("stdc", "string"),
+    ("strip", "bool"),
+    ("syslibdir", "string"),
+    ("tree", "int"),
+    ("tregs", "int"),
+    ("udefs", "bool"),
+    ("undef", "string"),
+    ("unodefs", "bool"),
+    ("verbose", "bool"),
+    ("version", "string"),
+    ("zdefs", "bool"),
+    ("temporal", "bool"),
+    ("agghist", "bool"),
+    ("aggpack", "bool"),
+    ("aggzoom", "bool"),
+    ("oformat", "oformat"),
+    ("encoding", "encoding"),
 )
 
 TABLE: dict[str, OptSpec] = {
@@ -82,14 +130,31 @@ DEFAULTS: dict[str, int | str] = {
 }
 
 _RATE_SUFFIX: dict[str, int] = {
-    "ns": 1, "nsec": 1, "us": 1000, "usec": 1000, "ms": 1_000_000,
-    "msec": 1_000_000, "s": NANOSEC, "sec": NANOSEC, "m": 60 * NANOSEC,
-    "min": 60 * NANOSEC, "h": 3600 * NANOSEC, "hour": 3600 * NANOSEC,
-    "d": 86400 * NANOSEC, "day": 86400 * NANOSEC, "hz": 0,
+    "ns": 1,
+    "nsec": 1,
+    "us": 1000,
+    "usec": 1000,
+    "ms": 1_000_000,
+    "msec": 1_000_000,
+    "s": NANOSEC,
+    "sec": NANOSEC,
+    "m": 60 * NANOSEC,
+    "min": 60 * NANOSEC,
+    "h": 3600 * NANOSEC,
+    "hour": 3600 * NANOSEC,
+    "d": 86400 * NANOSEC,
+    "day": 86400 * NANOSEC,
+    "hz": 0,
 }
 
-_COUPLES = (("yes", "no"), ("enable", "disable"), ("enabled", "disabled"),
-            ("true", "false"), ("on", "off"), ("set", "unset"))
+_COUPLES = (
+    ("yes", "no"),
+    ("enable", "disable"),
+    ("enabled", "disabled"),
+    ("true", "false"),
+    ("on", "off"),
+    ("set", "unset"),
+)
 
 
 class OptionError(DError):
@@ -117,7 +182,7 @@ def _strtoull(text: str) -> tuple[int, str]:
     while n < len(body) and body[n].lower() in digits:
         n += 1
     if n == 0:
-        if base == 16:           # "0x" alone parses as 0 followed by "x..."
+        if base == 16:  # "0x" alone parses as 0 followed by "x..."
             return 0, s[1:]
         return 0, text
     return min(int(body[:n], base), (1 << 64) - 1), body[n:]
@@ -166,8 +231,11 @@ def parse_bool(value: str) -> int | None:
     return None
 
 
-_POLICIES = {"ring": lib.DTRACEOPT_BUFPOLICY_RING, "fill": lib.DTRACEOPT_BUFPOLICY_FILL,
-             "switch": lib.DTRACEOPT_BUFPOLICY_SWITCH}
+_POLICIES = {
+    "ring": lib.DTRACEOPT_BUFPOLICY_RING,
+    "fill": lib.DTRACEOPT_BUFPOLICY_FILL,
+    "switch": lib.DTRACEOPT_BUFPOLICY_SWITCH,
+}
 
 
 class Options:

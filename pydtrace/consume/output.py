@@ -66,9 +66,12 @@ def flow_line(cpu: int, probe: ProbeDesc, indent: int, kind: int) -> bytes:
     return b"%3d %-41s " % (cpu, name)
 
 
+LIST_FMT = b"%5d %10s %17s %33s %s\n"  # id, provider, module, function, name
+
+
 def list_line(probe: ProbeDesc) -> bytes:
     """One row of ``-l``."""
-    return b"%5d %10s %17s %33s %s\n" % (
+    return LIST_FMT % (
         probe.id,
         probe.provider.encode(),
         probe.mod.encode(),

@@ -38,8 +38,9 @@ def tagged(action: int, arg: int, raw: bytes) -> bytes:
     return k
 
 
-def _frames(pcs: list[int], text: Callable[[int], str], indent: int,
-            frame: Callable[[str], bytes]) -> bytes:
+def _frames(
+    pcs: list[int], text: Callable[[int], str], indent: int, frame: Callable[[str], bytes]
+) -> bytes:
     out = [b"\n"]
     for pc in pcs:
         if pc == 0:
@@ -52,16 +53,26 @@ def _plain(s: str) -> bytes:
     return s.encode("utf-8", "replace")
 
 
-def stack_text(raw: bytes, nframes: int, indent: int | None = None,
-               frame: Callable[[str], bytes] = _plain, sym: Symbolizer | None = None) -> bytes:
+def stack_text(
+    raw: bytes,
+    nframes: int,
+    indent: int | None = None,
+    frame: Callable[[str], bytes] = _plain,
+    sym: Symbolizer | None = None,
+) -> bytes:
     """dt_print_stack: a newline, then one indented line per frame."""
     s = sym or default()
     pcs = words(raw)[:nframes]
     return _frames(pcs, s.addr2str, s.indent if indent is None else indent, frame)
 
 
-def ustack_text(raw: bytes, nframes: int, indent: int | None = None,
-                frame: Callable[[str], bytes] = _plain, sym: Symbolizer | None = None) -> bytes:
+def ustack_text(
+    raw: bytes,
+    nframes: int,
+    indent: int | None = None,
+    frame: Callable[[str], bytes] = _plain,
+    sym: Symbolizer | None = None,
+) -> bytes:
     """dt_print_ustack: as stack_text, the process's pid in the first word."""
     s = sym or default()
     w = words(raw)
@@ -69,8 +80,9 @@ def ustack_text(raw: bytes, nframes: int, indent: int | None = None,
         return b"\n"
     pid = w[0]
     pcs = w[1 : 1 + nframes]
-    return _frames(pcs, lambda pc: s.uaddr2str(pid, pc),
-                   s.indent if indent is None else indent, frame)
+    return _frames(
+        pcs, lambda pc: s.uaddr2str(pid, pc), s.indent if indent is None else indent, frame
+    )
 
 
 def record_text(action: int, arg: int, raw: bytes, sym: Symbolizer | None = None) -> bytes:
@@ -95,19 +107,26 @@ def record_text(action: int, arg: int, raw: bytes, sym: Symbolizer | None = None
     return b"  %-50s" % _plain(text)
 
 
-def python_value(action: int, arg: int, raw: bytes,
-                 sym: Symbolizer | None = None) -> str | tuple[str, ...]:
+def python_value(
+    action: int, arg: int, raw: bytes, sym: Symbolizer | None = None
+) -> str | tuple[str, ...]:
     """The scripting API's key: a stack's frames as printed (innermost
     first, no indentation), a symbol record's text."""
     if action in STACKS:
         text = record_text(action, arg, raw, sym)
-        return tuple(line.strip().decode("utf-8", "replace")
-                     for line in text.splitlines() if line.strip())
+        return tuple(
+            line.strip().decode("utf-8", "replace") for line in text.splitlines() if line.strip()
+        )
     return record_text(action, arg, raw, sym)[2:].rstrip(b" ").decode("utf-8", "replace")
 
 
-def conv_stack(raw: bytes, flags: str, width: int | None,
-               pad: Callable[[bytes], bytes], sym: Symbolizer | None = None) -> bytes:
+def conv_stack(
+    raw: bytes,
+    flags: str,
+    width: int | None,
+    pad: Callable[[bytes], bytes],
+    sym: Symbolizer | None = None,
+) -> bytes:
     """%k (pfprint_stack): the indentation is the width of a left-adjusted
     conversion, else 0; each frame is printed with the conversion."""
     indent = (width or 0) if "-" in flags else 0
@@ -124,8 +143,11 @@ def conv_stack(raw: bytes, flags: str, width: int | None,
 
 def conv_addr(raw: bytes, sym: Symbolizer | None = None) -> bytes:
     """%a (pfprint_addr): a kernel address as mod`func+0xoff."""
-    return _plain((sym or default()).addr2str(words(raw)[0] if len(raw) >= 8 else
-                                              int.from_bytes(raw, "little")))
+    return _plain(
+        (sym or default()).addr2str(
+            words(raw)[0] if len(raw) >= 8 else int.from_bytes(raw, "little")
+        )
+    )
 
 
 def conv_uaddr(raw: bytes, sym: Symbolizer | None = None) -> bytes:

@@ -125,8 +125,14 @@ def _read_maps(path: str) -> list[tuple[int, int, int, str]] | None:
             continue
         lo, _, hi = parts[0].partition("-")
         try:
-            out.append((int(lo, 16), int(hi, 16), int(parts[2], 16),
-                        parts[5].strip() if len(parts) > 5 else ""))
+            out.append(
+                (
+                    int(lo, 16),
+                    int(hi, 16),
+                    int(parts[2], 16),
+                    parts[5].strip() if len(parts) > 5 else "",
+                )
+            )
         except ValueError:
             continue
     return out

@@ -89,6 +89,5 @@ def assemble(ir: DifoIR) -> Difo:
         text.append(word)
     if len(ints) > lib.DIF_INTOFF_MAX + 1 or len(strs.data) > lib.DIF_STROFF_MAX + 1:
         raise library_error("EDT_DIFSIZE")
-    vartab = [VarEntry(strs.add(v.name), v.id, v.kind, v.scope, v.flags, v.type)
-              for v in ir.vars]
+    vartab = [VarEntry(strs.add(v.name), v.id, v.kind, v.scope, v.flags, v.type) for v in ir.vars]
     return Difo(text, ints, bytes(strs.data), vartab, ir.rtype)

@@ -21,15 +21,32 @@ CTF_K_ARRAY = 4
 CTF_K_STRUCT = 6
 CTF_K_UNION = 7
 MASK64 = (1 << 64) - 1
-_LOADS = {(1, True): "ldsb", (2, True): "ldsh", (4, True): "ldsw", (8, True): "ldx",
-          (1, False): "ldub", (2, False): "lduh", (4, False): "lduw", (8, False): "ldx"}
+_LOADS = {
+    (1, True): "ldsb",
+    (2, True): "ldsh",
+    (4, True): "ldsw",
+    (8, True): "ldx",
+    (1, False): "ldub",
+    (2, False): "lduh",
+    (4, False): "lduw",
+    (8, False): "ldx",
+}
 
-_ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor",
-          "<<": "sll"}
-_BRANCH = {"==": ("be", "be"), "!=": ("bne", "bne"), "<": ("bl", "blu"),
-           "<=": ("ble", "bleu"), ">": ("bg", "bgu"), ">=": ("bge", "bgeu")}
-_SCOPE = {"builtin": lib.DIFV_SCOPE_GLOBAL, "global": lib.DIFV_SCOPE_GLOBAL,
-          "local": lib.DIFV_SCOPE_LOCAL, "thread": lib.DIFV_SCOPE_THREAD}
+_ARITH = {"+": "add", "-": "sub", "*": "mul", "&": "and", "|": "or", "^": "xor", "<<": "sll"}
+_BRANCH = {
+    "==": ("be", "be"),
+    "!=": ("bne", "bne"),
+    "<": ("bl", "blu"),
+    "<=": ("ble", "bleu"),
+    ">": ("bg", "bgu"),
+    ">=": ("bge", "bgeu"),
+}
+_SCOPE = {
+    "builtin": lib.DIFV_SCOPE_GLOBAL,
+    "global": lib.DIFV_SCOPE_GLOBAL,
+    "local": lib.DIFV_SCOPE_LOCAL,
+    "thread": lib.DIFV_SCOPE_THREAD,
+}
 # scalar load/store and associative load/store opcodes by scope (1.8)
 _LDS = {"builtin": "ldgs", "global": "ldgs", "local": "ldls", "thread": "ldts"}
 _STS = {"global": "stgs", "local": "stls", "thread": "stts"}
@@ -48,15 +65,20 @@ def diftype(t: T.DType, strsize: int) -> DifType:
     # floating point: by value up to 8 bytes, long double by reference
     # (dt_node_type_assign sets DT_NF_REF for floats wider than uint64_t)
     if rt.kind == "float":
-        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_FLOAT,
-                       lib.DIF_TF_BYREF if rt.size > 8 else 0, rt.size)
+        return DifType(
+            lib.DIF_TYPE_KIND_CTF, CTF_K_FLOAT, lib.DIF_TF_BYREF if rt.size > 8 else 0, rt.size
+        )
     # arrays, structs and unions are by reference (DT_NF_REF): a record or
     # a key holds their bytes, as libdtrace's dt_node_diftype() says
     if rt.kind == "array" and rt.size:
         return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_ARRAY, lib.DIF_TF_BYREF, rt.size)
     if rt.sou is not None and rt.size:
-        return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_STRUCT if rt.kind == "struct"
-                       else CTF_K_UNION, lib.DIF_TF_BYREF, rt.size)
+        return DifType(
+            lib.DIF_TYPE_KIND_CTF,
+            CTF_K_STRUCT if rt.kind == "struct" else CTF_K_UNION,
+            lib.DIF_TF_BYREF,
+            rt.size,
+        )
     if rt.kind == "array":
         return DifType(lib.DIF_TYPE_KIND_CTF, CTF_K_POINTER, 0, 8)
     return DifType(lib.DIF_TYPE_KIND_CTF, 0, 0, 0)
@@ -103,8 +125,7 @@ class DifoGen:
         ref = self.vars.get(key)
         if ref is None:
             kind = lib.DIFV_KIND_SCALAR if var.keys is None else lib.DIFV_KIND_ARRAY
-            ref = VarRef(var.name, var.id, kind, scope, 0,
-                         diftype(var.type, self.strsize))
+            ref = VarRef(var.name, var.id, kind, scope, 0, diftype(var.type, self.strsize))
             self.vars[key] = ref
             self.ir.vars.append(ref)
         ref.flags |= flag
@@ -167,8 +188,7 @@ class DifoGen:
             return self.expr(e.operand)
         if isinstance(e, ast.Index):
             base = self.expr(e.operand)
-            return self._scaled_add(base, e.keys[0], e.type, "add",
-                                    getattr(e, "bound", 0))
+            return self._scaled_add(base, e.keys[0], e.type, "add", getattr(e, "bound", 0))
         if isinstance(e, ast.Member):
             base = self.expr(e.operand) if e.op == "->" else self.address(e.operand)
             off = getattr(e, "offset", 0) // 8
@@ -180,8 +200,9 @@ class DifoGen:
             return base
         raise AssertionError(f"not an lvalue: {e!r}")
 
-    def _scaled_add(self, base: int, index: ast.Expr, elem: T.DType, op: str,
-                    bound: int = 0) -> int:
+    def _scaled_add(
+        self, base: int, index: ast.Expr, elem: T.DType, op: str, bound: int = 0
+    ) -> int:
         """base op index * sizeof (elem).  With a bound (an element of a D
         scalar array variable, index not constant), an index outside [0,
         bound) makes the address 0, so the load or store that uses it
@@ -229,11 +250,13 @@ class DifoGen:
 
     def g_Xlate(self, e: ast.Xlate) -> int:
         if T.resolve(e.xlout).kind == "ptr":  # type: ignore[attr-defined]
-            raise DError("D_CG_DYN", "expression cannot evaluate to result of a "
-                         "translated pointer", e.line)
+            raise DError(
+                "D_CG_DYN", "expression cannot evaluate to result of a translated pointer", e.line
+            )
         if not getattr(e, "expand", False):
-            raise DError("D_VAR_UNSUP", "translated structs used as a whole are not "
-                         "supported yet", e.line)
+            raise DError(
+                "D_VAR_UNSUP", "translated structs used as a whole are not supported yet", e.line
+            )
         return self._xlate_expand(e)
 
     def _xlate_expand(self, e: ast.Xlate) -> int:
@@ -254,9 +277,10 @@ class DifoGen:
                 m, off = found
                 mt = T.resolve(m.type)
                 byref = mt.kind in ("array", "struct", "union") and mt.size > 0
-                if m.bits or not (byref or (mt.is_int or mt.kind == "ptr") and
-                                  mt.size in (1, 2, 4, 8)):
-                    continue        # strings, floats, bit-fields: left zero
+                if m.bits or not (
+                    byref or (mt.is_int or mt.kind == "ptr") and mt.size in (1, 2, 4, 8)
+                ):
+                    continue  # strings, floats, bit-fields: left zero
                 v = self.expr(body)
                 a = self.regs.alloc()
                 self.emit("setx", off // 8, a)
@@ -305,8 +329,7 @@ class DifoGen:
             t: T.DType = a.type
             if p is not None:
                 rt, rp = T.resolve(t), T.resolve(p)
-                if not (rt.is_int and rp.is_int and rt.size == rp.size and
-                        rt.signed == rp.signed):
+                if not (rt.is_int and rp.is_int and rt.size == rp.size and rt.signed == rp.signed):
                     self.convert(r, t, p)
                 if rp.is_string:
                     t = p
@@ -353,7 +376,7 @@ class DifoGen:
             # an action the compiler's action list does not handle
             # (dt_compile_fun's default case)
             raise DError("D_UNKNOWN", f"tracing function {e.name}( ) is not yet supported")
-        self._push_tuple(e.args, list(proto.params[:len(e.args)]))
+        self._push_tuple(e.args, list(proto.params[: len(e.args)]))
         r = self.regs.alloc()
         self.emit("call", proto.subr, r)
         return r
@@ -396,7 +419,7 @@ class DifoGen:
             return self.address(e.operand)
         r = self.expr(e.operand)
         if e.op == "stringof":
-            return r                    # a retyping: the value is the address
+            return r  # a retyping: the value is the address
         if e.op == "-":
             self.emit("sub", 0, r, r)
         elif e.op == "~":
@@ -734,8 +757,12 @@ def tracemem_difos(call: ast.Call, strsize: int) -> list[tuple[DifoIR, int]]:
     many bytes from the address into the record."""
     out: list[tuple[DifoIR, int]] = []
     if len(call.args) > 2:
-        out.append((expr_difo(call.args[2], strsize, diftype(T.LONG, strsize)),
-                    int(lib.DTRACEACT_TRACEMEM_DYNSIZE)))
+        out.append(
+            (
+                expr_difo(call.args[2], strsize, diftype(T.LONG, strsize)),
+                int(lib.DTRACEACT_TRACEMEM_DYNSIZE),
+            )
+        )
     addr = call.args[0]
     base = diftype(addr.type, strsize)
     size: int = call.size  # type: ignore[attr-defined]

@@ -25,15 +25,15 @@ class Label:
 
 @dataclass(frozen=True)
 class Instr:
-    op: str                      # a mnemonic from dif.opcodes, or "label"
+    op: str  # a mnemonic from dif.opcodes, or "label"
     args: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True)
 class DifType:
-    kind: int = 0       # DIF_TYPE_KIND_*
-    ckind: int = 0      # CTF kind (1 = integer), informational
-    flags: int = 0      # DIF_TF_*
+    kind: int = 0  # DIF_TYPE_KIND_*
+    ckind: int = 0  # CTF kind (1 = integer), informational
+    flags: int = 0  # DIF_TF_*
     size: int = 0
 
 
@@ -43,9 +43,9 @@ class VarRef:
 
     name: str
     id: int
-    kind: int           # DIFV_KIND_*
-    scope: int          # DIFV_SCOPE_*
-    flags: int          # DIFV_F_REF | DIFV_F_MOD
+    kind: int  # DIFV_KIND_*
+    scope: int  # DIFV_SCOPE_*
+    flags: int  # DIFV_F_REF | DIFV_F_MOD
     type: DifType
 
 
@@ -58,7 +58,7 @@ class DifoIR:
 
 @dataclass
 class VarEntry:
-    name: int           # offset in the string table
+    name: int  # offset in the string table
     id: int
     kind: int
     scope: int

@@ -13,15 +13,29 @@ from collections.abc import Sequence
 from pydtrace.errors import library_error
 
 
-def preprocess(text: str, *, defines: Sequence[str] = (), undefs: Sequence[str] = (),
-               incdirs: Sequence[str] = (), show_includes: bool = False,
-               cpppath: str = "cpp") -> str:
+def preprocess(
+    text: str,
+    *,
+    defines: Sequence[str] = (),
+    undefs: Sequence[str] = (),
+    incdirs: Sequence[str] = (),
+    show_includes: bool = False,
+    cpppath: str = "cpp",
+) -> str:
     """text after cpp with -D/-U/-I/-H as given; EDT_CPPERR on failure."""
     if text.startswith("#!"):
         nl = text.find("\n")
         text = "" if nl < 0 else text[nl:]
-    argv = [cpppath, "-D__linux", "-D__linux__", "-D__x86_64", "-D__LP64__", "-D_LP64",
-            "-D__SUNW_D=1", "-D__SUNW_D_64"]
+    argv = [
+        cpppath,
+        "-D__linux",
+        "-D__linux__",
+        "-D__x86_64",
+        "-D__LP64__",
+        "-D_LP64",
+        "-D__SUNW_D=1",
+        "-D__SUNW_D_64",
+    ]
     argv += [f"-D{d}" for d in defines]
     argv += [f"-U{u}" for u in undefs]
     argv += [f"-I{i}" for i in incdirs]

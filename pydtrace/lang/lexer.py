@@ -19,33 +19,146 @@ import ply.lex as lex
 
 from pydtrace.errors import DError
 
-KEYWORDS_TYPE = ("char", "short", "int", "long", "signed", "unsigned", "void",
-                 "string", "float", "double", "_Bool")
+KEYWORDS_TYPE = (
+    "char",
+    "short",
+    "int",
+    "long",
+    "signed",
+    "unsigned",
+    "void",
+    "string",
+    "float",
+    "double",
+    "_Bool",
+)
 # Keywords the grammar uses: each is its own token (the upper-cased word).
-KEYWORDS_GRAMMAR = ("auto", "const", "else", "enum", "extern", "if", "inline",
-                    "offsetof", "register", "restrict", "sizeof", "static",
-                    "stringof", "struct", "translator", "typedef", "union",
-                    "volatile", "xlate")
+KEYWORDS_GRAMMAR = (
+    "auto",
+    "const",
+    "else",
+    "enum",
+    "extern",
+    "if",
+    "inline",
+    "offsetof",
+    "register",
+    "restrict",
+    "sizeof",
+    "static",
+    "stringof",
+    "struct",
+    "translator",
+    "typedef",
+    "union",
+    "volatile",
+    "xlate",
+)
 # D keywords the grammar does not use: they lex as KEYWORD so that using one
 # is a syntax error near it rather than an undefined identifier.
-KEYWORDS_OTHER = ("break", "case", "continue", "counter", "default", "do",
-                  "for", "goto", "import", "probe", "provider", "return",
-                  "switch", "userland", "while")
+KEYWORDS_OTHER = (
+    "break",
+    "case",
+    "continue",
+    "counter",
+    "default",
+    "do",
+    "for",
+    "goto",
+    "import",
+    "probe",
+    "provider",
+    "return",
+    "switch",
+    "userland",
+    "while",
+)
 # Words that start a declaration at program level (then lexed in "decl").
-DECL_STARTS = frozenset(KEYWORDS_TYPE + (
-    "const", "enum", "extern", "inline", "register", "restrict", "self",
-    "static", "struct", "this", "translator", "typedef", "union", "volatile",
-    "auto"))
+DECL_STARTS = frozenset(
+    KEYWORDS_TYPE
+    + (
+        "const",
+        "enum",
+        "extern",
+        "inline",
+        "register",
+        "restrict",
+        "self",
+        "static",
+        "struct",
+        "this",
+        "translator",
+        "typedef",
+        "union",
+        "volatile",
+        "auto",
+    )
+)
 
 tokens = (
-    "PSPEC", "PRAGMA", "COMMA", "LBRACE", "RBRACE", "SLASH", "EPRED", "SEMI",
-    "INT", "CHAR", "STRING", "IDENT", "TNAME", "TYPEKW", "KEYWORD", "THIS", "SELF",
-    "PLUS", "MINUS", "TIMES", "DIVIDE", "MOD", "AND", "OR", "XOR", "LSHIFT",
-    "RSHIFT", "NOT", "LNOT", "LT", "GT", "LE", "GE", "EQ", "NE", "LAND", "LOR",
-    "LXOR", "QUESTION", "COLON", "ASSIGN", "ADD_EQ", "SUB_EQ", "MUL_EQ",
-    "DIV_EQ", "MOD_EQ", "AND_EQ", "OR_EQ", "XOR_EQ", "LSH_EQ", "RSH_EQ", "INC",
-    "DEC", "ARROW", "LPAREN", "RPAREN", "LBRACKET", "RBRACKET", "DOT", "AGG",
-    "MACRO", "SYMBOL", "ELLIPSIS",
+    "PSPEC",
+    "PRAGMA",
+    "COMMA",
+    "LBRACE",
+    "RBRACE",
+    "SLASH",
+    "EPRED",
+    "SEMI",
+    "INT",
+    "CHAR",
+    "STRING",
+    "IDENT",
+    "TNAME",
+    "TYPEKW",
+    "KEYWORD",
+    "THIS",
+    "SELF",
+    "PLUS",
+    "MINUS",
+    "TIMES",
+    "DIVIDE",
+    "MOD",
+    "AND",
+    "OR",
+    "XOR",
+    "LSHIFT",
+    "RSHIFT",
+    "NOT",
+    "LNOT",
+    "LT",
+    "GT",
+    "LE",
+    "GE",
+    "EQ",
+    "NE",
+    "LAND",
+    "LOR",
+    "LXOR",
+    "QUESTION",
+    "COLON",
+    "ASSIGN",
+    "ADD_EQ",
+    "SUB_EQ",
+    "MUL_EQ",
+    "DIV_EQ",
+    "MOD_EQ",
+    "AND_EQ",
+    "OR_EQ",
+    "XOR_EQ",
+    "LSH_EQ",
+    "RSH_EQ",
+    "INC",
+    "DEC",
+    "ARROW",
+    "LPAREN",
+    "RPAREN",
+    "LBRACKET",
+    "RBRACKET",
+    "DOT",
+    "AGG",
+    "MACRO",
+    "SYMBOL",
+    "ELLIPSIS",
 ) + tuple(k.upper() for k in KEYWORDS_GRAMMAR)
 
 states = (("pred", "exclusive"), ("clause", "exclusive"), ("decl", "exclusive"))
@@ -61,8 +174,19 @@ class Lit:
     suffix: str = ""
 
 
-_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\", '"': '"', "'": "'",
-            "a": "\a", "b": "\b", "f": "\f", "v": "\v", "?": "?"}
+_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    "\\": "\\",
+    '"': '"',
+    "'": "'",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "?": "?",
+}
 
 
 def decode_escapes(body: str) -> str:
@@ -80,13 +204,13 @@ def decode_escapes(body: str) -> str:
             j = i + 1
             while j < len(body) and j < i + 4 and body[j] in "01234567":
                 j += 1
-            out.append(chr(int(body[i + 1:j], 8) & 0xff))
+            out.append(chr(int(body[i + 1 : j], 8) & 0xFF))
             i = j
         elif e == "x":
             j = i + 2
             while j < len(body) and body[j] in "0123456789abcdefABCDEF":
                 j += 1
-            out.append(chr(int(body[i + 2:j], 16) & 0xff) if j > i + 2 else "x")
+            out.append(chr(int(body[i + 2 : j], 16) & 0xFF) if j > i + 2 else "x")
             i = j
         else:
             out.append(_ESCAPES.get(e, e))
@@ -107,6 +231,7 @@ def _err(t: lex.LexToken, tag: str, msg: str) -> DError:
 
 # --- everywhere ------------------------------------------------------------
 
+
 def t_ANY_comment(t: lex.LexToken) -> None:
     r"/\*(.|\n)*?\*/|//[^\n]*"
     t.lexer.lineno += t.value.count("\n")
@@ -121,7 +246,7 @@ def t_ANY_PRAGMA(t: lex.LexToken) -> lex.LexToken | None:
     r"\#[^\n]*"
     text = t.value[1:].strip()
     if text.startswith("!") or not text:
-        return None                     # #! interpreter line, null directive
+        return None  # #! interpreter line, null directive
     words = text.split()
     if words[0] == "line" and len(words) > 1:
         words = words[1:]
@@ -146,14 +271,14 @@ def t_ANY_error(t: lex.LexToken) -> None:
 
 # --- program level ----------------------------------------------------------
 
+
 def t_PSPEC(t: lex.LexToken) -> lex.LexToken:
     r"[-$:0-9a-zA-Z_.?*\\\[\]!`]+"
     m = _IDENT_RE.match(t.value)
     if m is None or ":" in t.value:
         return t
     word = m.group(0)
-    if word in DECL_STARTS or word not in ("BEGIN", "END", "ERROR") and \
-            t.lexer.is_typename(word):
+    if word in DECL_STARTS or word not in ("BEGIN", "END", "ERROR") and t.lexer.is_typename(word):
         # a declaration: re-lex from the end of the word in the decl state
         t.lexer.lexpos = t.lexpos + len(word)
         t.lexer.begin("decl")
@@ -181,6 +306,7 @@ t_COMMA = r","
 
 # --- expressions (predicate and clause) --------------------------------------
 
+
 def t_pred_clause_decl_STRING(t: lex.LexToken) -> lex.LexToken:
     r'"(\\.|[^\\"\n])*"'
     t.value = Lit(t.value, decode_escapes(t.value[1:-1]))
@@ -201,7 +327,7 @@ def t_pred_clause_decl_CHAR(t: lex.LexToken) -> lex.LexToken:
         raise _err(t, "D_CHR_OFLOW", "character constant is too long")
     value = 0
     for ch in chars:
-        value = (value << 8) | (ord(ch) & 0xff)
+        value = (value << 8) | (ord(ch) & 0xFF)
     t.value = Lit(t.value, value)
     return t
 
@@ -230,7 +356,7 @@ def t_pred_clause_decl_INT(t: lex.LexToken) -> lex.LexToken:
     r"(0[xX][0-9a-zA-Z]*|[0-9][0-9a-zA-Z]*)"
     raw = t.value
     body = raw.rstrip("uUlL")
-    suffix = raw[len(body):]
+    suffix = raw[len(body) :]
     s = suffix.lower()
     if s not in ("", "u", "l", "ul", "lu", "ll", "ull", "llu"):
         raise _err(t, "D_INT_DIGIT", f"invalid digit in constant: {raw}")
@@ -358,8 +484,8 @@ def make_lexer(is_typename: Callable[[str], bool] | None = None) -> lex.Lexer:
     global _MASTER
     if _MASTER is None:
         import sys
-        _MASTER = lex.lex(module=sys.modules[__name__], optimize=False,
-                          errorlog=lex.NullLogger())
+
+        _MASTER = lex.lex(module=sys.modules[__name__], optimize=False, errorlog=lex.NullLogger())
     lx = _MASTER.clone()
     lx.begin("INITIAL")
     lx.lineno = 1

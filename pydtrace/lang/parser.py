@@ -37,13 +37,13 @@ precedence = (
 
 def p_program(p: Any) -> None:
     """program : item_list
-               | empty"""
+    | empty"""
     p[0] = ast.Program(1, p[1] or [])
 
 
 def p_item_list(p: Any) -> None:
     """item_list : item
-                 | item_list item"""
+    | item_list item"""
     p[0] = [p[1]] if len(p) == 2 else p[1] + [p[2]]
 
 
@@ -54,8 +54,8 @@ def p_item_pragma(p: Any) -> None:
 
 def p_item_decl(p: Any) -> None:
     """item : declaration
-            | inline_definition
-            | translator_definition"""
+    | inline_definition
+    | translator_definition"""
     p[0] = p[1]
 
 
@@ -67,7 +67,7 @@ def p_item_clause(p: Any) -> None:
 
 def p_pdesc_list(p: Any) -> None:
     """pdesc_list : PSPEC
-                  | pdesc_list COMMA PSPEC"""
+    | pdesc_list COMMA PSPEC"""
     if len(p) == 2:
         p[0] = [_pdesc(p[1], _line(p, 1))]
     else:
@@ -77,35 +77,39 @@ def p_pdesc_list(p: Any) -> None:
 def _pdesc(text: str, line: int) -> ast.ProbeDesc:
     fields = text.split(":")
     if len(fields) > 4:
-        raise DError("D_PDESC_INVAL", f'invalid probe description "{text}": '
-                     "Overspecified probe description", line)
+        raise DError(
+            "D_PDESC_INVAL",
+            f'invalid probe description "{text}": Overspecified probe description',
+            line,
+        )
     fields = [""] * (4 - len(fields)) + fields
     return ast.ProbeDesc(line, text, *fields)
 
 
 def p_pred_opt(p: Any) -> None:
     """pred_opt : SLASH expression EPRED
-                | empty"""
+    | empty"""
     p[0] = p[2] if len(p) == 4 else None
 
 
 def p_body_opt(p: Any) -> None:
     """body_opt : LBRACE statements RBRACE
-                | empty"""
+    | empty"""
     p[0] = p[2] if len(p) == 4 else None
 
 
 # --- statements --------------------------------------------------------------
 
+
 def p_statements(p: Any) -> None:
     """statements : statement_seq
-                  | statement_seq expression"""
+    | statement_seq expression"""
     p[0] = p[1] if len(p) == 2 else p[1] + [p[2]]
 
 
 def p_statement_seq(p: Any) -> None:
     """statement_seq : empty
-                     | statement_seq statement"""
+    | statement_seq statement"""
     if len(p) == 2:
         p[0] = []
     else:
@@ -114,19 +118,19 @@ def p_statement_seq(p: Any) -> None:
 
 def p_statement(p: Any) -> None:
     """statement : SEMI
-                 | expression SEMI"""
+    | expression SEMI"""
     p[0] = p[1] if len(p) == 3 else None
 
 
 def p_statement_if(p: Any) -> None:
     """statement : IF LPAREN expression RPAREN embedded %prec IFX
-                 | IF LPAREN expression RPAREN embedded ELSE embedded"""
+    | IF LPAREN expression RPAREN embedded ELSE embedded"""
     p[0] = ast.If(_line(p, 1), p[3], p[5], p[7] if len(p) == 8 else None)
 
 
 def p_embedded(p: Any) -> None:
     """embedded : LBRACE statements RBRACE
-                | statement"""
+    | statement"""
     if len(p) == 4:
         p[0] = p[2]
     else:
@@ -135,9 +139,10 @@ def p_embedded(p: Any) -> None:
 
 # --- expressions ---------------------------------------------------------------
 
+
 def p_expression(p: Any) -> None:
     """expression : assignment_expression
-                  | expression COMMA assignment_expression"""
+    | expression COMMA assignment_expression"""
     if len(p) == 2:
         p[0] = p[1]
     else:
@@ -146,7 +151,7 @@ def p_expression(p: Any) -> None:
 
 def p_assignment_expression(p: Any) -> None:
     """assignment_expression : conditional_expression
-                             | unary_expression assignment_operator assignment_expression"""
+    | unary_expression assignment_operator assignment_expression"""
     if len(p) == 2:
         p[0] = p[1]
     else:
@@ -155,22 +160,22 @@ def p_assignment_expression(p: Any) -> None:
 
 def p_assignment_operator(p: Any) -> None:
     """assignment_operator : ASSIGN
-                           | ADD_EQ
-                           | SUB_EQ
-                           | MUL_EQ
-                           | DIV_EQ
-                           | MOD_EQ
-                           | AND_EQ
-                           | OR_EQ
-                           | XOR_EQ
-                           | LSH_EQ
-                           | RSH_EQ"""
+    | ADD_EQ
+    | SUB_EQ
+    | MUL_EQ
+    | DIV_EQ
+    | MOD_EQ
+    | AND_EQ
+    | OR_EQ
+    | XOR_EQ
+    | LSH_EQ
+    | RSH_EQ"""
     p[0] = p[1]
 
 
 def p_conditional_expression(p: Any) -> None:
     """conditional_expression : logical_or_expression
-        | logical_or_expression QUESTION expression COLON conditional_expression"""
+    | logical_or_expression QUESTION expression COLON conditional_expression"""
     if len(p) == 2:
         p[0] = p[1]
     else:
@@ -184,35 +189,35 @@ def p_constant_expression(p: Any) -> None:
 
 def p_binary(p: Any) -> None:
     """logical_or_expression : logical_xor_expression
-                             | logical_or_expression LOR logical_xor_expression
-       logical_xor_expression : logical_and_expression
-                              | logical_xor_expression LXOR logical_and_expression
-       logical_and_expression : inclusive_or_expression
-                              | logical_and_expression LAND inclusive_or_expression
-       inclusive_or_expression : exclusive_or_expression
-                               | inclusive_or_expression OR exclusive_or_expression
-       exclusive_or_expression : and_expression
-                               | exclusive_or_expression XOR and_expression
-       and_expression : equality_expression
-                      | and_expression AND equality_expression
-       equality_expression : relational_expression
-                           | equality_expression EQ relational_expression
-                           | equality_expression NE relational_expression
-       relational_expression : shift_expression
-                             | relational_expression LT shift_expression
-                             | relational_expression GT shift_expression
-                             | relational_expression LE shift_expression
-                             | relational_expression GE shift_expression
-       shift_expression : additive_expression
-                        | shift_expression LSHIFT additive_expression
-                        | shift_expression RSHIFT additive_expression
-       additive_expression : multiplicative_expression
-                           | additive_expression PLUS multiplicative_expression
-                           | additive_expression MINUS multiplicative_expression
-       multiplicative_expression : cast_expression
-                                 | multiplicative_expression TIMES cast_expression
-                                 | multiplicative_expression DIVIDE cast_expression
-                                 | multiplicative_expression MOD cast_expression"""
+                          | logical_or_expression LOR logical_xor_expression
+    logical_xor_expression : logical_and_expression
+                           | logical_xor_expression LXOR logical_and_expression
+    logical_and_expression : inclusive_or_expression
+                           | logical_and_expression LAND inclusive_or_expression
+    inclusive_or_expression : exclusive_or_expression
+                            | inclusive_or_expression OR exclusive_or_expression
+    exclusive_or_expression : and_expression
+                            | exclusive_or_expression XOR and_expression
+    and_expression : equality_expression
+                   | and_expression AND equality_expression
+    equality_expression : relational_expression
+                        | equality_expression EQ relational_expression
+                        | equality_expression NE relational_expression
+    relational_expression : shift_expression
+                          | relational_expression LT shift_expression
+                          | relational_expression GT shift_expression
+                          | relational_expression LE shift_expression
+                          | relational_expression GE shift_expression
+    shift_expression : additive_expression
+                     | shift_expression LSHIFT additive_expression
+                     | shift_expression RSHIFT additive_expression
+    additive_expression : multiplicative_expression
+                        | additive_expression PLUS multiplicative_expression
+                        | additive_expression MINUS multiplicative_expression
+    multiplicative_expression : cast_expression
+                              | multiplicative_expression TIMES cast_expression
+                              | multiplicative_expression DIVIDE cast_expression
+                              | multiplicative_expression MOD cast_expression"""
     if len(p) == 2:
         p[0] = p[1]
     else:
@@ -221,7 +226,7 @@ def p_binary(p: Any) -> None:
 
 def p_cast_expression(p: Any) -> None:
     """cast_expression : unary_expression
-                       | LPAREN type_name RPAREN cast_expression"""
+    | LPAREN type_name RPAREN cast_expression"""
     if len(p) == 2:
         p[0] = p[1]
     else:
@@ -230,10 +235,10 @@ def p_cast_expression(p: Any) -> None:
 
 def p_unary_expression(p: Any) -> None:
     """unary_expression : postfix_expression
-                        | INC unary_expression
-                        | DEC unary_expression
-                        | unary_operator cast_expression
-                        | STRINGOF unary_expression"""
+    | INC unary_expression
+    | DEC unary_expression
+    | unary_operator cast_expression
+    | STRINGOF unary_expression"""
     if len(p) == 2:
         p[0] = p[1]
     elif p[1] in ("++", "--"):
@@ -244,17 +249,17 @@ def p_unary_expression(p: Any) -> None:
 
 def p_unary_operator(p: Any) -> None:
     """unary_operator : AND
-                      | TIMES
-                      | PLUS
-                      | MINUS
-                      | NOT
-                      | LNOT"""
+    | TIMES
+    | PLUS
+    | MINUS
+    | NOT
+    | LNOT"""
     p[0] = p[1]
 
 
 def p_unary_sizeof(p: Any) -> None:
     """unary_expression : SIZEOF unary_expression
-                        | SIZEOF LPAREN type_name RPAREN"""
+    | SIZEOF LPAREN type_name RPAREN"""
     p[0] = ast.Sizeof(_line(p, 1), p[2] if len(p) == 3 else p[3])
 
 
@@ -270,8 +275,8 @@ def p_postfix_xlate(p: Any) -> None:
 
 def p_postfix_expression(p: Any) -> None:
     """postfix_expression : primary_expression
-                          | postfix_expression INC
-                          | postfix_expression DEC"""
+    | postfix_expression INC
+    | postfix_expression DEC"""
     if len(p) == 2:
         p[0] = p[1]
     else:
@@ -280,7 +285,7 @@ def p_postfix_expression(p: Any) -> None:
 
 def p_postfix_call(p: Any) -> None:
     """postfix_expression : IDENT LPAREN RPAREN
-                          | IDENT LPAREN argument_list RPAREN"""
+    | IDENT LPAREN argument_list RPAREN"""
     p[0] = ast.Call(_line(p, 1), p[1], p[3] if len(p) == 5 else [])
 
 
@@ -291,19 +296,19 @@ def p_postfix_index(p: Any) -> None:
 
 def p_postfix_member(p: Any) -> None:
     """postfix_expression : postfix_expression DOT member_name
-                          | postfix_expression ARROW member_name"""
+    | postfix_expression ARROW member_name"""
     p[0] = ast.Member(p[1].line, p[2], p[1], p[3])
 
 
 def p_member_name(p: Any) -> None:
     """member_name : IDENT
-                   | TNAME"""
+    | TNAME"""
     p[0] = p[1]
 
 
 def p_argument_list(p: Any) -> None:
     """argument_list : assignment_expression
-                     | argument_list COMMA assignment_expression"""
+    | argument_list COMMA assignment_expression"""
     p[0] = [p[1]] if len(p) == 2 else p[1] + [p[3]]
 
 
@@ -314,13 +319,13 @@ def p_primary_ident(p: Any) -> None:
 
 def p_primary_scoped(p: Any) -> None:
     """primary_expression : THIS ARROW member_name
-                          | SELF ARROW member_name"""
+    | SELF ARROW member_name"""
     p[0] = ast.ScopedVar(_line(p, 1), p[1], p[3])
 
 
 def p_primary_agg(p: Any) -> None:
     """primary_expression : AGG
-                          | AGG LBRACKET argument_list RBRACKET"""
+    | AGG LBRACKET argument_list RBRACKET"""
     p[0] = ast.Agg(_line(p, 1), p[1][1:], p[3] if len(p) == 5 else None)
 
 
@@ -361,7 +366,7 @@ def p_primary_string(p: Any) -> None:
 
 def p_string_list(p: Any) -> None:
     """string_list : STRING
-                   | string_list STRING"""
+    | string_list STRING"""
     if len(p) == 2:
         p[0] = (_line(p, 1), p[1].value)
     else:
@@ -375,9 +380,10 @@ def p_primary_paren(p: Any) -> None:
 
 # --- declarations ----------------------------------------------------------------
 
+
 def p_declaration(p: Any) -> None:
     """declaration : decl_specifiers SEMI
-                   | decl_specifiers init_declarator_list SEMI"""
+    | decl_specifiers init_declarator_list SEMI"""
     specs = p[1]
     decls = p[2] if len(p) == 4 else []
     if not decls and len(specs.words) > 1 and specs.words[-1] not in KEYWORDS_TYPE:
@@ -392,7 +398,7 @@ def p_declaration(p: Any) -> None:
 
 def p_init_declarator_list(p: Any) -> None:
     """init_declarator_list : declarator
-                            | init_declarator_list COMMA declarator"""
+    | init_declarator_list COMMA declarator"""
     p[0] = [p[1]] if len(p) == 2 else p[1] + [p[3]]
     # a typedef name is a type name from its declarator on (the lexer may
     # already be looking at the next token, so do not wait for the ';')
@@ -416,13 +422,13 @@ LBRACE translator_members RBRACE SEMI"""
 
 def p_translator_members(p: Any) -> None:
     """translator_members : empty
-                          | translator_members member_name ASSIGN expression SEMI"""
+    | translator_members member_name ASSIGN expression SEMI"""
     p[0] = [] if len(p) == 2 else p[1] + [(p[2], p[4], _line(p, 3))]
 
 
 def p_decl_specifiers(p: Any) -> None:
     """decl_specifiers : decl_specifier
-                       | decl_specifiers decl_specifier"""
+    | decl_specifiers decl_specifier"""
     specs = p[1] if len(p) == 3 else ast.DeclSpecs(p[1][2])
     kind, value, _ = p[len(p) - 1]
     _add_spec(specs, kind, value)
@@ -431,34 +437,34 @@ def p_decl_specifiers(p: Any) -> None:
 
 def p_decl_specifier(p: Any) -> None:
     """decl_specifier : storage_class
-                      | type_specifier
-                      | type_qualifier"""
+    | type_specifier
+    | type_qualifier"""
     p[0] = p[1]
 
 
 def p_storage_class(p: Any) -> None:
     """storage_class : TYPEDEF
-                     | EXTERN
-                     | STATIC
-                     | REGISTER
-                     | AUTO
-                     | SELF
-                     | THIS"""
+    | EXTERN
+    | STATIC
+    | REGISTER
+    | AUTO
+    | SELF
+    | THIS"""
     p[0] = ("storage", p[1], _line(p, 1))
 
 
 def p_type_qualifier(p: Any) -> None:
     """type_qualifier : CONST
-                      | VOLATILE
-                      | RESTRICT"""
+    | VOLATILE
+    | RESTRICT"""
     p[0] = ("qualifier", p[1], _line(p, 1))
 
 
 def p_type_specifier(p: Any) -> None:
     """type_specifier : TYPEKW
-                      | TNAME
-                      | sou_specifier
-                      | enum_specifier"""
+    | TNAME
+    | sou_specifier
+    | enum_specifier"""
     if isinstance(p[1], str):
         p[0] = ("word", p[1], _line(p, 1))
     else:
@@ -483,9 +489,9 @@ def _add_spec(specs: ast.DeclSpecs, kind: str, value: Any) -> None:
 
 def p_specifier_qualifier_list(p: Any) -> None:
     """specifier_qualifier_list : type_specifier
-                                | type_qualifier
-                                | specifier_qualifier_list type_specifier
-                                | specifier_qualifier_list type_qualifier"""
+    | type_qualifier
+    | specifier_qualifier_list type_specifier
+    | specifier_qualifier_list type_qualifier"""
     specs = p[1] if len(p) == 3 else ast.DeclSpecs(p[1][2])
     kind, value, _ = p[len(p) - 1]
     _add_spec(specs, kind, value)
@@ -494,8 +500,8 @@ def p_specifier_qualifier_list(p: Any) -> None:
 
 def p_sou_specifier(p: Any) -> None:
     """sou_specifier : sou_kind any_name
-                     | sou_kind any_name LBRACE member_list RBRACE
-                     | sou_kind LBRACE member_list RBRACE"""
+    | sou_kind any_name LBRACE member_list RBRACE
+    | sou_kind LBRACE member_list RBRACE"""
     kind, line = p[1]
     if len(p) == 3:
         p[0] = ast.StructSpec(line, kind, p[2], None)
@@ -507,25 +513,25 @@ def p_sou_specifier(p: Any) -> None:
 
 def p_sou_kind(p: Any) -> None:
     """sou_kind : STRUCT
-                | UNION"""
+    | UNION"""
     p[0] = (p[1], _line(p, 1))
 
 
 def p_any_name(p: Any) -> None:
     """any_name : IDENT
-                | TNAME"""
+    | TNAME"""
     p[0] = p[1]
 
 
 def p_member_list(p: Any) -> None:
     """member_list : member_declaration
-                   | member_list member_declaration"""
+    | member_list member_declaration"""
     p[0] = p[1] if len(p) == 2 else p[1] + p[2]
 
 
 def p_member_declaration(p: Any) -> None:
     """member_declaration : specifier_qualifier_list member_declarator_list SEMI
-                          | specifier_qualifier_list SEMI"""
+    | specifier_qualifier_list SEMI"""
     if len(p) == 3:
         p[0] = [ast.MemberDecl(p[1].line, p[1], None, None)]
     else:
@@ -534,14 +540,14 @@ def p_member_declaration(p: Any) -> None:
 
 def p_member_declarator_list(p: Any) -> None:
     """member_declarator_list : member_declarator
-                              | member_declarator_list COMMA member_declarator"""
+    | member_declarator_list COMMA member_declarator"""
     p[0] = [p[1]] if len(p) == 2 else p[1] + [p[3]]
 
 
 def p_member_declarator(p: Any) -> None:
     """member_declarator : declarator
-                         | declarator COLON constant_expression
-                         | COLON constant_expression"""
+    | declarator COLON constant_expression
+    | COLON constant_expression"""
     if len(p) == 2:
         p[0] = (p[1], None)
     elif len(p) == 4:
@@ -552,8 +558,8 @@ def p_member_declarator(p: Any) -> None:
 
 def p_enum_specifier(p: Any) -> None:
     """enum_specifier : ENUM any_name
-                      | ENUM any_name LBRACE enumerator_list comma_opt RBRACE
-                      | ENUM LBRACE enumerator_list comma_opt RBRACE"""
+    | ENUM any_name LBRACE enumerator_list comma_opt RBRACE
+    | ENUM LBRACE enumerator_list comma_opt RBRACE"""
     line = _line(p, 1)
     if len(p) == 3:
         p[0] = ast.EnumSpec(line, p[2], None)
@@ -565,24 +571,24 @@ def p_enum_specifier(p: Any) -> None:
 
 def p_comma_opt(p: Any) -> None:
     """comma_opt : COMMA
-                 | empty"""
+    | empty"""
 
 
 def p_enumerator_list(p: Any) -> None:
     """enumerator_list : enumerator
-                       | enumerator_list COMMA enumerator"""
+    | enumerator_list COMMA enumerator"""
     p[0] = [p[1]] if len(p) == 2 else p[1] + [p[3]]
 
 
 def p_enumerator(p: Any) -> None:
     """enumerator : IDENT
-                  | IDENT ASSIGN constant_expression"""
+    | IDENT ASSIGN constant_expression"""
     p[0] = (p[1], p[3] if len(p) == 4 else None, _line(p, 1))
 
 
 def p_declarator(p: Any) -> None:
     """declarator : direct_declarator
-                  | pointer direct_declarator"""
+    | pointer direct_declarator"""
     p[0] = p[1] if len(p) == 2 else _wrap_ptr(p[1], p[2])
 
 
@@ -595,15 +601,15 @@ def _wrap_ptr(n: int, inner: ast.Declarator | None) -> ast.Declarator:
 
 def p_pointer(p: Any) -> None:
     """pointer : TIMES
-               | TIMES type_qualifier_list
-               | TIMES pointer
-               | TIMES type_qualifier_list pointer"""
+    | TIMES type_qualifier_list
+    | TIMES pointer
+    | TIMES type_qualifier_list pointer"""
     p[0] = 1 + (p[len(p) - 1] if len(p) > 2 and isinstance(p[len(p) - 1], int) else 0)
 
 
 def p_type_qualifier_list(p: Any) -> None:
     """type_qualifier_list : type_qualifier
-                           | type_qualifier_list type_qualifier"""
+    | type_qualifier_list type_qualifier"""
     p[0] = None
 
 
@@ -630,16 +636,16 @@ def p_direct_declarator_func(p: Any) -> None:
 
 def p_array_dim(p: Any) -> None:
     """array_dim : empty
-                 | constant_expression
-                 | parameter_list"""
+    | constant_expression
+    | parameter_list"""
     p[0] = p[1]
 
 
 def p_parameters(p: Any) -> None:
     """parameters : empty
-                  | parameter_list
-                  | parameter_list COMMA ELLIPSIS
-                  | ELLIPSIS"""
+    | parameter_list
+    | parameter_list COMMA ELLIPSIS
+    | ELLIPSIS"""
     if p[1] is None:
         p[0] = ([], False)
     elif p[1] == "...":
@@ -650,13 +656,13 @@ def p_parameters(p: Any) -> None:
 
 def p_parameter_list(p: Any) -> None:
     """parameter_list : parameter_declaration
-                      | parameter_list COMMA parameter_declaration"""
+    | parameter_list COMMA parameter_declaration"""
     p[0] = [p[1]] if len(p) == 2 else p[1] + [p[3]]
 
 
 def p_parameter_declaration(p: Any) -> None:
     """parameter_declaration : decl_specifiers declarator
-                             | decl_specifiers abstract_declarator_opt"""
+    | decl_specifiers abstract_declarator_opt"""
     d = p[2] if p[2] is not None else ast.Declarator(p[1].line, "name")
     p[0] = ast.ParamDecl(p[1].line, p[1], d)
 
@@ -669,14 +675,14 @@ def p_type_name(p: Any) -> None:
 
 def p_abstract_declarator_opt(p: Any) -> None:
     """abstract_declarator_opt : empty
-                               | abstract_declarator"""
+    | abstract_declarator"""
     p[0] = p[1]
 
 
 def p_abstract_declarator(p: Any) -> None:
     """abstract_declarator : pointer
-                           | direct_abstract_declarator
-                           | pointer direct_abstract_declarator"""
+    | direct_abstract_declarator
+    | pointer direct_abstract_declarator"""
     if len(p) == 3:
         p[0] = _wrap_ptr(p[1], p[2])
     elif isinstance(p[1], int):
@@ -687,18 +693,19 @@ def p_abstract_declarator(p: Any) -> None:
 
 def p_direct_abstract_declarator(p: Any) -> None:
     """direct_abstract_declarator : LPAREN abstract_declarator RPAREN
-                                  | LBRACKET array_dim RBRACKET
-                                  | direct_abstract_declarator LBRACKET array_dim RBRACKET
-                                  | LPAREN parameters RPAREN
-                                  | direct_abstract_declarator LPAREN parameters RPAREN"""
+    | LBRACKET array_dim RBRACKET
+    | direct_abstract_declarator LBRACKET array_dim RBRACKET
+    | LPAREN parameters RPAREN
+    | direct_abstract_declarator LPAREN parameters RPAREN"""
     if len(p) == 4 and p[1] == "(" and isinstance(p[2], ast.Declarator):
         p[0] = p[2]
     elif len(p) == 4 and p[1] == "[":
         p[0] = ast.Declarator(_line(p, 1), "array", ast.Declarator(0, "name"), dim=p[2])
     elif len(p) == 4:
         params, variadic = p[2]
-        p[0] = ast.Declarator(_line(p, 1), "func", ast.Declarator(0, "name"),
-                              params=params, variadic=variadic)
+        p[0] = ast.Declarator(
+            _line(p, 1), "func", ast.Declarator(0, "name"), params=params, variadic=variadic
+        )
     elif p[2] == "[":
         p[0] = ast.Declarator(p[1].line, "array", p[1], dim=p[3])
     else:
@@ -725,15 +732,27 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 def _build(write_tables: bool = False) -> Any:
     module = sys.modules[__name__]
     if write_tables:
-        return yacc.yacc(module=module, tabmodule="parsetab", outputdir=_HERE,
-                         write_tables=True, debug=False, errorlog=yacc.NullLogger())
+        return yacc.yacc(
+            module=module,
+            tabmodule="parsetab",
+            outputdir=_HERE,
+            write_tables=True,
+            debug=False,
+            errorlog=yacc.NullLogger(),
+        )
     try:
         from pydtrace.lang import parsetab  # noqa: F401
+
         tabmodule = "pydtrace.lang.parsetab"
     except ImportError:
         tabmodule = "pydtrace_lang_parsetab_unused"
-    return yacc.yacc(module=module, tabmodule=tabmodule, write_tables=False,
-                     debug=False, errorlog=yacc.NullLogger())
+    return yacc.yacc(
+        module=module,
+        tabmodule=tabmodule,
+        write_tables=False,
+        debug=False,
+        errorlog=yacc.NullLogger(),
+    )
 
 
 def get_parser() -> Any:

@@ -8,8 +8,18 @@ from __future__ import annotations
 
 from pydtrace.lang import ast
 
-_ESC = {"\n": "\\n", "\t": "\\t", "\r": "\\r", "\\": "\\\\", '"': '\\"', "\0": "\\0",
-        "\a": "\\a", "\b": "\\b", "\f": "\\f", "\v": "\\v"}
+_ESC = {
+    "\n": "\\n",
+    "\t": "\\t",
+    "\r": "\\r",
+    "\\": "\\\\",
+    '"': '\\"',
+    "\0": "\\0",
+    "\a": "\\a",
+    "\b": "\\b",
+    "\f": "\\f",
+    "\v": "\\v",
+}
 
 
 def string(value: str) -> str:
@@ -18,7 +28,7 @@ def string(value: str) -> str:
         if c in _ESC:
             out.append(_ESC[c])
         elif ord(c) < 0x20 or ord(c) >= 0x7F:
-            out.append(f"\\{ord(c) & 0xff:03o}")
+            out.append(f"\\{ord(c) & 0xFF:03o}")
         else:
             out.append(c)
     return '"' + "".join(out) + '"'
@@ -158,8 +168,7 @@ def item(i: ast.Node) -> str:
         return f"inline {specs(i.specs)} {declarator(i.declarator)} = {expr(i.value)};"
     if isinstance(i, ast.Translator):
         members = " ".join(f"{m} = {expr(e)};" for m, e, _ in i.members)
-        return (f"translator {typename(i.output)} < {typename(i.input)} {i.param} > "
-                f"{{ {members} }};")
+        return f"translator {typename(i.output)} < {typename(i.input)} {i.param} > {{ {members} }};"
     if isinstance(i, ast.Clause):
         lines = [",\n".join(d.text for d in i.descs)]
         if i.predicate is not None:

@@ -7,9 +7,9 @@ from dataclasses import dataclass, field
 
 @dataclass
 class ActDesc:
-    difo: int | None          # DIFO index, or None (DTRACE_NONE)
-    kind: int                 # DTRACEACT_*
-    format: int = 0           # Compiler.formats index + 1, 0 = none
+    difo: int | None  # DIFO index, or None (DTRACE_NONE)
+    kind: int  # DTRACEACT_*
+    format: int = 0  # Compiler.formats index + 1, 0 = none
     ntuple: int = 0
     arg: int = 0
     uarg: int = 0
@@ -17,7 +17,7 @@ class ActDesc:
 
 @dataclass
 class EcbDesc:
-    probe: tuple[str, str, str, str]    # provider, module, function, name
-    pred: int | None                    # DIFO index, or None
+    probe: tuple[str, str, str, str]  # provider, module, function, name
+    pred: int | None  # DIFO index, or None
     acts: list[ActDesc] = field(default_factory=list)
     uarg: int = 0

@@ -15,10 +15,12 @@ from pydtrace.program import EcbDesc
 
 NONE = int(lib.DTRACE_NONE)
 
-_PROBE_FIELDS = (("dtpd_provider", lib.DTRACE_PROVNAMELEN),
-                 ("dtpd_mod", lib.DTRACE_MODNAMELEN),
-                 ("dtpd_func", lib.DTRACE_FUNCNAMELEN),
-                 ("dtpd_name", lib.DTRACE_NAMELEN))
+_PROBE_FIELDS = (
+    ("dtpd_provider", lib.DTRACE_PROVNAMELEN),
+    ("dtpd_mod", lib.DTRACE_MODNAMELEN),
+    ("dtpd_func", lib.DTRACE_FUNCNAMELEN),
+    ("dtpd_name", lib.DTRACE_NAMELEN),
+)
 
 
 def _align(n: int, a: int) -> int:
@@ -34,14 +36,16 @@ def _check_probe(probe: tuple[str, str, str, str]) -> list[bytes]:
     for value, (_, size) in zip(probe, _PROBE_FIELDS, strict=True):
         b = value.encode("latin-1", "replace")
         if len(b) >= size:
-            raise DError("D_PDESC_INVAL", f'invalid probe description "{":".join(probe)}": '
-                         "Probe description component is too long")
+            raise DError(
+                "D_PDESC_INVAL",
+                f'invalid probe description "{":".join(probe)}": '
+                "Probe description component is too long",
+            )
         out.append(b)
     return out
 
 
-def serialize(ecbs: list[EcbDesc], difos: list[Difo],
-              options: list[tuple[int, int]]) -> bytes:
+def serialize(ecbs: list[EcbDesc], difos: list[Difo], options: list[tuple[int, int]]) -> bytes:
     nacts = sum(len(e.acts) for e in ecbs)
     off = ffi.sizeof("struct dtrace_prog")
     ecboff = off = _align(off, 8)
@@ -149,4 +153,4 @@ def serialize(ecbs: list[EcbDesc], difos: list[Difo],
 
 
 def _put(buf: bytearray, off: int, b: bytes) -> None:
-    buf[off:off + len(b)] = b
+    buf[off : off + len(b)] = b

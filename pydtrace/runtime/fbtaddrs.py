@@ -28,11 +28,11 @@ def parse_text_symbols(text: str) -> dict[tuple[str, str], int]:
     """(module, name) -> the first address of that text symbol; {} when the
     addresses are hidden."""
     out: dict[tuple[str, str], int] = {}
-    for m in _TEXT.finditer(text):
-        addr = int(m.group(1), 16)
-        if addr == 0:
-            continue
-        out.setdefault((m.group(3) or KERNEL_MODULE, m.group(2)), addr)
+    for addr, name, mod in _TEXT.findall(text):
+        key = (mod or KERNEL_MODULE, name)
+        if key not in out:
+            out[key] = int(addr, 16)
+    out = {k: a for k, a in out.items() if a}
     return out
 
 

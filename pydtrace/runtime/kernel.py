@@ -85,6 +85,7 @@ def _check(rv: int, what: str) -> int:
 
 
 Desc = tuple[str, str, str, str]  # provider, module, function, name
+ProbeRow = tuple[int, bytes, bytes, bytes, bytes]  # id and names, undecoded
 _LIST_CHUNK = 1024  # probes per dt_probe_list call
 
 
@@ -254,18 +255,26 @@ class Device:
 
     def probes(self, patterns: Sequence[Desc] | None = None) -> Iterator[ProbeDesc]:
         """Every probe, in id order; or those matching any of the patterns
-        (DTrace's globs, matched by the module: PROBEMATCH).  Probes come
-        from the module _LIST_CHUNK at a time."""
+        (DTrace's globs, matched by the module: PROBEMATCH)."""
+        for pid, *names in self.probe_rows(patterns):
+            prov, mod, func, name = (f.decode("utf-8", "replace") for f in names)
+            probe = ProbeDesc(pid, prov, mod, func, name)
+            self._probes[pid] = probe
+            yield probe
+
+    def probe_rows(self, patterns: Sequence[Desc] | None = None) -> Iterator[ProbeRow]:
+        """probes() as (id, provider, module, function, name) with the names
+        undecoded, the cheapest form (a listing of every probe is ~10^5)."""
         if patterns is None or any(not any(p) for p in patterns):
-            yield from self._listed(None)
+            yield from self._rows(None)
             return
         if len(patterns) == 1:
-            yield from self._listed(self._pattern(patterns[0]))
+            yield from self._rows(self._pattern(patterns[0]))
             return
-        found: dict[int, ProbeDesc] = {}
+        found: dict[int, ProbeRow] = {}
         for pat in patterns:
-            for probe in self._listed(self._pattern(pat)):
-                found[probe.id] = probe
+            for row in self._rows(self._pattern(pat)):
+                found[row[0]] = row
         yield from (found[i] for i in sorted(found))
 
     def _pattern(self, desc: Desc) -> object:
@@ -278,7 +287,8 @@ class Device:
             ffi.memmove(field, raw, len(raw))
         return pd
 
-    def _listed(self, pat: object) -> Iterator[ProbeDesc]:
+    def _rows(self, pat: object) -> Iterator[ProbeRow]:
+        """The probes from the module, _LIST_CHUNK per dt_probe_list call."""
         out = ffi.new("struct dtrace_probedesc[]", _LIST_CHUNK)
         size = ffi.sizeof("struct dtrace_probedesc")
         unpack = _probedesc_unpacker()
@@ -290,17 +300,14 @@ class Device:
                 ),
                 "failed to list probes",
             )
-            raw = ffi.buffer(out, n * size)[:]
-            for pid, *names in unpack(raw):
-                prov, mod, func, name = (
-                    f.split(b"\0", 1)[0].decode("utf-8", "replace") for f in names
-                )
-                probe = ProbeDesc(pid, prov, mod, func, name)
-                self._probes[pid] = probe
-                yield probe
+            rows = [
+                (pid, p.rstrip(b"\0"), m.rstrip(b"\0"), f.rstrip(b"\0"), nm.rstrip(b"\0"))
+                for pid, p, m, f, nm in unpack(ffi.buffer(out, n * size)[:])
+            ]
+            yield from rows
             if n < _LIST_CHUNK:
                 return
-            nxt = probe.id + 1
+            nxt = rows[-1][0] + 1
 
     def first_match(self, desc: Desc) -> ProbeDesc | None:
         """The first probe a description (provider, module, function, name;

@@ -17,8 +17,17 @@ from pydtrace.sema import types as T
 # DTRACEAGG_* of each aggregating function.
 AGG_KINDS: dict[str, int] = {
     name: int(getattr(lib, "DTRACEAGG_" + name.upper()))
-    for name in ("count", "sum", "avg", "min", "max", "stddev", "quantize",
-                 "lquantize", "llquantize")
+    for name in (
+        "count",
+        "sum",
+        "avg",
+        "min",
+        "max",
+        "stddev",
+        "quantize",
+        "lquantize",
+        "llquantize",
+    )
 }
 
 # dtad_arg of DTRACEACT_LIBACT actions: DTRACE_LIBACT_* in the uapi header.
@@ -28,10 +37,10 @@ AGG_KINDS: dict[str, int] = {
 class AggVar:
     """One aggregation variable (@name) of a Compiler."""
 
-    id: int                     # 1 upward per Compiler; recorded as tuple member 0
-    name: str                   # without the '@'; "" for the anonymous @
-    func: str                   # "count", "sum", ... "llquantize"
-    kind: int                   # DTRACEAGG_* of func
-    keys: list[T.DType] = field(default_factory=list)   # key types, in order
-    arg: int = 0                # lquantize/llquantize encoded parameters, else 0
-    line: int = 0               # line of the first use (for error messages)
+    id: int  # 1 upward per Compiler; recorded as tuple member 0
+    name: str  # without the '@'; "" for the anonymous @
+    func: str  # "count", "sum", ... "llquantize"
+    kind: int  # DTRACEAGG_* of func
+    keys: list[T.DType] = field(default_factory=list)  # key types, in order
+    arg: int = 0  # lquantize/llquantize encoded parameters, else 0
+    line: int = 0  # line of the first use (for error messages)

@@ -59,12 +59,24 @@ _ENUM = struct.Struct("<Ii")
 
 # bytes of kind-specific data after struct btf_type: fixed, per vlen item
 _EXTRA: dict[int, tuple[int, int]] = {
-    KIND_INT: (4, 0), KIND_PTR: (0, 0), KIND_ARRAY: (12, 0),
-    KIND_STRUCT: (0, 12), KIND_UNION: (0, 12), KIND_ENUM: (0, 8),
-    KIND_FWD: (0, 0), KIND_TYPEDEF: (0, 0), KIND_VOLATILE: (0, 0),
-    KIND_CONST: (0, 0), KIND_RESTRICT: (0, 0), KIND_FUNC: (0, 0),
-    KIND_FUNC_PROTO: (0, 8), KIND_VAR: (4, 0), KIND_DATASEC: (0, 12),
-    KIND_FLOAT: (0, 0), KIND_DECL_TAG: (4, 0), KIND_TYPE_TAG: (0, 0),
+    KIND_INT: (4, 0),
+    KIND_PTR: (0, 0),
+    KIND_ARRAY: (12, 0),
+    KIND_STRUCT: (0, 12),
+    KIND_UNION: (0, 12),
+    KIND_ENUM: (0, 8),
+    KIND_FWD: (0, 0),
+    KIND_TYPEDEF: (0, 0),
+    KIND_VOLATILE: (0, 0),
+    KIND_CONST: (0, 0),
+    KIND_RESTRICT: (0, 0),
+    KIND_FUNC: (0, 0),
+    KIND_FUNC_PROTO: (0, 8),
+    KIND_VAR: (4, 0),
+    KIND_DATASEC: (0, 12),
+    KIND_FLOAT: (0, 0),
+    KIND_DECL_TAG: (4, 0),
+    KIND_TYPE_TAG: (0, 0),
     KIND_ENUM64: (0, 12),
 }
 _MODIFIERS = (KIND_VOLATILE, KIND_CONST, KIND_RESTRICT, KIND_TYPE_TAG)
@@ -120,12 +132,16 @@ class Btf:
     # -- raw access -------------------------------------------------------------------
 
     def _scan(self) -> list[int]:
-        raw = memoryview(self.data)[self.types_start:self.types_end]
+        raw = memoryview(self.data)[self.types_start : self.types_end]
         if len(raw) % 4:
             raise BtfError("BTF type section is not a whole number of words")
-        words = raw.cast("I") if struct.pack("=I", 1) == struct.pack("<I", 1) else \
-            memoryview(b"".join(struct.pack("=I", x) for x in
-                                struct.unpack(f"<{len(raw) // 4}I", raw))).cast("I")
+        words = (
+            raw.cast("I")
+            if struct.pack("=I", 1) == struct.pack("<I", 1)
+            else memoryview(
+                b"".join(struct.pack("=I", x) for x in struct.unpack(f"<{len(raw) // 4}I", raw))
+            ).cast("I")
+        )
         fixed = [0] * 32
         per = [-1] * 32
         for kind, (f, v) in _EXTRA.items():
@@ -166,7 +182,7 @@ class Btf:
         if found is None:
             raw = name.encode() + b"\0"
             if self.data.startswith(raw, self.strs_start):
-                found = self.str_base          # a split blob's first string
+                found = self.str_base  # a split blob's first string
             else:
                 pos = self.data.find(b"\0" + raw, self.strs_start, self.strs_end)
                 if pos >= 0:
@@ -183,8 +199,9 @@ class Btf:
         if off is None or off == 0:
             return []
         kindbytes = b"".join(re.escape(bytes([k, k | 0x80])) for k in kinds)
-        pat = re.compile(re.escape(struct.pack("<I", off)) + b"..\x00[" + kindbytes + b"]",
-                         re.DOTALL)
+        pat = re.compile(
+            re.escape(struct.pack("<I", off)) + b"..\x00[" + kindbytes + b"]", re.DOTALL
+        )
         out = []
         for m in pat.finditer(self.data, self.types_start, self.types_end):
             if (m.start() - self.types_start) % 4 == 0:
@@ -208,8 +225,9 @@ class Btf:
         if off < self.str_base:
             return self.base._whole_string(off) if self.base is not None else None
         start = self.strs_start + off - self.str_base
-        if not self.strs_start < start < self.strs_end or \
-                (self.data[start - 1] != 0 and start != self.strs_start):
+        if not self.strs_start < start < self.strs_end or (
+            self.data[start - 1] != 0 and start != self.strs_start
+        ):
             return None
         try:
             return self.string(off)
@@ -230,8 +248,14 @@ class Btf:
         b = self.owner(tid)
         off = b.offsets[tid - b.first_id]
         name_off, info, st = _TYPE.unpack_from(b.data, off)
-        return ((info >> 24) & 0x1F, info & 0xFFFF, bool(info >> 31), st,
-                b.string(name_off) if name_off else "", off + 12)
+        return (
+            (info >> 24) & 0x1F,
+            info & 0xFFFF,
+            bool(info >> 31),
+            st,
+            b.string(name_off) if name_off else "",
+            off + 12,
+        )
 
     def _items(self, tid: int, fmt: struct.Struct) -> Iterator[tuple[int, ...]]:
         b = self.owner(tid)
@@ -246,8 +270,9 @@ class Btf:
         no kind_flag), so one regex pass finds them all without the scan."""
         if self._typedefs is None:
             names: set[str] = set()
-            pat = re.compile(b"(?=(....)" + re.escape(struct.pack("<I", KIND_TYPEDEF << 24))
-                             + b")", re.DOTALL)
+            pat = re.compile(
+                b"(?=(....)" + re.escape(struct.pack("<I", KIND_TYPEDEF << 24)) + b")", re.DOTALL
+            )
             data = self.data
             end = self.types_end
             for m in pat.finditer(data, self.types_start, end):
@@ -331,8 +356,9 @@ class Btf:
             if encoding & INT_BOOL:
                 return T.alias(T.BOOL, name) if name != "_Bool" else T.BOOL
             size = st if st in (1, 2, 4, 8) else max(1, -(-bits // 8))
-            return T.DType(name, "int", min(size, 8), bool(encoding & INT_SIGNED),
-                           align=min(size, 8))
+            return T.DType(
+                name, "int", min(size, 8), bool(encoding & INT_SIGNED), align=min(size, 8)
+            )
         if kind == KIND_FLOAT:
             return T.DType(name, "float", st)
         if kind == KIND_PTR:
@@ -451,8 +477,11 @@ class BtfTypes:
         b = self.btf
         if b is None:
             return None
-        kinds = {"struct": (KIND_STRUCT,), "union": (KIND_UNION,),
-                 "enum": (KIND_ENUM, KIND_ENUM64)}.get(kind, ())
+        kinds = {
+            "struct": (KIND_STRUCT,),
+            "union": (KIND_UNION,),
+            "enum": (KIND_ENUM, KIND_ENUM64),
+        }.get(kind, ())
         tid = b.lookup(name, kinds)
         return b.dtype(tid) if tid is not None else None
 

@@ -63,7 +63,7 @@ class TypeEnv:
             if self.library.has_typedef(name):
                 return True
             if self.library.has_inline(name):
-                return False    # a library constant: no need to ask BTF
+                return False  # a library constant: no need to ask BTF
         return self.kernel is not None and self.kernel.has_typedef(name)
 
     def _from_library(self, key: str) -> bool:
@@ -92,8 +92,12 @@ class TypeEnv:
     def inline(self, name: str) -> Inline | None:
         """The inline called name, declared from the library on first use."""
         i = self.inlines.get(name)
-        if i is None and self.library is not None and self.library.has_inline(name) \
-                and self._from_library(f"inline:{name}"):
+        if (
+            i is None
+            and self.library is not None
+            and self.library.has_inline(name)
+            and self._from_library(f"inline:{name}")
+        ):
             i = self.inlines.get(name)
         return i
 
@@ -117,9 +121,17 @@ class TypeEnv:
 
     def copy(self) -> TypeEnv:
         """A scope for one compile: committed by the caller on success."""
-        return TypeEnv(dict(self.typedefs), dict(self.tags), dict(self.enum_consts),
-                       dict(self.inlines), self.kernel, list(self.translators),
-                       self.library, set(self.loaded), dict(self.externs))
+        return TypeEnv(
+            dict(self.typedefs),
+            dict(self.tags),
+            dict(self.enum_consts),
+            dict(self.inlines),
+            self.kernel,
+            list(self.translators),
+            self.library,
+            set(self.loaded),
+            dict(self.externs),
+        )
 
 
 Fold = Callable[[ast.Expr], int | None]
@@ -141,11 +153,19 @@ class Declarer:
     def specs_type(self, specs: ast.DeclSpecs) -> T.DType:
         if specs.sou is not None and specs.words:
             if "signed" in specs.words or "unsigned" in specs.words:
-                raise _err(specs, "D_DECL_SIGNINT", "invalid type declaration: signed "
-                           "and unsigned may only be used with integer type")
+                raise _err(
+                    specs,
+                    "D_DECL_SIGNINT",
+                    "invalid type declaration: signed "
+                    "and unsigned may only be used with integer type",
+                )
             if "long" in specs.words:
-                raise _err(specs, "D_DECL_LONGINT", "invalid type declaration: long and "
-                           "long long may only be used with integer or floating-point type")
+                raise _err(
+                    specs,
+                    "D_DECL_LONGINT",
+                    "invalid type declaration: long and "
+                    "long long may only be used with integer or floating-point type",
+                )
             raise _err(specs, "D_DECL_COMBO", "invalid type combination")
         if specs.sou is not None:
             if isinstance(specs.sou, ast.StructSpec):
@@ -170,7 +190,7 @@ class Declarer:
             if t is None and key is not None:
                 t = self.env.tag(s.kind, s.name or "")
                 if t is None:
-                    t = T.new_sou(s.kind, s.name)     # forward declaration
+                    t = T.new_sou(s.kind, s.name)  # forward declaration
                     self.env.tags[key] = t
             return t if t is not None else T.new_sou(s.kind, None)
         if t is not None and t.sou is not None and t.sou.members is not None:
@@ -185,8 +205,11 @@ class Declarer:
             members.append(self.member(t, m))
             name = members[-1][0]
             if name and name in seen:
-                raise _err(m, "D_UNKNOWN", f"failed to define member '{name}': "
-                           "Duplicate member or variable name")
+                raise _err(
+                    m,
+                    "D_UNKNOWN",
+                    f"failed to define member '{name}': Duplicate member or variable name",
+                )
             seen.add(name)
         T.layout(t, members)
         return t
@@ -201,8 +224,7 @@ class Declarer:
                 raise _err(m, "D_DECL_MNAME", "member declaration requires a name")
         rt = T.resolve(mt)
         if rt.sou is not None and rt.sou.members is None:
-            raise _err(m, "D_DECL_INCOMPLETE",
-                       f"incomplete struct/union/enum {mt}: {ident}")
+            raise _err(m, "D_DECL_INCOMPLETE", f"incomplete struct/union/enum {mt}: {ident}")
         if rt.kind == "void" or rt.kind == "func":
             raise _err(m, "D_DECL_VOIDOBJ", f"cannot have void member: {ident}")
         if m.bits is None:
@@ -211,8 +233,11 @@ class Declarer:
         if name is None and width == 0:
             return "", mt, 0
         if width is None or width <= 0:
-            raise _err(m, "D_DECL_BFCONST", "positive integral constant "
-                       "expression expected as bit-field size")
+            raise _err(
+                m,
+                "D_DECL_BFCONST",
+                "positive integral constant expression expected as bit-field size",
+            )
         if not rt.is_int:
             raise _err(m, "D_DECL_BFTYPE", f"invalid type for bit-field: {ident}")
         if width > rt.size * 8:
@@ -245,11 +270,17 @@ class Declarer:
             else:
                 v = self.fold(expr)
                 if v is None:
-                    raise DError("D_DECL_ENCONST", f"enumerator '{name}' must be "
-                                 "assigned to an integral constant expression", line)
+                    raise DError(
+                        "D_DECL_ENCONST",
+                        f"enumerator '{name}' must be assigned to an integral constant expression",
+                        line,
+                    )
                 if not -INT_MAX - 1 <= v <= INT_MAX:
-                    raise DError("D_DECL_ENOFLOW", f"enumerator '{name}' value "
-                                 f"overflows INT_MAX ({INT_MAX})", line)
+                    raise DError(
+                        "D_DECL_ENOFLOW",
+                        f"enumerator '{name}' value overflows INT_MAX ({INT_MAX})",
+                        line,
+                    )
                 value = v
             if name in self.env.enum_consts or name in self.env.inlines:
                 raise DError("D_DECL_IDRED", f"identifier redeclared: {name}", line)
@@ -280,15 +311,18 @@ class Declarer:
             raise _err(d, "D_DECL_VOIDOBJ", "cannot declare array of void")
         if isinstance(d.dim, list):
             keys = [self.apply(self.specs_type(p.specs), p.declarator)[1] for p in d.dim]
-            assoc = T.DType(f"{t} [{', '.join(map(str, keys))}]", "assoc", ref=t,
-                            params=keys)
+            assoc = T.DType(f"{t} [{', '.join(map(str, keys))}]", "assoc", ref=t, params=keys)
             return assoc
         if d.dim is None:
             return T.array(t, 0)
         n = self.fold(d.dim)
         if n is None or n <= 0:
-            raise _err(d, "D_DECL_ARRSUB", "positive integral constant expression "
-                       "or tuple signature expected as array declaration subscript")
+            raise _err(
+                d,
+                "D_DECL_ARRSUB",
+                "positive integral constant expression "
+                "or tuple signature expected as array declaration subscript",
+            )
         if n > UINT_MAX:
             raise _err(d, "D_DECL_ARRBIG", "array dimension too big")
         return T.array(t, n)
@@ -302,8 +336,7 @@ class Declarer:
         if nvoid:
             named = params[0].declarator.ident
             if named:
-                raise _err(d, "D_DECL_PROTO_NAME",
-                           f"void parameter may not have a name: {named}")
+                raise _err(d, "D_DECL_PROTO_NAME", f"void parameter may not have a name: {named}")
             types = []
         return T.function(ret, types, d.variadic)
 
@@ -315,26 +348,45 @@ def _check_words(specs: ast.DeclSpecs, words: list[str]) -> None:
     """dt_decl_check / dt_decl_attr messages for a bad keyword combination."""
     counts = {w: words.count(w) for w in set(words)}
     if counts.get("long", 0) > 2:
-        raise _err(specs, "D_DECL_COMBO",
-                   "the attribute 'long' may only be used at most twice in a declaration")
+        raise _err(
+            specs,
+            "D_DECL_COMBO",
+            "the attribute 'long' may only be used at most twice in a declaration",
+        )
     for w in ("short", "signed", "unsigned"):
         if counts.get(w, 0) > 1:
-            raise _err(specs, "D_DECL_COMBO", f"the attribute '{w}' may only be "
-                       "used at most once in a declaration")
+            raise _err(
+                specs,
+                "D_DECL_COMBO",
+                f"the attribute '{w}' may only be used at most once in a declaration",
+            )
     bases = [w for w in words if w not in ("short", "long", "signed", "unsigned")]
     attrs = [w for w in words if w in ("short", "long", "signed", "unsigned")]
     if len(bases) > 1:
         return
     base = bases[0] if bases else "int"
     if base == "char" and any(w in ("short", "long") for w in attrs):
-        raise _err(specs, "D_DECL_CHARATTR", "invalid type declaration: short and "
-                   "long may not be used with char type")
+        raise _err(
+            specs,
+            "D_DECL_CHARATTR",
+            "invalid type declaration: short and long may not be used with char type",
+        )
     if base == "void" and attrs:
-        raise _err(specs, "D_DECL_VOIDATTR", "invalid type declaration: attributes "
-                   "may not be used with void type")
+        raise _err(
+            specs,
+            "D_DECL_VOIDATTR",
+            "invalid type declaration: attributes may not be used with void type",
+        )
     if base not in ("char", "int") and any(w in ("signed", "unsigned") for w in attrs):
-        raise _err(specs, "D_DECL_SIGNINT", "invalid type declaration: signed and "
-                   "unsigned may only be used with integer type")
+        raise _err(
+            specs,
+            "D_DECL_SIGNINT",
+            "invalid type declaration: signed and unsigned may only be used with integer type",
+        )
     if base not in ("int", "double", "float") and "long" in attrs:
-        raise _err(specs, "D_DECL_LONGINT", "invalid type declaration: long and "
-                   "long long may only be used with integer or floating-point type")
+        raise _err(
+            specs,
+            "D_DECL_LONGINT",
+            "invalid type declaration: long and "
+            "long long may only be used with integer or floating-point type",
+        )

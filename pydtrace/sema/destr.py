@@ -33,22 +33,34 @@ class _Checker(Protocol):
     def expr(self, e: ast.Expr) -> T.DType: ...
     def action_printf(self, call: ast.Call) -> None: ...
     def action_spec(self, call: ast.Call) -> None: ...
-    def validate_format(self, call: ast.Call, form: fmt.Format,
-                        argtypes: list[T.DType], *,
-                        aggregation: bool = False) -> fmt.Format: ...
+    def validate_format(
+        self,
+        call: ast.Call,
+        form: fmt.Format,
+        argtypes: list[T.DType],
+        *,
+        aggregation: bool = False,
+    ) -> fmt.Format: ...
 
 
 def check(c: _Checker, call: ast.Call) -> None:
     """Check one destructive (or refused) action statement."""
     name = call.name
     if name in REFUSED:
-        raise c.err(call, "D_VAR_UNSUP", f"{name}( ) is not supported: it would "
-                    f"{REFUSED[name]} the machine (refused even with -w)")
+        raise c.err(
+            call,
+            "D_VAR_UNSUP",
+            f"{name}( ) is not supported: it would "
+            f"{REFUSED[name]} the machine (refused even with -w)",
+        )
     if name == "stop":
         if call.args:
             n = len(call.args)
-            raise c.err(call, "D_PROTO_LEN", f"stop( ) prototype mismatch: {n} "
-                        f"arg{'' if n == 1 else 's'} passed, 0 expected")
+            raise c.err(
+                call,
+                "D_PROTO_LEN",
+                f"stop( ) prototype mismatch: {n} arg{'' if n == 1 else 's'} passed, 0 expected",
+            )
         return
     if name in ("raise", "chill"):
         c.action_spec(call)  # void(int), as speculate()'s
@@ -56,13 +68,15 @@ def check(c: _Checker, call: ast.Call) -> None:
     first = call.args[0] if call.args else None
     if name == "freopen" and isinstance(first, ast.StrLit):
         if first.value in (".", ".."):
-            raise c.err(call, "D_FREOPEN_INVALID",
-                        f'freopen( ) argument #1 cannot be "{first.value}"')
+            raise c.err(
+                call, "D_FREOPEN_INVALID", f'freopen( ) argument #1 cannot be "{first.value}"'
+            )
         if first.value == "":
             # DT_FREOPEN_RESTORE: a format without conversions
             first.type = T.STRING
             argtypes = [c.expr(a) for a in call.args[1:]]
             call.format = c.validate_format(  # type: ignore[attr-defined]
-                call, fmt.parse(""), argtypes)
+                call, fmt.parse(""), argtypes
+            )
             return
     c.action_printf(call)

@@ -69,8 +69,7 @@ def _binary(e: ast.Binary) -> int | None:
             return wrap(_div(a, b), t)
         if op == "%":
             return wrap(a - _div(a, b) * b, t)
-        r = {"+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b,
-             "^": a ^ b}[op]
+        r = {"+": a + b, "-": a - b, "*": a * b, "&": a & b, "|": a | b, "^": a ^ b}[op]
         return wrap(r, t)
     if op in ("<<", ">>"):
         lt = e.left.type
@@ -81,8 +80,9 @@ def _binary(e: ast.Binary) -> int | None:
     if op in ("==", "!=", "<", "<=", ">", ">="):
         pt = T.promote(e.left.type, e.right.type) if e.left.type and e.right.type else T.LONG
         a, b = wrap(a, pt), wrap(b, pt)
-        return int({"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b,
-                    ">": a > b, ">=": a >= b}[op])
+        return int(
+            {"==": a == b, "!=": a != b, "<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        )
     if op in ("&&", "||", "^^"):
         x, y = bool(a), bool(b)
         return int({"&&": x and y, "||": x or y, "^^": x != y}[op])

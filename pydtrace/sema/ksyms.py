@@ -64,11 +64,13 @@ def percpu_offsets(addr: int, module: str, path: str = KALLSYMS) -> int | None:
         return None
     if path not in _percpu:
         try:
-            _percpu[path] = (address("__per_cpu_start", "vmlinux", "", path),
-                             address("__per_cpu_end", "vmlinux", "", path),
-                             address("__per_cpu_offset", "vmlinux", "", path))
+            _percpu[path] = (
+                address("__per_cpu_start", "vmlinux", "", path),
+                address("__per_cpu_end", "vmlinux", "", path),
+                address("__per_cpu_offset", "vmlinux", "", path),
+            )
         except DError:
-            _percpu[path] = None        # !CONFIG_SMP: no per-CPU areas
+            _percpu[path] = None  # !CONFIG_SMP: no per-CPU areas
     area = _percpu[path]
     if area is None or not area[0] <= addr < area[1] or area[2] == 0:
         return None

@@ -45,7 +45,7 @@ class Item:
     text: str
     file: str
     line: int
-    kind: str = ""          # "typedef", "tag", "inline", "translator", "other"
+    kind: str = ""  # "typedef", "tag", "inline", "translator", "other"
     names: list[str] = field(default_factory=list)
 
     def source(self) -> str:
@@ -99,16 +99,16 @@ def split_items(text: str) -> list[tuple[str, int]]:
         elif c == "}":
             depth -= 1
         elif c == ";" and depth == 0:
-            chunk = _strip_comments(text[start:i + 1])
+            chunk = _strip_comments(text[start : i + 1])
             stripped = chunk.lstrip()
-            first = start_line + chunk[:len(chunk) - len(stripped)].count("\n")
+            first = start_line + chunk[: len(chunk) - len(stripped)].count("\n")
             out.append((stripped, first))
             start, start_line = i + 1, line
         i += 1
     rest = _strip_comments(text[start:])
     if rest.strip():
         stripped = rest.lstrip()
-        out.append((stripped, start_line + rest[:len(rest) - len(stripped)].count("\n")))
+        out.append((stripped, start_line + rest[: len(rest) - len(stripped)].count("\n")))
     return out
 
 
@@ -116,8 +116,9 @@ def _strip_comments(text: str) -> str:
     """The text with comments blanked (newlines kept), for the name scan."""
     if "/" not in text:
         return text
-    return re.sub(r"/\*.*?\*/|//[^\n]*",
-                  lambda m: "\n" * m.group(0).count("\n") or " ", text, flags=re.S)
+    return re.sub(
+        r"/\*.*?\*/|//[^\n]*", lambda m: "\n" * m.group(0).count("\n") or " ", text, flags=re.S
+    )
 
 
 def _classify(item: Item) -> None:
@@ -143,7 +144,7 @@ def _classify(item: Item) -> None:
     if head.startswith("typedef"):
         # the declared name: the last identifier before the final ';'
         # (outside any braces)
-        tail = text[text.rfind("}") + 1:] if "}" in text else text
+        tail = text[text.rfind("}") + 1 :] if "}" in text else text
         idents = _IDENT.findall(tail)
         item.kind = "typedef"
         item.names = ([idents[-1]] if idents else []) + tags
@@ -173,17 +174,21 @@ class Library:
             with open(path, encoding="utf-8", errors="replace") as f:
                 text = f.read()
         except OSError as e:
-            raise DError("D_PRAGMA_DEPEND", f"failed to open library {path}: "
-                         f"{e.strerror}") from None
+            raise DError(
+                "D_PRAGMA_DEPEND", f"failed to open library {path}: {e.strerror}"
+            ) from None
         self.files.append(path)
         for chunk, line in split_items(text):
             item = Item(len(self.items), chunk, path, line)
             _classify(item)
             self.items.append(item)
             for name in item.names:
-                self.names.setdefault(f"{item.kind}:{name}" if item.kind in
-                                      ("inline", "translator", "extern") else f"type:{name}",
-                                      []).append(item)
+                self.names.setdefault(
+                    f"{item.kind}:{name}"
+                    if item.kind in ("inline", "translator", "extern")
+                    else f"type:{name}",
+                    [],
+                ).append(item)
 
     # -- lookups (cheap: dictionary tests, nothing parsed) -------------------------------
 
@@ -208,8 +213,9 @@ def _ordered_files(dirs: list[str]) -> list[str]:
         try:
             names = sorted(n for n in os.listdir(d) if n.endswith(".d"))
         except OSError as e:
-            raise DError("D_PRAGMA_DEPEND", f"failed to open library directory {d}: "
-                         f"{e.strerror}") from None
+            raise DError(
+                "D_PRAGMA_DEPEND", f"failed to open library directory {d}: {e.strerror}"
+            ) from None
         files += [os.path.join(d, n) for n in names]
     by_base: dict[str, str] = {}
     for f in files:
@@ -226,8 +232,10 @@ def _ordered_files(dirs: list[str]) -> list[str]:
             for dep in _DEPENDS.findall(text):
                 dep = dep.strip('"')
                 if dep not in by_base:
-                    raise DError("D_PRAGMA_DEPEND", f"library {os.path.basename(f)} "
-                                 f"depends on missing library {dep}")
+                    raise DError(
+                        "D_PRAGMA_DEPEND",
+                        f"library {os.path.basename(f)} depends on missing library {dep}",
+                    )
                 wanted.append(by_base[dep])
         deps[f] = wanted
     out: list[str] = []
@@ -238,8 +246,9 @@ def _ordered_files(dirs: list[str]) -> list[str]:
         if s == 2:
             return
         if s == 1:
-            raise DError("D_PRAGMA_DEPEND", "cyclic library dependency involving "
-                         f"{os.path.basename(f)}")
+            raise DError(
+                "D_PRAGMA_DEPEND", f"cyclic library dependency involving {os.path.basename(f)}"
+            )
         state[f] = 1
         for d in deps[f]:
             visit(d)
@@ -280,8 +289,9 @@ def load(env: TypeEnv, key: str) -> bool:
         env.loaded.add(item.index)
         own = set(item.names) if item.kind == "typedef" else set()
         try:
-            tree = parse(item.source(),
-                         lambda name, own=own: name not in own and env.is_typename(name))
+            tree = parse(
+                item.source(), lambda name, own=own: name not in own and env.is_typename(name)
+            )
             checker = Checker(Scope(), env)
             checker.library_item = True
             for decl in tree.items:

@@ -36,11 +36,25 @@ def lower_clause(clause: ast.Clause, counter: itertools.count) -> list[ast.Claus
     guard: str | None = None
     if clause.predicate is not None:
         guard = fresh()
-        out.append(ast.Clause(line, descs, None, [
-            ast.Assign(clause.predicate.line, "=", var(guard),
-                       ast.Unary(clause.predicate.line, "!",
-                                 ast.Unary(clause.predicate.line, "!",
-                                           clause.predicate)))]))
+        out.append(
+            ast.Clause(
+                line,
+                descs,
+                None,
+                [
+                    ast.Assign(
+                        clause.predicate.line,
+                        "=",
+                        var(guard),
+                        ast.Unary(
+                            clause.predicate.line,
+                            "!",
+                            ast.Unary(clause.predicate.line, "!", clause.predicate),
+                        ),
+                    )
+                ],
+            )
+        )
 
     def emit(g: str | None, stmts: list[ast.Expr]) -> None:
         if stmts:

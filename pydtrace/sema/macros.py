@@ -14,23 +14,41 @@ from dataclasses import dataclass, field
 
 from pydtrace.errors import DError
 
-_PROCESS = ("pid", "ppid", "uid", "gid", "euid", "egid", "sid", "pgid",
-            "projid", "taskid", "target")
+_PROCESS = (
+    "pid",
+    "ppid",
+    "uid",
+    "gid",
+    "euid",
+    "egid",
+    "sid",
+    "pgid",
+    "projid",
+    "taskid",
+    "target",
+)
 
 
 def process_values(target: int = 0) -> dict[str, int]:
     """The values dtrace(1) gives the process macro variables."""
     return {
-        "pid": os.getpid(), "ppid": os.getppid(), "uid": os.getuid(),
-        "gid": os.getgid(), "euid": os.geteuid(), "egid": os.getegid(),
-        "sid": os.getsid(0), "pgid": os.getpgrp(), "projid": 0, "taskid": 0,
+        "pid": os.getpid(),
+        "ppid": os.getppid(),
+        "uid": os.getuid(),
+        "gid": os.getgid(),
+        "euid": os.geteuid(),
+        "egid": os.getegid(),
+        "sid": os.getsid(0),
+        "pgid": os.getpgrp(),
+        "projid": 0,
+        "taskid": 0,
         "target": target,
     }
 
 
 @dataclass
 class Macros:
-    args: list[str] = field(default_factory=list)     # $0 is args[0]
+    args: list[str] = field(default_factory=list)  # $0 is args[0]
     values: dict[str, int] = field(default_factory=dict)
     defaultargs: bool = False
     used: set[int] = field(default_factory=set)
@@ -44,8 +62,7 @@ class Macros:
             if n >= len(self.args):
                 if self.defaultargs:
                     return "" if string else 0
-                raise DError("D_MACRO_UNDEF", f"macro argument {text} is not defined",
-                             line)
+                raise DError("D_MACRO_UNDEF", f"macro argument {text} is not defined", line)
             self.used.add(n)
             arg = self.args[n]
             if string:
@@ -55,8 +72,7 @@ class Macros:
                 return value
             if _is_ident(arg):
                 return (arg,)
-            raise DError("D_SYNTAX",
-                         f'syntax error near "{arg}"', line)
+            raise DError("D_SYNTAX", f'syntax error near "{arg}"', line)
         if name in self.values:
             v = self.values[name]
             return str(v) if string else v
@@ -110,5 +126,8 @@ def _integer(text: str) -> int | None:
 
 
 def _is_ident(text: str) -> bool:
-    return bool(text) and (text[0].isalpha() or text[0] == "_") and \
-        all(c.isalnum() or c == "_" for c in text)
+    return (
+        bool(text)
+        and (text[0].isalpha() or text[0] == "_")
+        and all(c.isalnum() or c == "_" for c in text)
+    )

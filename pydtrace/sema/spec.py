@@ -92,8 +92,7 @@ def check_order(kinds: list[str], stmt: ast.Node, err: ErrFn) -> None:
             if commit:
                 raise err(stmt, "D_COMM_COMM", "commit( ) may not follow commit( )")
             if datarec:
-                raise err(stmt, "D_COMM_DREC",
-                          "commit( ) may not follow data-recording action(s)")
+                raise err(stmt, "D_COMM_DREC", "commit( ) may not follow data-recording action(s)")
             if AGG in kinds[i:]:
                 raise err(stmt, "D_AGG_COMM", "aggregating actions may not follow commit( )")
             commit = True
@@ -104,20 +103,19 @@ def check_order(kinds: list[str], stmt: ast.Node, err: ErrFn) -> None:
             if commit:
                 raise err(stmt, "D_SPEC_COMM", "speculate( ) may not follow commit( )")
             if datarec:
-                raise err(stmt, "D_SPEC_DREC",
-                          "speculate( ) may not follow data-recording action(s)")
+                raise err(
+                    stmt, "D_SPEC_DREC", "speculate( ) may not follow data-recording action(s)"
+                )
             speculate = True
             continue
         if k == AGG:
             if speculate:
-                raise err(stmt, "D_AGG_SPEC",
-                          "aggregating actions may not follow speculate( )")
+                raise err(stmt, "D_AGG_SPEC", "aggregating actions may not follow speculate( )")
             datarec = True
             continue
         if speculate:
             if k == DESTRUCTIVE:
-                raise err(stmt, "D_ACT_SPEC",
-                          "destructive actions may not follow speculate( )")
+                raise err(stmt, "D_ACT_SPEC", "destructive actions may not follow speculate( )")
             if k == EXIT:
                 raise err(stmt, "D_EXIT_SPEC", "exit( ) may not follow speculate( )")
         if k in (DESTRUCTIVE, DISCARD, VOID):

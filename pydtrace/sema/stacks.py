@@ -60,36 +60,50 @@ def check(call: ast.Call, expr: Callable[[ast.Expr], T.DType], err: Err) -> T.DT
             raise err(call, "D_STACK_PROTO", "stack( ) prototype mismatch: too many arguments")
         n = _positive(args[0]) if args else None
         if args and n is None:
-            raise err(args[0], "D_STACK_SIZE",
-                      "stack( ) size must be a nonzero positive integer constant")
+            raise err(
+                args[0], "D_STACK_SIZE", "stack( ) size must be a nonzero positive integer constant"
+            )
         call.act = (int(lib.DTRACEACT_STACK), n, 0, None)  # type: ignore[attr-defined]
         return STACK
     if name == "ustack":
         if len(args) > 2:
-            raise err(call, "D_USTACK_PROTO",
-                      "ustack( ) prototype mismatch: too many arguments")
+            raise err(call, "D_USTACK_PROTO", "ustack( ) prototype mismatch: too many arguments")
         n = _positive(args[0]) if args else None
         if args and n is None:
-            raise err(args[0], "D_USTACK_FRAMES", "ustack( ) argument #1 must be a "
-                      "non-zero positive integer constant")
+            raise err(
+                args[0],
+                "D_USTACK_FRAMES",
+                "ustack( ) argument #1 must be a non-zero positive integer constant",
+            )
         strsize = 0
         if len(args) > 1:
             s = _positive(args[1])
             if s is None:
-                raise err(args[1], "D_USTACK_STRSIZE", "ustack( ) argument #2 must be "
-                          "a non-zero positive integer constant")
+                raise err(
+                    args[1],
+                    "D_USTACK_STRSIZE",
+                    "ustack( ) argument #2 must be a non-zero positive integer constant",
+                )
             strsize = s
         call.act = (int(lib.DTRACEACT_USTACK), n, strsize, None)  # type: ignore[attr-defined]
         return STACK
     kind, t = SYM_ACTIONS[name]
     if len(args) != 1:
-        raise err(call, "D_PROTO_LEN", f"{name}( ) prototype mismatch: {len(args)} "
-                  f"arg{'' if len(args) == 1 else 's'} passed, 1 expected")
+        raise err(
+            call,
+            "D_PROTO_LEN",
+            f"{name}( ) prototype mismatch: {len(args)} "
+            f"arg{'' if len(args) == 1 else 's'} passed, 1 expected",
+        )
     at = args[0].type
     assert at is not None
     if not T.resolve(at).is_scalar:
-        raise err(call, "D_PROTO_ARG", f"{name}( ) argument #1 is incompatible with "
-                  f"prototype:\n\tprototype: uintptr_t\n\t argument: {at}")
+        raise err(
+            call,
+            "D_PROTO_ARG",
+            f"{name}( ) argument #1 is incompatible with "
+            f"prototype:\n\tprototype: uintptr_t\n\t argument: {at}",
+        )
     call.act = (kind, None, 0, args[0])  # type: ignore[attr-defined]
     return t
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 class SouMember:
     name: str
     type: DType
-    offset: int          # bits from the start of the struct
-    bits: int = 0        # bit-field width, 0 if not a bit-field
+    offset: int  # bits from the start of the struct
+    bits: int = 0  # bit-field width, 0 if not a bit-field
 
 
 class Sou:
@@ -33,8 +33,13 @@ class Sou:
     converted lazily); size is known up front.
     """
 
-    def __init__(self, members: list[SouMember] | None = None, size: int = 0,
-                 align: int = 1, loader: Callable[[Sou], None] | None = None) -> None:
+    def __init__(
+        self,
+        members: list[SouMember] | None = None,
+        size: int = 0,
+        align: int = 1,
+        loader: Callable[[Sou], None] | None = None,
+    ) -> None:
         self._members = members
         self.size = size
         self._align = align
@@ -79,14 +84,38 @@ class EnumBody:
 class DType:
     """One D type.  Construct with the helper functions below."""
 
-    __slots__ = ("name", "kind", "_size", "signed", "_align", "ref", "count",
-                 "sou", "enum", "params", "variadic", "base", "_lazy")
+    __slots__ = (
+        "name",
+        "kind",
+        "_size",
+        "signed",
+        "_align",
+        "ref",
+        "count",
+        "sou",
+        "enum",
+        "params",
+        "variadic",
+        "base",
+        "_lazy",
+    )
 
-    def __init__(self, name: str, kind: str, size: int = 0, signed: bool = False,
-                 *, align: int = 0, ref: DType | None = None, count: int = 0,
-                 sou: Sou | None = None, enum: EnumBody | None = None,
-                 params: list[DType] | None = None, variadic: bool = False,
-                 base: DType | None = None) -> None:
+    def __init__(
+        self,
+        name: str,
+        kind: str,
+        size: int = 0,
+        signed: bool = False,
+        *,
+        align: int = 0,
+        ref: DType | None = None,
+        count: int = 0,
+        sou: Sou | None = None,
+        enum: EnumBody | None = None,
+        params: list[DType] | None = None,
+        variadic: bool = False,
+        base: DType | None = None,
+    ) -> None:
         self.name = name
         self.kind = kind
         self._size = size
@@ -198,9 +227,20 @@ LONGDOUBLE = DType("long double", "float", 16)
 
 def alias(t: DType, name: str) -> DType:
     """A typedef: t under another name."""
-    a = DType(name, t.kind, t._size, t.signed, align=t._align, ref=t.ref,
-              count=t.count, sou=t.sou, enum=t.enum, params=t.params,
-              variadic=t.variadic, base=t.base or t)
+    a = DType(
+        name,
+        t.kind,
+        t._size,
+        t.signed,
+        align=t._align,
+        ref=t.ref,
+        count=t.count,
+        sou=t.sou,
+        enum=t.enum,
+        params=t.params,
+        variadic=t.variadic,
+        base=t.base or t,
+    )
     return a
 
 
@@ -221,8 +261,7 @@ def function(ret: DType, params: list[DType], variadic: bool = False) -> DType:
     args = ", ".join(str(p) for p in params)
     if variadic:
         args = f"{args}, ..." if args else "..."
-    return DType(f"{ret} ({args})", "func", 0, ref=ret, params=params,
-                 variadic=variadic)
+    return DType(f"{ret} ({args})", "func", 0, ref=ret, params=params, variadic=variadic)
 
 
 def _derived_name(t: DType, suffix: str) -> str:
@@ -254,7 +293,7 @@ def layout(t: DType, members: list[tuple[str, DType, int | None]]) -> None:
     """Complete struct/union t: members are (name, type, bit-field width or None)."""
     assert t.sou is not None
     out: list[SouMember] = []
-    off = 0              # bits
+    off = 0  # bits
     size = 0
     align = 1
     union = t.kind == "union"
@@ -319,23 +358,49 @@ def same(a: DType, b: DType) -> bool:
     if a.kind == "func":
         return a.ref is not None and b.ref is not None and same(a.ref, b.ref)
     if a.sou is not None and b.sou is not None:
-        return a.name == b.name and (a.sou is b.sou or a.sou.members is None or
-                                     b.sou.members is None)
+        return a.name == b.name and (
+            a.sou is b.sou or a.sou.members is None or b.sou.members is None
+        )
     return a.name == b.name
 
 
 # Typedefs of the D library (8.1); name -> underlying integer type.
 TYPEDEFS: dict[str, DType] = {
-    name: alias(base, name) for name, base in {
-        "int8_t": SCHAR, "int16_t": SHORT, "int32_t": INT, "int64_t": LONG,
-        "uint8_t": UCHAR, "uint16_t": USHORT, "uint32_t": UINT, "uint64_t": ULONG,
-        "intptr_t": LONG, "uintptr_t": ULONG, "ssize_t": LONG, "size_t": ULONG,
-        "ptrdiff_t": LONG, "uchar_t": UCHAR, "ushort_t": USHORT, "uint_t": UINT,
-        "ulong_t": ULONG, "u_longlong_t": ULONGLONG, "longlong_t": LONGLONG,
-        "id_t": INT, "pid_t": INT, "uid_t": UINT, "gid_t": UINT,
-        "processorid_t": INT, "boolean_t": INT, "dev_t": ULONG,
-        "time_t": LONG, "hrtime_t": LONGLONG, "off_t": LONG, "mode_t": UINT,
-        "zoneid_t": INT, "taskid_t": INT, "projid_t": INT,
+    name: alias(base, name)
+    for name, base in {
+        "int8_t": SCHAR,
+        "int16_t": SHORT,
+        "int32_t": INT,
+        "int64_t": LONG,
+        "uint8_t": UCHAR,
+        "uint16_t": USHORT,
+        "uint32_t": UINT,
+        "uint64_t": ULONG,
+        "intptr_t": LONG,
+        "uintptr_t": ULONG,
+        "ssize_t": LONG,
+        "size_t": ULONG,
+        "ptrdiff_t": LONG,
+        "uchar_t": UCHAR,
+        "ushort_t": USHORT,
+        "uint_t": UINT,
+        "ulong_t": ULONG,
+        "u_longlong_t": ULONGLONG,
+        "longlong_t": LONGLONG,
+        "id_t": INT,
+        "pid_t": INT,
+        "uid_t": UINT,
+        "gid_t": UINT,
+        "processorid_t": INT,
+        "boolean_t": INT,
+        "dev_t": ULONG,
+        "time_t": LONG,
+        "hrtime_t": LONGLONG,
+        "off_t": LONG,
+        "mode_t": UINT,
+        "zoneid_t": INT,
+        "taskid_t": INT,
+        "projid_t": INT,
     }.items()
 }
 TYPEDEFS["string"] = STRING
@@ -349,18 +414,37 @@ def _spec(words: str, t: DType) -> None:
 
 
 for _w, _t in (
-    ("char", CHAR), ("signed char", SCHAR), ("unsigned char", UCHAR),
-    ("short", SHORT), ("short int", SHORT), ("signed short", SHORT),
-    ("signed short int", SHORT), ("unsigned short", USHORT),
-    ("unsigned short int", USHORT), ("int", INT), ("signed", INT),
-    ("signed int", INT), ("unsigned", UINT), ("unsigned int", UINT),
-    ("long", LONG), ("long int", LONG), ("signed long", LONG),
-    ("signed long int", LONG), ("unsigned long", ULONG),
-    ("unsigned long int", ULONG), ("long long", LONGLONG),
-    ("long long int", LONGLONG), ("signed long long", LONGLONG),
-    ("signed long long int", LONGLONG), ("unsigned long long", ULONGLONG),
-    ("unsigned long long int", ULONGLONG), ("void", VOID), ("string", STRING),
-    ("_Bool", BOOL), ("float", FLOAT), ("double", DOUBLE),
+    ("char", CHAR),
+    ("signed char", SCHAR),
+    ("unsigned char", UCHAR),
+    ("short", SHORT),
+    ("short int", SHORT),
+    ("signed short", SHORT),
+    ("signed short int", SHORT),
+    ("unsigned short", USHORT),
+    ("unsigned short int", USHORT),
+    ("int", INT),
+    ("signed", INT),
+    ("signed int", INT),
+    ("unsigned", UINT),
+    ("unsigned int", UINT),
+    ("long", LONG),
+    ("long int", LONG),
+    ("signed long", LONG),
+    ("signed long int", LONG),
+    ("unsigned long", ULONG),
+    ("unsigned long int", ULONG),
+    ("long long", LONGLONG),
+    ("long long int", LONGLONG),
+    ("signed long long", LONGLONG),
+    ("signed long long int", LONGLONG),
+    ("unsigned long long", ULONGLONG),
+    ("unsigned long long int", ULONGLONG),
+    ("void", VOID),
+    ("string", STRING),
+    ("_Bool", BOOL),
+    ("float", FLOAT),
+    ("double", DOUBLE),
     ("long double", LONGDOUBLE),
 ):
     _spec(_w, _t)

@@ -70,8 +70,9 @@ def define(checker: Checker, x: ast.Translator, lazy: bool = False) -> Xlator:
     src = checker.decl.typename(x.input)
     for old in checker.env.translators:
         if T.same(old[0], out) and T.same(old[1], src):
-            raise checker.err(x, "D_XLATE_REDECL", f"translator from {src} to {out} "
-                              "has already been declared")
+            raise checker.err(
+                x, "D_XLATE_REDECL", f"translator from {src} to {out} has already been declared"
+            )
     ro = T.resolve(out)
     if ro.sou is not None and ro.sou.members is None and " " in ro.name:
         full = checker.env.tag(ro.kind, ro.name.split(" ", 1)[1])
@@ -79,15 +80,13 @@ def define(checker: Checker, x: ast.Translator, lazy: bool = False) -> Xlator:
             raise checker.err(x, "D_XLATE_SOU", f"incomplete struct/union/enum {out}")
         ro = full
     if ro.sou is None:
-        raise checker.err(x, "D_XLATE_SOU",
-                          "translator output type must be a struct or union")
+        raise checker.err(x, "D_XLATE_SOU", "translator output type must be a struct or union")
     param = Var(x.param, "xlarg", 0, src)
     xl = Xlator(out, src, param)
     for name, e, line in x.members:
         found = T.member_path(ro, name)
         if found is None:
-            raise DError("D_XLATE_MEMB", f"translator member {name} is not "
-                         f"a member of {out}", line)
+            raise DError("D_XLATE_MEMB", f"translator member {name} is not a member of {out}", line)
         if lazy:
             xl.pending[name] = (e, line, found[0].type)
         else:
@@ -97,8 +96,9 @@ def define(checker: Checker, x: ast.Translator, lazy: bool = False) -> Xlator:
     return xl
 
 
-def _check_member(checker: Checker, xl: Xlator, name: str, e: ast.Expr, line: int,
-                  mt: T.DType) -> ast.Expr:
+def _check_member(
+    checker: Checker, xl: Xlator, name: str, e: ast.Expr, line: int, mt: T.DType
+) -> ast.Expr:
     """Check one member's expression with the parameter in scope; the
     expression cast to the member's type."""
     from pydtrace.sema.check import _assignable, _strcompat
@@ -111,19 +111,23 @@ def _check_member(checker: Checker, xl: Xlator, name: str, e: ast.Expr, line: in
     checker.region = None
     try:
         vt = checker.expr(e)
-        if not (_assignable(mt, vt) or (mt.is_int and vt.is_int) or
-                (_strcompat(T.resolve(mt)) and _strcompat(T.resolve(vt)))):
-            raise DError("D_XLATE_INCOMPAT", f"translator member {name} "
-                         "definition uses incompatible types: "
-                         f'"{mt}" = "{vt}"', line)
+        if not (
+            _assignable(mt, vt)
+            or (mt.is_int and vt.is_int)
+            or (_strcompat(T.resolve(mt)) and _strcompat(T.resolve(vt)))
+        ):
+            raise DError(
+                "D_XLATE_INCOMPAT",
+                f'translator member {name} definition uses incompatible types: "{mt}" = "{vt}"',
+                line,
+            )
     finally:
         checker.region = region
         if saved is None:
             del globals_[param]
         else:
             globals_[param] = saved
-    cast = ast.Cast(line, ast.TypeName(line, ast.DeclSpecs(line),
-                                       ast.Declarator(line, name)), e)
+    cast = ast.Cast(line, ast.TypeName(line, ast.DeclSpecs(line), ast.Declarator(line, name)), e)
     cast.type = mt
     return cast
 
@@ -148,9 +152,11 @@ def lookup(checker: Checker, out: T.DType, src: T.DType) -> Xlator | None:
         base = ref
     checker.env.load_translators(_candidates(base))
     table = checker.env.translators
-    for match in (lambda o, s: o is base and s is src,
-                  lambda o, s: T.same(o, base) and T.same(s, src),
-                  lambda o, s: T.same(o, base) and _assignable(s, src)):
+    for match in (
+        lambda o, s: o is base and s is src,
+        lambda o, s: T.same(o, base) and T.same(s, src),
+        lambda o, s: T.same(o, base) and _assignable(s, src),
+    ):
         for o, s, x in table:
             if match(o, s):
                 return x.xlator  # type: ignore[attr-defined,no-any-return]
@@ -177,11 +183,13 @@ def check_member(checker: Checker, e: ast.Member, xl_node: ast.Xlate) -> T.DType
     if body is None and pending is not None:
         from pydtrace.sema.check import Checker, Scope
 
-        body = xl.members[e.name] = _check_member(Checker(Scope(), checker.env), xl,
-                                                  e.name, *pending)
+        body = xl.members[e.name] = _check_member(
+            Checker(Scope(), checker.env), xl, e.name, *pending
+        )
     if body is None:
-        raise checker.err(e, "D_XLATE_NOCONV", "translator does not define conversion "
-                          f"for member: {e.name}")
+        raise checker.err(
+            e, "D_XLATE_NOCONV", f"translator does not define conversion for member: {e.name}"
+        )
     t: T.DType = xl_node.xlout  # type: ignore[attr-defined]
     rt = T.resolve(t)
     if e.op == "->":
@@ -190,8 +198,11 @@ def check_member(checker: Checker, e: ast.Member, xl_node: ast.Xlate) -> T.DType
         assert rt.ref is not None
         rt = T.resolve(rt.ref)
     elif rt.sou is None:
-        raise checker.err(e, "D_OP_SOU", f'operator . cannot be applied to type "{rt}"; '
-                          "must be applied to a struct or union")
+        raise checker.err(
+            e,
+            "D_OP_SOU",
+            f'operator . cannot be applied to type "{rt}"; must be applied to a struct or union',
+        )
     e.xlmember = (xl_node, body, xl.param)  # type: ignore[attr-defined]
     e.lvalue = False  # type: ignore[attr-defined]
     return body.type  # type: ignore[no-any-return]
@@ -221,8 +232,9 @@ def expand(checker: Checker, e: ast.Expr) -> T.DType | None:
     return out
 
 
-def check_inline_value(checker: Checker, d: ast.InlineDecl, name: str, t: T.DType,
-                       vt: T.DType) -> None:
+def check_inline_value(
+    checker: Checker, d: ast.InlineDecl, name: str, t: T.DType, vt: T.DType
+) -> None:
     """dt_cook_inline for an inline whose value is a translation: the
     declared type (or what it points to) must be the translator's output."""
     xl_node = xlate_node(d.value)
@@ -232,12 +244,16 @@ def check_inline_value(checker: Checker, d: ast.InlineDecl, name: str, t: T.DTyp
     if lt.kind == "ptr" and lt.ref is not None:
         lt = T.resolve(lt.ref)
     if not T.same(lt, T.resolve(xl.out)):
-        raise checker.err(d, "D_OP_INCOMPAT", f"inline {name} definition uses "
-                          f'incompatible types: "{lt}" = "{T.resolve(xl.out)}"')
+        raise checker.err(
+            d,
+            "D_OP_INCOMPAT",
+            f'inline {name} definition uses incompatible types: "{lt}" = "{T.resolve(xl.out)}"',
+        )
 
 
-def translated_arg(checker: Checker, index: int, native: str, xlate: str,
-                   line: int = 0) -> ast.Expr:
+def translated_arg(
+    checker: Checker, index: int, native: str, xlate: str, line: int = 0
+) -> ast.Expr:
     """args[index] of a probe whose argument is described as (native,
     xlate): the checked expression xlate<xlate>((native)arg<index>).
 
@@ -247,8 +263,11 @@ def translated_arg(checker: Checker, index: int, native: str, xlate: str,
     from pydtrace.lang.parser import parse
 
     if not 0 <= index < 10:
-        raise DError("D_ARGS_XLATOR", f"translated argument #{index} is out of "
-                     "range: only arg0 .. arg9 can be translated", line)
+        raise DError(
+            "D_ARGS_XLATOR",
+            f"translated argument #{index} is out of range: only arg0 .. arg9 can be translated",
+            line,
+        )
     src = f"BEGIN {{ xlate<{xlate}>(({native})arg{index}); }}"
     tree = parse(src, checker.env.is_typename)
     clause = tree.items[0]
