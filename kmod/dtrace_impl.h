@@ -63,6 +63,12 @@ struct dtrace_provider_ops {
 	int (*enable)(struct dtrace_provider *prov, u32 id, void *parg);
 	void (*disable)(struct dtrace_provider *prov, u32 id, void *parg);
 	void (*destroy)(struct dtrace_provider *prov, u32 id, void *parg);
+	/*
+	 * Optional: finish the disables made since the last call, before
+	 * dtrace_lock is dropped (fbt unregisters its kprobes in one batch,
+	 * with one RCU grace period instead of one per probe).
+	 */
+	void (*flush)(struct dtrace_provider *prov);
 };
 
 struct dtrace_provider {
@@ -105,6 +111,7 @@ bool dtrace_probe_match(const struct dtrace_probe *probe,
 			const struct dtrace_probedesc *pat);
 int dtrace_ecb_link(struct dtrace_ecb *ecb);		/* dtrace_lock */
 void dtrace_ecb_unlink(struct dtrace_ecb *ecb);		/* dtrace_lock */
+void dtrace_providers_flush(void);			/* dtrace_lock */
 void dtrace_sync(void);
 
 /* Fire probe id; state != NULL: run only that consumer's ECBs. */

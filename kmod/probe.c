@@ -208,6 +208,18 @@ void dtrace_provide_all(void)
 	}
 }
 
+/* After ECBs were unlinked: let providers finish their disables. */
+void dtrace_providers_flush(void)
+{
+	struct dtrace_provider *prov;
+
+	lockdep_assert_held(&dtrace_lock);
+	list_for_each_entry(prov, &dtrace_providers, node) {
+		if (prov->ops->flush)
+			prov->ops->flush(prov);
+	}
+}
+
 /* Let every provider create probes desc names (e.g. profile-1234). */
 void dtrace_provide_desc(const struct dtrace_probedesc *desc)
 {

@@ -784,6 +784,7 @@ static int dtrace_prog_ecbs(struct dtrace_state *state,
 unlink:
 	for (i = 0; i < k; i++)
 		dtrace_ecb_unlink(state->ecbs[base + i]);
+	dtrace_providers_flush();
 	mutex_unlock(&dtrace_lock);
 	dtrace_sync();
 	mutex_lock(&dtrace_lock);

@@ -21,7 +21,9 @@
  * until enable: then a kprobe (or kretprobe) is allocated and registered
  * on the function's address, after sprint_symbol() confirms that the
  * function is still there (a module may have gone or moved; its probes
- * are provided again with the new address).
+ * are provided again with the new address).  Disabled kprobes are
+ * unregistered together when the framework flushes, before it drops
+ * dtrace_lock: one RCU grace period for all the probes of a consumer.
  *
  * entry: arg0..arg5 are the function's register arguments (x86-64 ABI).
  * return: arg0 = 0 (a kretprobe does not say which return instruction was
@@ -34,6 +36,7 @@
 #include <linux/kprobes.h>
 #include <linux/ptrace.h>
 #include <linux/refcount.h>
+#include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/uaccess.h>
 
@@ -45,11 +48,13 @@
 struct dtrace_fbt_kp {
 	struct kprobe kp;
 	u32 id;
+	struct dtrace_fbt_kp *next;	/* disabled, to unregister; dtrace_lock */
 };
 
 struct dtrace_fbt_krp {
 	struct kretprobe krp;
 	u32 id;
+	struct dtrace_fbt_krp *next;	/* disabled, to unregister; dtrace_lock */
 };
 
 /* One function; its names live in its entry probe. */
@@ -66,6 +71,10 @@ struct dtrace_fbt {
 static DEFINE_HASHTABLE(dtrace_fbt_hash, FBT_HASH_BITS);
 static unsigned int dtrace_fbt_armed;		/* dtrace_lock */
 static unsigned int dtrace_fbt_count;		/* dtrace_lock */
+/* Disabled since the last flush, still registered (dtrace_lock). */
+static struct dtrace_fbt_kp *dtrace_fbt_dead_kps;
+static struct dtrace_fbt_krp *dtrace_fbt_dead_krps;
+static unsigned int dtrace_fbt_ndead_kps, dtrace_fbt_ndead_krps;
 
 /*
  * ---------------------------------------------------------------------------
@@ -425,6 +434,12 @@ static int dtrace_fbt_enable(struct dtrace_provider *prov, u32 id,
 	return 0;
 }
 
+/*
+ * The probe's kprobe goes on a list: dtrace_fbt_flush() unregisters the
+ * whole list with one RCU grace period (unregister_kprobe() waits for one
+ * each, ~100 ms under emulation).  Until then its handler may still run,
+ * and finds no ECB.
+ */
 static void dtrace_fbt_disable(struct dtrace_provider *prov, u32 id,
 			       void *parg)
 {
@@ -435,19 +450,83 @@ static void dtrace_fbt_disable(struct dtrace_provider *prov, u32 id,
 	if (ret) {
 		if (WARN_ON_ONCE(!fbt->krp))
 			return;
-		/* Returns when no handler runs and no instance is pending. */
-		unregister_kretprobe(&fbt->krp->krp);
-		dtrace_free(fbt->krp);
+		fbt->krp->next = dtrace_fbt_dead_krps;
+		dtrace_fbt_dead_krps = fbt->krp;
+		dtrace_fbt_ndead_krps++;
 		fbt->krp = NULL;
 	} else {
 		if (WARN_ON_ONCE(!fbt->kp))
 			return;
-		unregister_kprobe(&fbt->kp->kp);
-		dtrace_free(fbt->kp);
+		fbt->kp->next = dtrace_fbt_dead_kps;
+		dtrace_fbt_dead_kps = fbt->kp;
+		dtrace_fbt_ndead_kps++;
 		fbt->kp = NULL;
 	}
-	WARN_ON_ONCE(!dtrace_fbt_armed);
-	dtrace_fbt_armed--;
+}
+
+/* Unregister the disabled kprobes, one batch each for kprobes and kretprobes. */
+static void dtrace_fbt_flush_kps(void)
+{
+	struct dtrace_fbt_kp *fk, *next;
+	struct kprobe **kps;
+	unsigned int i, n = dtrace_fbt_ndead_kps;
+
+	if (!n)
+		return;
+	kps = kmalloc_array(n, sizeof(*kps), GFP_KERNEL);
+	for (i = 0, fk = dtrace_fbt_dead_kps; fk; fk = fk->next) {
+		if (kps && !WARN_ON_ONCE(i >= n))
+			kps[i++] = &fk->kp;
+		else
+			unregister_kprobe(&fk->kp);	/* no memory: one by one */
+	}
+	if (kps)
+		unregister_kprobes(kps, i);
+	kfree(kps);
+	for (fk = dtrace_fbt_dead_kps; fk; fk = next) {
+		next = fk->next;
+		dtrace_free(fk);
+	}
+	WARN_ON_ONCE(dtrace_fbt_armed < n);
+	dtrace_fbt_armed -= n;
+	dtrace_fbt_dead_kps = NULL;
+	dtrace_fbt_ndead_kps = 0;
+}
+
+static void dtrace_fbt_flush_krps(void)
+{
+	struct dtrace_fbt_krp *fr, *next;
+	struct kretprobe **krps;
+	unsigned int i, n = dtrace_fbt_ndead_krps;
+
+	if (!n)
+		return;
+	krps = kmalloc_array(n, sizeof(*krps), GFP_KERNEL);
+	for (i = 0, fr = dtrace_fbt_dead_krps; fr; fr = fr->next) {
+		if (krps && !WARN_ON_ONCE(i >= n))
+			krps[i++] = &fr->krp;
+		else
+			unregister_kretprobe(&fr->krp);
+	}
+	/* Returns when no handler runs and no instance is pending. */
+	if (krps)
+		unregister_kretprobes(krps, i);
+	kfree(krps);
+	for (fr = dtrace_fbt_dead_krps; fr; fr = next) {
+		next = fr->next;
+		dtrace_free(fr);
+	}
+	WARN_ON_ONCE(dtrace_fbt_armed < n);
+	dtrace_fbt_armed -= n;
+	dtrace_fbt_dead_krps = NULL;
+	dtrace_fbt_ndead_krps = 0;
+}
+
+static void dtrace_fbt_flush(struct dtrace_provider *prov)
+{
+	lockdep_assert_held(&dtrace_lock);
+	dtrace_fbt_flush_kps();
+	dtrace_fbt_flush_krps();
 }
 
 static void dtrace_fbt_destroy(struct dtrace_provider *prov, u32 id,
@@ -470,6 +549,7 @@ static const struct dtrace_provider_ops dtrace_fbt_ops = {
 	.enable = dtrace_fbt_enable,
 	.disable = dtrace_fbt_disable,
 	.destroy = dtrace_fbt_destroy,
+	.flush = dtrace_fbt_flush,
 };
 
 static struct dtrace_provider dtrace_fbt_prov = {
@@ -484,6 +564,7 @@ int dtrace_prov_fbt_init(void)
 
 void dtrace_prov_fbt_exit(void)
 {
+	WARN_ON_ONCE(dtrace_fbt_dead_kps || dtrace_fbt_dead_krps);
 	WARN_ON_ONCE(dtrace_fbt_armed);
 	dtrace_provider_unregister(&dtrace_fbt_prov);
 	WARN_ON_ONCE(dtrace_fbt_count);

@@ -292,6 +292,7 @@ void dtrace_state_destroy(struct dtrace_state *state)
 	mutex_lock(&dtrace_lock);
 	for (i = 0; i < state->necbs; i++)
 		dtrace_ecb_unlink(state->ecbs[i]);
+	dtrace_providers_flush();
 	mutex_unlock(&dtrace_lock);
 	dtrace_sync();
 

@@ -22,6 +22,7 @@ KALLSYMS = "/proc/kallsyms"
 BLACKLIST = ("/sys/kernel/debug/kprobes/blacklist",)
 _TEXT = re.compile(r"^([0-9a-fA-F]+) [tTwW] (\S+)(?:\t\[(\S+)\])?$", re.M)
 _RANGE = re.compile(r"^0x([0-9a-fA-F]+)-0x([0-9a-fA-F]+)", re.M)
+_NAME = re.compile(r"^0x[0-9a-fA-F]+-0x[0-9a-fA-F]+\s+(\S+)", re.M)
 
 
 def parse_text_symbols(text: str) -> dict[tuple[str, str], int]:
@@ -38,15 +39,22 @@ def parse_text_symbols(text: str) -> dict[tuple[str, str], int]:
 
 @dataclass(frozen=True)
 class Blacklist:
-    """The kprobes blacklist's address ranges [start, end)."""
+    """The kprobes blacklist: its address ranges [start, end) and symbol
+    names (kprobes also refuses a compiler clone such as foo.isra.0 of a
+    blacklisted foo)."""
 
     starts: tuple[int, ...]
     ends: tuple[int, ...]
+    names: frozenset[str] = frozenset()
 
     @classmethod
     def parse(cls, text: str) -> Blacklist:
         ranges = sorted((int(m.group(1), 16), int(m.group(2), 16)) for m in _RANGE.finditer(text))
-        return cls(tuple(r[0] for r in ranges), tuple(r[1] for r in ranges))
+        names = frozenset(m.group(1) for m in _NAME.finditer(text))
+        return cls(tuple(r[0] for r in ranges), tuple(r[1] for r in ranges), names)
+
+    def refuses(self, name: str, addr: int) -> bool:
+        return addr in self or name.split(".", 1)[0] in self.names
 
     def __contains__(self, addr: object) -> bool:
         """Is addr in a range?  (The kernel's ranges do not overlap: one per
@@ -86,6 +94,6 @@ def with_addresses(
     out = []
     for kf in funcs:
         addr = symbols.get((kf.module, kf.name))
-        if addr is not None and addr not in blacklist:
+        if addr is not None and not blacklist.refuses(kf.name, addr):
             out.append((kf, addr))
     return out

@@ -255,6 +255,8 @@ def test_text_symbols_and_blacklist() -> None:
     assert 0xFFFFFFFF81000680 not in bl and 0xFFFFFFFF810005FF not in bl
     assert 0xFFFFFFFF81000015 in bl and 0xFFFFFFFF81000020 not in bl
     assert 0 not in Blacklist.parse("")
+    assert bl.refuses("do_int3.isra.0", 1) and bl.refuses("do_int3", 1)
+    assert not bl.refuses("do_int3x", 1) and bl.refuses("anything", 0xFFFFFFFF81000600)
     funcs = parse_filter_functions(NAMES)
     got = with_addresses(funcs, syms, Blacklist.parse(BLACKLIST))
     assert [(kf.module, kf.name) for kf, _ in got] == [
