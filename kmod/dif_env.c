@@ -228,3 +228,13 @@ notrace __u64 dif_env_dvar(struct dif_mstate *ms, const struct dif_tuple *key,
 	return dtrace_dynvar(ds, ms, key, nkeys, dsize, op, mc->cpu);
 }
 NOKPROBE_SYMBOL(dif_env_dvar);
+
+notrace int dif_env_dvar_canstore(struct dif_mstate *ms, __u64 addr,
+				  __u64 size)
+{
+	struct dtrace_mctx *mc = ms->env;
+	struct dtrace_dstate *ds = mc->ecb ? mc->ecb->state->dstate : NULL;
+
+	return ds && dtrace_dynvar_canstore(ds, addr, size);
+}
+NOKPROBE_SYMBOL(dif_env_dvar_canstore);

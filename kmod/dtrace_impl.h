@@ -319,6 +319,8 @@ void dtrace_dstate_drops(struct dtrace_state *state, struct dtrace_status *st);
 u64 dtrace_dynvar(struct dtrace_dstate *ds, struct dif_mstate *ms,
 		  const struct dif_tuple *key, u32 nkeys, u32 dsize, u32 op,
 		  int cpu);
+int dtrace_dynvar_canstore(const struct dtrace_dstate *ds, u64 addr,
+			   u64 size);
 
 /*
  * ---------------------------------------------------------------------------

@@ -52,7 +52,8 @@ struct dtrace_dvar {
 	struct dtrace_dvar *lnext;	/* free/dirty/rinsing/clean lists */
 	u32 nkeys;
 	u32 dsize;
-	u64 data;			/* offset of the data in the chunk */
+	u32 data;			/* offset of the data in the chunk */
+	u32 live;			/* published in a chain, not deleted */
 	struct dif_tuple key[];		/* nkeys; by-ref vals point inside */
 };
 
@@ -80,6 +81,7 @@ struct dtrace_dstate {
 	u32 nbuckets;
 	u64 nchunks;
 	struct dtrace_dvbucket *buckets;
+	char *chunks;			/* nchunks * chunksize bytes */
 	struct dtrace_dvcpu *cpus;	/* nr_cpu_ids */
 	struct delayed_work cleaner;
 	unsigned long cleanrate;	/* jiffies */
@@ -292,6 +294,7 @@ static notrace void dtrace_dvar_delete(struct dtrace_dvbucket *b,
 		smp_store_release(&b->lock, 0);	/* unlock */
 		return;
 	}
+	WRITE_ONCE(dv->live, 0);
 	WRITE_ONCE(dv->hashval, DTRACE_DYNHASH_FREE);
 	/* Unlock: the unlink and the FREE mark are seen before. */
 	smp_store_release(&b->lock, 0);
@@ -348,7 +351,7 @@ notrace u64 dtrace_dynvar(struct dtrace_dstate *ds, struct dif_mstate *ms,
 		}
 		dv->nkeys = nkeys;
 		dv->dsize = dsize;
-		dv->data = dataoff;
+		dv->data = (u32)dataoff;
 		p = (char *)&dv->key[nkeys];
 		for (i = 0; i < nkeys; i++) {
 			dv->key[i] = key[i];
@@ -368,8 +371,14 @@ notrace u64 dtrace_dynvar(struct dtrace_dstate *ds, struct dif_mstate *ms,
 		dv->hashval = hash;
 		dv->next = head;
 		/* Publish the filled chunk; a lost race retries the lookup. */
-		if (cmpxchg(&b->chain, head, dv) == head)
+		if (cmpxchg(&b->chain, head, dv) == head) {
+			/*
+			 * Its layout is fixed until a dtrace_sync(); the
+			 * release pairs with dtrace_dynvar_canstore().
+			 */
+			smp_store_release(&dv->live, 1);
 			return (uintptr_t)dv + dataoff;
+		}
 		dv->hashval = DTRACE_DYNHASH_FREE;
 		dtrace_dvar_unpop(&ds->cpus[cpu], dv);
 	}
@@ -378,6 +387,37 @@ notrace u64 dtrace_dynvar(struct dtrace_dstate *ds, struct dif_mstate *ms,
 	return 0;
 }
 NOKPROBE_SYMBOL(dtrace_dynvar);
+
+/*
+ * dif_env_dvar_canstore() in the kernel (dtrace_canstore()'s dynamic
+ * variable part, made exact): does [addr, addr + size) lie in the dsize
+ * bytes of data of one live chunk of ds?  Never in a chunk's header, its
+ * key tuples or key bytes, the padding after its data, a free chunk or
+ * one another CPU is still filling.  A live chunk keeps its layout while
+ * this CPU is in probe context: deleting it clears live, and it is reused
+ * only after the cleaner's dtrace_sync().  A chunk is live only once it is
+ * in its chain, so a CPU that finds a just-inserted by-reference variable
+ * before its inserter has marked it may be refused a store into it (the
+ * inserting CPU itself never is).
+ */
+notrace int dtrace_dynvar_canstore(const struct dtrace_dstate *ds, u64 addr,
+				   u64 size)
+{
+	const struct dtrace_dvar *dv;
+	u64 base = (uintptr_t)ds->chunks, off, data, dsize;
+
+	if (addr < base || addr - base >= ds->nchunks * ds->chunksize)
+		return 0;
+	off = (addr - base) % ds->chunksize;
+	dv = (const struct dtrace_dvar *)(uintptr_t)(addr - off);
+	/* pairs with the release in dtrace_dynvar(): the layout is seen */
+	if (!smp_load_acquire(&dv->live))
+		return 0;
+	data = READ_ONCE(dv->data);
+	dsize = READ_ONCE(dv->dsize);
+	return off >= data && size <= dsize && off - data <= dsize - size;
+}
+NOKPROBE_SYMBOL(dtrace_dynvar_canstore);
 
 /*
  * ---------------------------------------------------------------------------
@@ -544,6 +584,7 @@ int dtrace_dstate_alloc(struct dtrace_state *state)
 	ds->buckets = (struct dtrace_dvbucket *)ds->base;
 	p = ds->base + ALIGN(nb * sizeof(struct dtrace_dvbucket), 64);
 	nchunks = p < ds->base + size ? (ds->base + size - p) / chunksize : 0;
+	ds->chunks = p;
 	ds->nchunks = nchunks;
 
 	/* Split the chunks evenly; the remainder goes to the last CPU. */

@@ -236,6 +236,15 @@ __u64 dif_env_dvar(struct dif_mstate *ms, const struct dif_tuple *key,
 		   __u32 nkeys, __u32 dsize, __u32 op);
 
 /*
+ * Does [addr, addr + size) lie in the data of one dynamic variable of
+ * this consumer (the dsize bytes at an address DIF_DVAR_LOOKUP or
+ * DIF_DVAR_ALLOC returned, while the variable exists)?  Never in the
+ * environment's own bookkeeping (headers, keys).  The store check of
+ * stb/sth/stw/stx uses it, so D can store into thread-local arrays.
+ */
+int dif_env_dvar_canstore(struct dif_mstate *ms, __u64 addr, __u64 size);
+
+/*
  * The thread key of the current thread (section 5.2): unique per thread
  * and interrupt level, never equal to a variable id.
  */

@@ -20,8 +20,8 @@
  * Memory is read only through dif_env_kload()/dif_env_uload(); memory is
  * written only inside the allocated part of scratch space
  * [scratch_base, scratch_base + scratch_used) and, by stb/sth/stw/stx,
- * inside the data of the consumer's by-reference static variables
- * (dif_canstore()).  Probe-context safe: no
+ * inside the data of the consumer's by-reference static variables and of
+ * its dynamic variables (dif_canstore()).  Probe-context safe: no
  * allocation, no locks, no recursion, every loop bounded.
  *
  * User variables: global scalars and clause-locals are the caller's
@@ -201,15 +201,18 @@ static DIF_NOTRACE int dif_in_statvar(const __u64 *t,
 /*
  * canstore (dtrace-internals.md 2.7): the allocated part of scratch, or
  * the storage of a by-reference global scalar of the consumer, or of a
- * clause-local of this CPU (D scalar arrays and structs: a[i] = v).
+ * clause-local of this CPU, or the data of one of the consumer's dynamic
+ * variables (D scalar arrays and structs: a[i] = v, self->a[i] = v).
  */
-static DIF_NOTRACE int dif_canstore(const struct dif_mstate *ms, __u64 addr,
+static DIF_NOTRACE int dif_canstore(struct dif_mstate *ms, __u64 addr,
 				    __u64 size)
 {
 	return dif_in_scratch(ms, addr, size) ||
 	       dif_in_statvar(ms->globals, ms->ginfo, ms->nglobals, addr,
 			      size) ||
-	       dif_in_statvar(ms->locals, ms->linfo, ms->nlocals, addr, size);
+	       dif_in_statvar(ms->locals, ms->linfo, ms->nlocals, addr,
+			      size) ||
+	       dif_env_dvar_canstore(ms, addr, size);
 }
 
 /* stb/sth/stw/stx: only where canstore, naturally aligned. */

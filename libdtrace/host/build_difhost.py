@@ -97,6 +97,7 @@ unsigned long dif_host_kload_calls(void);
 void dif_host_set_dvar_capacity(unsigned int n);
 void dif_host_set_threadkey(unsigned long long key);
 unsigned int dif_host_dvar_count(void);
+int dif_host_dvar_tails_clean(void);
 """
 
 
@@ -133,7 +134,8 @@ def _make_builder() -> FFI:
         "unsigned long dif_host_kload_calls(void);\n"
         "void dif_host_set_dvar_capacity(unsigned int n);\n"
         "void dif_host_set_threadkey(__u64 key);\n"
-        "unsigned int dif_host_dvar_count(void);\n",
+        "unsigned int dif_host_dvar_count(void);\n"
+        "int dif_host_dvar_tails_clean(void);\n",
         sources=[str(p.relative_to(ROOT)) for p in SOURCES],
         include_dirs=[str(UAPI_DIR), str(DIF_DIR)],
         extra_compile_args=["-Wall", "-Wextra", "-std=gnu11"],

@@ -40,6 +40,7 @@ static unsigned long kload_calls;
 struct host_dvar {
 	int used;
 	__u32 nkeys;
+	__u32 dsize;
 	struct dif_tuple key[DIF_DVAR_MAXKEYS];
 	unsigned char keybytes[DIF_DVAR_MAXKEYS][HOST_KEYBYTES];
 	__u64 data[HOST_DATABYTES / 8];
@@ -105,6 +106,26 @@ unsigned int dif_host_dvar_count(void)
 	for (i = 0; i < HOST_NDVARS; i++)
 		n += dvars[i].used;
 	return n;
+}
+
+/*
+ * Have the bytes of every dynamic variable after its dsize bytes of data
+ * stayed 0 (as allocation left them)?  The fuzzer checks that stores into
+ * dynamic variables never go past their data.
+ */
+int dif_host_dvar_tails_clean(void)
+{
+	unsigned int i, j;
+	const unsigned char *d;
+
+	for (i = 0; i < HOST_NDVARS; i++) {
+		d = (const unsigned char *)dvars[i].data;
+		for (j = dvars[i].used ? dvars[i].dsize : 0;
+		     j < HOST_DATABYTES; j++)
+			if (d[j])
+				return 0;
+	}
+	return 1;
 }
 
 unsigned long dif_host_kload_calls(void)
@@ -229,6 +250,22 @@ static int host_match(const struct host_dvar *v, const struct dif_tuple *key,
 	return 1;
 }
 
+/* Stores go only inside the dsize bytes of data of a live variable. */
+int dif_env_dvar_canstore(struct dif_mstate *ms, __u64 addr, __u64 size)
+{
+	__u64 data;
+	unsigned int i;
+
+	(void)ms;
+	for (i = 0; i < HOST_NDVARS; i++) {
+		data = (__u64)(unsigned long)dvars[i].data;
+		if (dvars[i].used && addr >= data && size <= dvars[i].dsize &&
+		    addr - data <= dvars[i].dsize - size)
+			return 1;
+	}
+	return 0;
+}
+
 __u64 dif_env_dvar(struct dif_mstate *ms, const struct dif_tuple *key,
 		   __u32 nkeys, __u32 dsize, __u32 op)
 {
@@ -263,6 +300,7 @@ __u64 dif_env_dvar(struct dif_mstate *ms, const struct dif_tuple *key,
 		memset(v, 0, sizeof(*v));
 		v->used = 1;
 		v->nkeys = nkeys;
+		v->dsize = dsize;
 		memcpy(v->key, key, nkeys * sizeof(key[0]));
 		memcpy(v->keybytes, buf, sizeof(v->keybytes));
 		return (__u64)(unsigned long)v->data;

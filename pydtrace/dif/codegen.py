@@ -410,7 +410,23 @@ class DifoGen:
         return self._load(var)
 
     def g_ScopedVar(self, e: ast.ScopedVar) -> int:
-        return self._load(e.var)  # type: ignore[attr-defined]
+        var: Var = e.var  # type: ignore[attr-defined]
+        r = self._load(var)
+        if getattr(e, "faultin", False):
+            # a store into a thread-local array: ldts gives 0 while the
+            # thread has no storage; create it zeroed, as dt_cg_array_op
+            # does for by-reference associative array elements (1.12)
+            dt = diftype(var.type, self.strsize)
+            assert dt.flags & lib.DIF_TF_BYREF
+            done = Label()
+            self.emit("tst", r)
+            self.emit("bne", done)
+            self.emit("setx", dt.size, r)
+            self.emit("allocs", r, r)
+            self._store(var, r)
+            self.emit(_LDS[var.scope], var.id, r)
+            self.place(done)
+        return r
 
     def g_Unary(self, e: ast.Unary) -> int:
         if e.op == "*":

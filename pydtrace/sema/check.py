@@ -1708,20 +1708,20 @@ class Checker:
 
     def _memory_assign(self, e: ast.Assign, t: T.DType) -> T.DType:
         """A store through a pointer (`*p = v`, `p[i] = v`, `p->m = v`) or
-        into an element of a D scalar array variable (`a[i] = v`, global or
-        clause-local), as D allows: the DIF store is checked at run time
-        (only scratch, e.g. alloca()'d memory, and the storage of the
-        consumer's by-reference static variables are writable; anything
+        into an element of a D scalar array variable (`a[i] = v`, global,
+        clause-local or thread-local), as D allows: the DIF store is checked at run time
+        (only scratch, e.g. alloca()'d memory, the storage of the
+        consumer's by-reference static variables and the data of its
+        dynamic variables are writable; anything
         else is an invalid address).  Integer and pointer objects only."""
         target, op = e.target, e.op
         rt = T.resolve(t)
         if isinstance(target, ast.Index | ast.Member):
             var = _dvar_object(target)
             if var is not None and not (
-                var.scope in ("global", "local") and T.resolve(var.type).kind == "array"
+                var.scope in ("global", "local", "thread")
+                and T.resolve(var.type).kind == "array"
             ):
-                if var.scope == "thread" and T.resolve(var.type).kind == "array":
-                    raise self.unsupported(e, "stores into thread-local scalar arrays")
                 # a D struct variable, a string: not memory
                 raise self.err(
                     e, "D_OP_WRITE", f"operator {op} can only be applied to a writable variable"
@@ -1778,6 +1778,13 @@ class Checker:
                     else ("D_OP_INT", "integral")
                 )
                 raise self.err(e, tag, f"operator {op} requires operands of {what} type")
+        root = _dvar_root(target)
+        if root is not None and getattr(root, "var", None) is not None and \
+                root.var.scope == "thread":  # type: ignore[attr-defined]
+            # the store needs the variable's storage: codegen creates it
+            # (zeroed) when the thread has none yet, as DTrace does for
+            # by-reference associative array elements
+            root.faultin = True  # type: ignore[attr-defined]
         e.memory = True  # type: ignore[attr-defined]
         return t
 
@@ -1815,6 +1822,16 @@ class Checker:
                 f"{_node_name(target)} is an associative array and may only be referenced with [ ]",
             )
         return var
+
+
+def _dvar_root(e: ast.Expr) -> ast.Expr | None:
+    """The variable node whose storage holds e (`self->a` in
+    `self->a[i].m`), as _dvar_object finds it; None otherwise."""
+    if _dvar_object(e) is None:
+        return None
+    while isinstance(e, ast.Index | ast.Member):
+        e = e.operand
+    return e
 
 
 def _dvar_object(e: ast.Expr) -> Var | None:

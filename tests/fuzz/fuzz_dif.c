@@ -27,7 +27,10 @@
  * (8-byte header, then the data) in the arena at VAR_OFF, so stores
  * through pointers into static variables are exercised too.  After each
  * run every arena byte outside scratch space and that storage must be as
- * it was (the interpreter writes nowhere else).
+ * it was (the interpreter writes nowhere else).  Thread-local 0x503 is
+ * by reference too (12 bytes), so stores into dynamic variables are
+ * exercised: the bytes of every dynamic variable past its data must stay
+ * 0 (dif_host_dvar_tails_clean()).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -38,6 +41,7 @@
 
 void dif_host_set_valid_range(__u64 lo, __u64 hi);
 void dif_host_reset(void);
+int dif_host_dvar_tails_clean(void);
 int dif_host_set_builtin(__u32 id, __u64 value);
 
 #define ARENA_SIZE	4096
@@ -71,6 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	__u32 text[MAXTEXT];
 	__u64 ints[16], globals[4] = { 0 }, locals[4] = { 0 };
 	struct dif_vinfo ginfo[4] = { { 0 } }, linfo[4] = { { 0 } };
+	struct dif_vinfo tinfo[4] = { { 0 } };
 	struct dtrace_difv vars[8];
 	char *strs = (char *)arena + 2048;
 	struct dif_object dp;
@@ -159,11 +164,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ms.locals = locals;
 	ms.nlocals = 4;
 	ms.linfo = linfo;
+	tinfo[3].size = 12;
+	ms.tinfo = tinfo;
+	ms.ntvars = 4;
 	memcpy(before, arena, ARENA_SIZE);
 	(void)dif_emulate(&dp, &ms);
 	if (ms.flags & DIF_F_FAULT)
 		fuzz_faulted++;
-	if (ms.scratch_used > ms.scratch_size)
+	if (ms.scratch_used > ms.scratch_size || !dif_host_dvar_tails_clean())
 		abort();
 	if (memcmp(before, arena, SCRATCH_OFF) ||
 	    memcmp(before + SCRATCH_OFF + SCRATCH_SIZE,
