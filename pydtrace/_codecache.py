@@ -36,6 +36,12 @@ PATH = os.path.join(_DIR, f"startup-cache.{sys.implementation.cache_tag}.marshal
 # dataclass function source -> code; (pattern, flags) -> the rest of _sre.compile's arguments
 _code: dict[str, CodeType] = {}
 _regex: dict[tuple[Any, int], tuple[Any, ...]] = {}
+# module -> (source path, its st_mtime_ns and st_size, is a package, marshalled code);
+# directory -> its st_mtime_ns (an entry added or removed changes it)
+_modules: dict[str, tuple[str, int, int, bool, bytes]] = {}
+_dirs: dict[str, int] = {}
+_dir_ok: dict[str, bool] = {}
+BUNDLED = ("pydtrace.", "ply.")
 _recording: dict[str, set[Any]] | None = None
 _re_compile_orig: Any = None
 
@@ -97,19 +103,82 @@ def _sre_args(pattern: Any, flags: int) -> tuple[Any, ...] | None:
     return args
 
 
+def _dir_unchanged(d: str) -> bool:
+    ok = _dir_ok.get(d)
+    if ok is None:
+        try:
+            ok = os.stat(d).st_mtime_ns == _dirs.get(d)
+        except OSError:
+            ok = False
+        _dir_ok[d] = ok
+    return ok
+
+
+class _Finder:
+    """Finds a bundled submodule where the path finder would: in its parent
+    package's only directory, which (and the package's own) has not had an
+    entry added or removed since the bundle was written (no file there can
+    shadow the module); anything else is left to the path finder."""
+
+    @staticmethod
+    def find_spec(fullname: str, path: Any = None, target: Any = None) -> Any:
+        entry = _modules.get(fullname)
+        if entry is None or path is None:
+            return None
+        file, _, _, is_pkg, _ = entry
+        own = os.path.dirname(file)
+        parent = os.path.dirname(own) if is_pkg else own
+        if list(path) != [parent] or not _dir_unchanged(parent) or not _dir_unchanged(own):
+            return None
+        from importlib.util import spec_from_file_location
+
+        return spec_from_file_location(fullname, file, loader=_loader_class()(fullname, file),
+                                       submodule_search_locations=[] if is_pkg else None)
+
+
+_LOADER: Any = None
+
+
+def _loader_class() -> Any:
+    global _LOADER
+    if _LOADER is None:
+        from importlib.machinery import SourceFileLoader
+
+        class BundleLoader(SourceFileLoader):
+            """A source file loader whose bytecode comes from the bundle when
+            the source is the one it was compiled from (mtime and size, as a
+            .pyc is checked); otherwise the usual way."""
+
+            def get_code(self, fullname: str) -> Any:
+                entry = _modules.get(fullname)
+                if entry is not None and entry[0] == self.path:
+                    try:
+                        st = os.stat(self.path)
+                    except OSError:
+                        st = None
+                    if st is not None and (st.st_mtime_ns, st.st_size) == entry[1:3]:
+                        return marshal.loads(entry[4])
+                return super().get_code(fullname)
+
+        _LOADER = BundleLoader
+    return _LOADER
+
+
 def load(path: str = PATH) -> int:
     """Read the cache file (when it is this interpreter's); entries read."""
     try:
         with open(path, "rb") as f:
             blob = f.read()
-        header, code, regex = marshal.loads(blob)
+        header, code, regex, modules, dirs = marshal.loads(blob)
     except (OSError, ValueError, EOFError, TypeError):
         return 0
-    if header != _header() or not isinstance(code, dict) or not isinstance(regex, dict):
+    if header != _header() or not all(isinstance(t, dict) for t in (code, regex, modules, dirs)):
         return 0
     _code.update(code)
     _regex.update(regex)
-    return len(code) + len(regex)
+    _modules.update(modules)
+    _dirs.update(dirs)
+    return len(code) + len(regex) + len(modules)
 
 
 def install() -> None:
@@ -126,6 +195,11 @@ def install() -> None:
     if compiler is not None and getattr(compiler, "compile", None) is not None:
         _re_compile_orig = compiler.compile
         compiler.compile = _re_compile
+    if _modules and _Finder not in sys.meta_path:
+        from importlib.machinery import PathFinder
+
+        at = sys.meta_path.index(PathFinder) if PathFinder in sys.meta_path else len(sys.meta_path)
+        sys.meta_path.insert(at, _Finder)
 
 
 # Compiled by write() after the imports, for the regexes and dataclasses that
@@ -175,9 +249,10 @@ def write(path: str = PATH) -> int:
             args = _sre_args(*key)
             if args is not None:
                 regex[key] = args
+    modules, dirs = _bundle()
     os.makedirs(os.path.dirname(path), exist_ok=True)
     tmp = f"{path}.{os.getpid()}.tmp"
-    blob = marshal.dumps((_header(), code, regex))
+    blob = marshal.dumps((_header(), code, regex, modules, dirs))
     try:
         with open(tmp, "wb") as f:
             f.write(blob)
@@ -185,7 +260,31 @@ def write(path: str = PATH) -> int:
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-    return len(code) + len(regex)
+    return len(code) + len(regex) + len(modules)
+
+
+def _bundle() -> tuple[dict[str, tuple[str, int, int, bool, bytes]], dict[str, int]]:
+    """Every imported submodule of the bundled packages that a source file
+    loader loaded, compiled as that loader compiles it."""
+    from importlib.machinery import SourceFileLoader
+
+    modules, dirs = {}, {}
+    for name, mod in sorted(sys.modules.items()):
+        spec = getattr(mod, "__spec__", None)
+        if not name.startswith(BUNDLED) or spec is None or spec.origin is None:
+            continue
+        loader = spec.loader
+        if not isinstance(loader, SourceFileLoader) or not spec.origin.endswith(".py"):
+            continue
+        file = spec.origin
+        is_pkg = spec.submodule_search_locations is not None
+        own = os.path.dirname(file)
+        st = os.stat(file)  # before the read: a later change is a miss
+        for d in (own, os.path.dirname(own) if is_pkg else own):  # what _Finder checks
+            dirs.setdefault(d, os.stat(d).st_mtime_ns)
+        code = loader.source_to_code(loader.get_data(file), file)
+        modules[name] = (file, st.st_mtime_ns, st.st_size, is_pkg, marshal.dumps(code))
+    return modules, dirs
 
 
 def main(argv: list[str]) -> int:
