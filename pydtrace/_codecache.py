@@ -135,6 +135,11 @@ class _Finder:
         return spec_from_file_location(fullname, file, loader=_loader_class()(fullname, file),
                                        submodule_search_locations=[] if is_pkg else None)
 
+    @staticmethod
+    def invalidate_caches() -> None:
+        """importlib.invalidate_caches(): look at the directories again."""
+        _dir_ok.clear()
+
 
 _LOADER: Any = None
 
@@ -214,7 +219,8 @@ _SAMPLES = (
 def write(path: str = PATH) -> int:
     """Import every pydtrace module and compile the samples, recording what
     @dataclass and re compile; write the cache file (atomically).  The
-    number of entries."""
+    number of entries.  In a fresh process (make pyc): what was imported
+    before is not recorded."""
     import importlib
     import pkgutil
     import re
@@ -237,7 +243,7 @@ def write(path: str = PATH) -> int:
         for text in (*_SAMPLES, ERROR_CLAUSE):
             try:
                 compiler.compile(text, kind="probe", label=text)
-            except DError:
+            except (DError, OSError):
                 pass  # e.g. no kernel types here: only fewer entries
         seen = _recording
     finally:

@@ -10,6 +10,8 @@ import glob
 import marshal
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -26,7 +28,9 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def written(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict, dict, dict, dict]:
     path = str(tmp_path_factory.mktemp("cache") / "startup.marshal")
-    assert cc.write(path) > 0
+    # in a fresh process, as make pyc: here the modules are imported already
+    code = f"import pydtrace._codecache as c; assert c.write({path!r}) > 0"
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=REPO)
     with open(path, "rb") as f:
         header, code, regex, modules, dirs = marshal.loads(f.read())
     assert header == cc._header()
@@ -140,8 +144,12 @@ def test_bundled_module_not_used_when_its_directory_changed(
 ) -> None:
     pkg, mod = _bundle_one(tmp_path, monkeypatch)
     st = pkg.stat()
+    assert cc._Finder.find_spec("tpkg.mod", [str(pkg)]) is not None
     (pkg / "mod.cpython-311-x86_64-linux-gnu.so").write_bytes(b"")  # could shadow mod.py
     os.utime(pkg, ns=(st.st_atime_ns, st.st_mtime_ns + 10**9))
+    import importlib
+
+    importlib.invalidate_caches()  # as the path finder, it looks again then
     assert cc._Finder.find_spec("tpkg.mod", [str(pkg)]) is None
 
 
