@@ -46,7 +46,7 @@ $(VPY):
 # The stamp is refreshed when the package metadata or the C sources change.
 # editable_mode=compat: a plain .pth entry; the default import-hook finder
 # costs every Python start in the guest most of a second (bench/RESULTS.md).
-$(VENV)/.installed: $(VPY) pyproject.toml setup.py pydtrace/lang/parser.py $(wildcard libdtrace/*.py libdtrace/*.c libdtrace/*.h)
+$(VENV)/.installed: $(VPY) pyproject.toml setup.py pydtrace/lang/parser.py pydtrace/lang/lexer.py $(wildcard libdtrace/*.py libdtrace/*.c libdtrace/*.h)
 	$(VPY) -m pip install -q --no-build-isolation -e '.[test]' --config-settings editable_mode=compat
 	$(VPY) -m pydtrace.lang.parser --write-tables
 	@touch $@
@@ -59,9 +59,11 @@ build: install
 # Bytecode for the guest: it mounts the tree read-only and never writes
 # __pycache__, so without this every pydtrace start there compiles ~120
 # modules (seconds under emulation).  Timestamp-checked: stale files are
-# ignored, never wrong.
+# ignored, never wrong.  Then the code @dataclass generates at import
+# (pydtrace/_codecache.py), checked by its source text, never wrong either.
 pyc: install
 	$(VPY) -m compileall -q -j 0 pydtrace
+	$(VPY) -c 'import sys, pydtrace._codecache as c; sys.exit(c.main(["--write"]))'
 
 kmod:
 	$(MAKE) -C kmod KDIR=$(KDIR)

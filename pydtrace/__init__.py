@@ -7,6 +7,8 @@ stays cheap for the command line.
 
 from __future__ import annotations
 
+from pydtrace import _codecache
+
 __version__ = "0.1.0"
 __all__ = ["Consumer", "trace", "__version__"]
 
@@ -17,3 +19,7 @@ def __getattr__(name: str) -> object:
 
         return getattr(api, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+# before any pydtrace module defines a dataclass
+_codecache.install()

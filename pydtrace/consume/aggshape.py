@@ -21,10 +21,14 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from pydtrace.abi import lib
 from pydtrace.consume import histogram
-from pydtrace.consume.histogram import QUANTIZE_ZEROBUCKET, ZOOM, Total
+from pydtrace.consume.histogram import QUANTIZE_ZEROBUCKET
+
+if TYPE_CHECKING:
+    from pydtrace.consume.histogram import Total
 
 COUNT = int(lib.DTRACEAGG_COUNT)
 SUM = int(lib.DTRACEAGG_SUM)
@@ -61,12 +65,13 @@ def hist_shape(values: Iterable[int], zoom: bool) -> Shape:
     """dt_aggregate_total() over a count() or sum() variable's values."""
     total: Total = 0
     pos = neg = False
+    z = histogram.zoom_factor() if zoom else 0
     for v in values:
         v = _s64(v)
         pos |= v > 0
         neg |= v < 0
         if zoom:
-            total = max(total, int(abs(v) * ZOOM))  # (int64_t)(val * 1/0.95)
+            total = max(total, int(abs(v) * z))  # (int64_t)(val * 1/0.95)
         else:
             total += abs(v)
     return Shape("hist", total, pos, neg)

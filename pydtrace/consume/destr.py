@@ -21,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 import io
 import os
-import subprocess
 from collections.abc import Sequence
 from typing import BinaryIO
 
@@ -46,6 +45,8 @@ class ShellItem:
 
 def run_system(command: bytes, out: BinaryIO) -> None:
     """dtrace_system(): flush our output, then run the command and wait."""
+    import subprocess  # here: subprocess (and threading) cost every start otherwise
+
     out.flush()
     subprocess.run([SHELL, "-c", os.fsdecode(command)], check=False)
 

@@ -9,7 +9,13 @@ Everything returns bytes and does no I/O.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # fractions (and decimal) only when a bar needs them
+    from fractions import Fraction
+
+    # Bar totals are integers, or fractions under aggzoom.
+    Total = int | Fraction
 
 QUANTIZE_NBUCKETS = 127
 QUANTIZE_ZEROBUCKET = 63
@@ -20,12 +26,18 @@ HEADER = b"\n%16s %41s %-9s\n" % (b"value", b"------------- Distribution -------
 _M64 = (1 << 64) - 1
 _M32 = (1 << 32) - 1
 
-# aggzoom: the tallest bar is DTRACE_AGGZOOM_MAX (0.95) of the full height;
-# libdtrace scales by 1 / DTRACE_AGGZOOM_MAX, a double.
-ZOOM = Fraction(1 / 0.95)
+_ZOOM: Fraction | None = None
 
-# Bar totals are integers, or fractions under aggzoom.
-Total = int | Fraction
+
+def zoom_factor() -> Fraction:
+    """aggzoom: the tallest bar is DTRACE_AGGZOOM_MAX (0.95) of the full
+    height; libdtrace scales by 1 / DTRACE_AGGZOOM_MAX, a double."""
+    global _ZOOM
+    if _ZOOM is None:
+        from fractions import Fraction
+
+        _ZOOM = Fraction(1 / 0.95)
+    return _ZOOM
 
 # -encoding=utf8 bars (dt_print_quantline_utf8): whole cells of U+2588 and a
 # last cell of U+2589..U+258F for the eighths; aggpack cells U+2581..U+2588.
@@ -80,11 +92,14 @@ def bar_total(values: Iterable[int], zoom: bool = False) -> Total:
     aggzoom the largest |v| scaled up so that it fills 95% of the bar."""
     if not zoom:
         return sum(abs(v) for v in values)
-    return max((abs(v) * ZOOM for v in values), default=0)
+    z = zoom_factor()
+    return max((abs(v) * z for v in values), default=0)
 
 
 def _utf8_line(val: int, shown: int, total: Total) -> bytes:
     """dt_print_quantline_utf8(): eighths of a cell."""
+    from fractions import Fraction
+
     f = Fraction(abs(val) * BAR) / total
     whole = int(f)
     partial = int((f - whole) * 8)

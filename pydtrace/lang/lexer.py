@@ -11,7 +11,9 @@ recognised through the is_typename callback (pycparser's pattern).
 
 from __future__ import annotations
 
+import os
 import re
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -477,15 +479,62 @@ t_pred_clause_SEMI = r";"
 t_pred_clause_decl_COMMA = r","
 
 _MASTER: lex.Lexer | None = None
+_HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def rules_fingerprint() -> str:
+    """Everything ply builds the lexer from (tokens, states, literals, each
+    t_ rule's regex and, for a function, the line that orders it): a prebuilt
+    table (pydtrace/lang/lextab.py) is used only when it was built from the
+    same."""
+    mod = sys.modules[__name__]
+    rules = []
+    for name in sorted(vars(mod)):
+        if not name.startswith("t_"):
+            continue
+        v = getattr(mod, name)
+        if callable(v):
+            rules.append((name, getattr(v, "regex", v.__doc__), v.__code__.co_firstlineno))
+        else:
+            rules.append((name, v))
+    return repr((lex.__version__, tokens, states, getattr(mod, "literals", ""), rules))
+
+
+def _build() -> lex.Lexer:
+    mod = sys.modules[__name__]
+    try:
+        from pydtrace.lang import lextab  # type: ignore[attr-defined]
+    except ImportError:
+        lextab = None
+    if (
+        lextab is not None
+        and getattr(lextab, "_tabversion", None) == lex.__tabversion__
+        and getattr(lextab, "_rules_fingerprint", None) == rules_fingerprint()
+    ):
+        # ply's optimized build: the master regexes from the table, without
+        # the validation pass (which reads this file's source back)
+        lx = lex.lex(module=mod, optimize=True, lextab=lextab, errorlog=lex.NullLogger())
+        lx.lexoptimize = False  # keep the unoptimized lexer's token-type check
+        return lx
+    return lex.lex(module=mod, optimize=False, errorlog=lex.NullLogger())
+
+
+def write_table() -> str:
+    """Write pydtrace/lang/lextab.py (``python -m pydtrace.lang.parser
+    --write-tables``); its path."""
+    lx = lex.lex(module=sys.modules[__name__], optimize=False, errorlog=lex.NullLogger())
+    lx.writetab("lextab", _HERE)
+    path = os.path.join(_HERE, "lextab.py")
+    with open(path, "a") as f:
+        f.write(f"_rules_fingerprint = {rules_fingerprint()!r}\n")
+    return path
 
 
 def make_lexer(is_typename: Callable[[str], bool] | None = None) -> lex.Lexer:
     """A fresh lexer (cloned from one built on first use; nothing is written)."""
     global _MASTER
     if _MASTER is None:
-        import sys
-
-        _MASTER = lex.lex(module=sys.modules[__name__], optimize=False, errorlog=lex.NullLogger())
+        _MASTER = _build()
     lx = _MASTER.clone()
     lx.begin("INITIAL")
     lx.lineno = 1

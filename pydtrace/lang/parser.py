@@ -2,7 +2,8 @@
 
 Each p_* docstring is the grammar rule.  Tables are built in memory on first
 use (never written at import); `python -m pydtrace.lang.parser --write-tables`
-writes pydtrace/lang/parsetab.py, which is then loaded instead.
+writes pydtrace/lang/parsetab.py (and the lexer's lextab.py), which is then
+loaded instead.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import ply.yacc as yacc
 
 from pydtrace.errors import DError
 from pydtrace.lang import ast
-from pydtrace.lang.lexer import KEYWORDS_TYPE, Lit, make_lexer, raw_text
+from pydtrace.lang.lexer import KEYWORDS_TYPE, Lit, make_lexer, raw_text, write_table
 from pydtrace.lang.lexer import tokens as _lex_tokens
 
 # KEYWORD (D keywords with no rule) is left out: one is a syntax error.
@@ -785,6 +786,7 @@ def main(argv: list[str]) -> int:
     if argv == ["--write-tables"]:
         _build(write_tables=True)
         print(os.path.join(_HERE, "parsetab.py"))
+        print(write_table())
         return 0
     print("usage: python -m pydtrace.lang.parser --write-tables", file=sys.stderr)
     return 2

@@ -16,8 +16,10 @@ follows the files it names in `#pragma D depends_on library x.d`.
 
 from __future__ import annotations
 
+import marshal
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -159,6 +161,11 @@ def _norm(typename: str) -> str:
     return " ".join(typename.replace("*", " * ").split())
 
 
+# One file scanned: the libraries it depends_on, and its items as
+# (text, first line, kind, names).
+Scan = tuple[list[str], list[tuple[str, int, str, list[str]]]]
+
+
 class Library:
     """The index of the library files of one consumer."""
 
@@ -166,21 +173,20 @@ class Library:
         self.items: list[Item] = []
         self.names: dict[str, list[Item]] = {}
         self.files: list[str] = []
-        for path in _ordered_files(dirs):
-            self._index(path)
+        scans: dict[str, Scan] = {}  # each file read once
+        for path in _ordered_files(dirs, scans):
+            self._index(path, scans)
 
-    def _index(self, path: str) -> None:
+    def _index(self, path: str, scans: dict[str, Scan]) -> None:
         try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                text = f.read()
+            _, scanned = _scan(path, scans)
         except OSError as e:
             raise DError(
                 "D_PRAGMA_DEPEND", f"failed to open library {path}: {e.strerror}"
             ) from None
         self.files.append(path)
-        for chunk, line in split_items(text):
-            item = Item(len(self.items), chunk, path, line)
-            _classify(item)
+        for chunk, line, kind, names in scanned:
+            item = Item(len(self.items), chunk, path, line, kind, list(names))
             self.items.append(item)
             for name in item.names:
                 self.names.setdefault(
@@ -205,7 +211,7 @@ class Library:
         return [i for i in self.items if i.kind == "other"]
 
 
-def _ordered_files(dirs: list[str]) -> list[str]:
+def _ordered_files(dirs: list[str], scans: dict[str, Scan]) -> list[str]:
     """Every *.d file of dirs, in directory order, each after its
     `depends_on library` dependencies (dt_lib_depend_sort)."""
     files: list[str] = []
@@ -223,20 +229,17 @@ def _ordered_files(dirs: list[str]) -> list[str]:
     deps: dict[str, list[str]] = {}
     for f in files:
         try:
-            with open(f, encoding="utf-8", errors="replace") as fh:
-                text = fh.read()
+            named, _ = _scan(f, scans)
         except OSError:
-            text = ""
+            named = []
         wanted = []
-        if "depends_on" in text:
-            for dep in _DEPENDS.findall(text):
-                dep = dep.strip('"')
-                if dep not in by_base:
-                    raise DError(
-                        "D_PRAGMA_DEPEND",
-                        f"library {os.path.basename(f)} depends on missing library {dep}",
-                    )
-                wanted.append(by_base[dep])
+        for dep in named:
+            if dep not in by_base:
+                raise DError(
+                    "D_PRAGMA_DEPEND",
+                    f"library {os.path.basename(f)} depends on missing library {dep}",
+                )
+            wanted.append(by_base[dep])
         deps[f] = wanted
     out: list[str] = []
     state: dict[str, int] = {}
@@ -258,6 +261,94 @@ def _ordered_files(dirs: list[str]) -> list[str]:
     for f in files:
         visit(f)
     return out
+
+
+def _scan(path: str, scans: dict[str, Scan]) -> Scan:
+    """A library file scanned (raises OSError), once per scans: from the
+    prebuilt index of the system directory when it is of this very file."""
+    done = scans.get(path)
+    if done is None:
+        done = _prebuilt(path)
+    if done is None:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            text = f.read()
+        done = _scan_text(text, path)
+    scans[path] = done
+    return done
+
+
+def _scan_text(text: str, path: str) -> Scan:
+    named = [dep.strip('"') for dep in _DEPENDS.findall(text)] if "depends_on" in text else []
+    scanned = []
+    for chunk, line in split_items(text):
+        item = Item(0, chunk, path, line)
+        _classify(item)
+        scanned.append((chunk, line, item.kind, item.names))
+    return named, scanned
+
+
+# The system directory's files scanned ahead (make pyc: write_index()), each
+# with the size and mtime of the file it was scanned from; used only with
+# this very scanner (this file's size and mtime) and Python.
+INDEX_PATH = os.path.join(
+    SYSTEM_DIR, "__pycache__", f"index.{sys.implementation.cache_tag}.marshal"
+)
+_index_table: dict[str, list[object]] | None = None
+
+
+def _index_key() -> list[object]:
+    st = os.stat(__file__)
+    return ["pydtrace D library index 1", sys.version, st.st_size, st.st_mtime_ns]
+
+
+def _prebuilt(path: str) -> Scan | None:
+    global _index_table
+    if os.path.dirname(path) != SYSTEM_DIR:
+        return None
+    if _index_table is None:
+        _index_table = {}
+        try:
+            with open(INDEX_PATH, "rb") as f:
+                key, table = marshal.loads(f.read())
+            if key == _index_key() and isinstance(table, dict):
+                _index_table = table
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+    entry = _index_table.get(os.path.basename(path))
+    if entry is None:
+        return None
+    size, mtime_ns, named, scanned = entry
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    if st.st_size != size or st.st_mtime_ns != mtime_ns:
+        return None
+    return named, scanned  # type: ignore[return-value]
+
+
+def write_index(path: str = INDEX_PATH) -> int:
+    """Scan the system directory's files into the index file; how many."""
+    table: dict[str, list[object]] = {}
+    for name in sorted(os.listdir(SYSTEM_DIR)):
+        if not name.endswith(".d"):
+            continue
+        f = os.path.join(SYSTEM_DIR, name)
+        with open(f, encoding="utf-8", errors="replace") as fh:
+            st = os.fstat(fh.fileno())
+            text = fh.read()
+        named, scanned = _scan_text(text, f)
+        table[name] = [st.st_size, st.st_mtime_ns, named, scanned]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    tmp = f"{path}.{os.getpid()}.tmp"
+    try:
+        with open(tmp, "wb") as out:
+            out.write(marshal.dumps((_index_key(), table)))
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return len(table)
 
 
 _CACHE: dict[tuple[str, ...], Library] = {}

@@ -146,3 +146,20 @@ def test_parse_args_matches_the_click_command(argv):
     except UsageError as e:
         got = str(e)
     assert got == want
+
+
+_CONSUMER_IMPORTS = """
+import sys
+import pydtrace.consume.aggregate, pydtrace.consume.loop, pydtrace.consume.symbols
+import pydtrace.runtime.kernel
+print(" ".join(sorted(sys.modules)))
+"""
+
+
+def test_consumer_imports_leave_out_what_only_some_programs_use():
+    # what Consumer._prepare_go imports before ENABLE: system() imports
+    # subprocess (and threading), a quantize bar fractions (and decimal)
+    out = subprocess.run([sys.executable, "-c", _CONSUMER_IMPORTS], capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert "pydtrace.consume.histogram" in out
+    assert [m for m in ("subprocess", "threading", "fractions", "decimal") if m in out] == []
