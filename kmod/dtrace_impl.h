@@ -166,7 +166,7 @@ struct dtrace_action {
 	u16 kind;			/* DTRACEACT_* */
 	bool byref;			/* the value is an address */
 	bool user;			/* ... of user memory */
-	bool string;			/* copy stops at NUL, zero-pads */
+	bool string;			/* copy stops at NUL, no padding */
 	bool intuple;			/* a key of the next aggregation */
 	bool hasarg;			/* aggregation: last key is the arg */
 	bool aggnoeval;			/* aggregation: the value is unused */

@@ -14,6 +14,7 @@
 #include <linux/string.h>
 #include <linux/ktime.h>
 #include <linux/kprobes.h>
+#include <asm/unaligned.h>
 
 #include "dtrace_impl.h"
 
@@ -481,12 +482,37 @@ NOKPROBE_SYMBOL(dtrace_load);
 #define DTRACE_STR_CHUNK	64
 
 /*
+ * Zero dst[from, to): the bytes of a string's last chunk that were read
+ * past its NUL (fewer than DTRACE_STR_CHUNK).  Stores, not a memset: a
+ * rep stos costs more than the few words it clears.
+ */
+static __always_inline void dtrace_str_zero(char *dst, u32 from, u32 to)
+{
+	for (; from + 8 <= to; from += 8)
+		put_unaligned((u64)0, (u64 *)(dst + from));
+	if (from + 4 <= to) {
+		put_unaligned((u32)0, (u32 *)(dst + from));
+		from += 4;
+	}
+	if (from + 2 <= to) {
+		put_unaligned((u16)0, (u16 *)(dst + from));
+		from += 2;
+	}
+	if (from < to)
+		dst[from] = '\0';
+}
+
+/*
  * Store an action's value into its record.  By-reference values are copied
- * from the address the DIFO returned; strings stop at their NUL and are
- * zero-padded to the record size, except an aggregation key's: the key is
- * never committed, and hashing, matching and copying it into the
- * aggregation buffer all stop at its NUL, so padding it (up to strsize
- * bytes per firing) would be wasted.  Returns 0, or -1 with a fault set.
+ * from the address the DIFO returned; a string stops at its NUL.  The rest
+ * of a string's record is not zero-padded (up to strsize bytes per firing):
+ * every reader stops at the NUL (the consumer's printf() and setopt(), its
+ * trace() of a string, which the compiler marks in ad_uarg, and an
+ * aggregation key's hashing, matching and copying).  What is left there is
+ * this consumer's own: its principal and speculation buffers are zeroed
+ * when allocated and only ever hold its records and its DIF scratch.  The
+ * bytes a chunk read past the NUL are not its own, so they are cleared.
+ * Returns 0, or -1 with a fault set.
  */
 static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 				u64 val, struct dif_mstate *ms)
@@ -525,8 +551,7 @@ static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 			return -1;
 		for (i = done; i < done + chunk; i++) {
 			if (dst[i] == '\0') {
-				if (!act->intuple)
-					memset(dst + i, 0, size - i);
+				dtrace_str_zero(dst, i + 1, done + chunk);
 				return 0;
 			}
 		}

@@ -11,4 +11,11 @@ from pydtrace._libdtrace import ffi, lib
 # A user-space convention only; the module passes ed_uarg through untouched.
 DTRACE_UARG_ERROR = 0x4454_4552_524F_5221  # "DTERROR!"
 
-__all__ = ["DTRACE_UARG_ERROR", "ffi", "lib"]
+# ad_uarg of a trace() action whose value is a string (returned as
+# dtrd_uarg).  The module writes a string record only up to its NUL and
+# leaves the rest of the record as it was; the consumer reads the bytes after
+# the NUL as zeros, which is what dtrace(1) sees of a zero-padded record.
+# A user-space convention only; the module passes ad_uarg through untouched.
+DTRACE_UARG_STRING = 0x4454_5354_5249_4E47  # "DTSTRING"
+
+__all__ = ["DTRACE_UARG_ERROR", "DTRACE_UARG_STRING", "ffi", "lib"]

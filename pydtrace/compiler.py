@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from pydtrace import fmt
-from pydtrace.abi import lib
+from pydtrace.abi import DTRACE_UARG_STRING, lib
 from pydtrace.dif.assemble import assemble
 from pydtrace.dif.codegen import (
     VOID_RTYPE,
@@ -296,7 +296,9 @@ class Compiler:
                 kind, sarg, addr = stacks.action(stmt, self._stack_option)  # type: ignore[arg-type]
                 add(expr(addr) if addr is not None else None, kind, arg=sarg)
             elif name == "trace":
-                add(expr(args[0]), lib.DTRACEACT_DIFEXPR)
+                string = args[0].type.is_string  # type: ignore[attr-defined]
+                uarg = DTRACE_UARG_STRING if string else 0
+                add(expr(args[0]), lib.DTRACEACT_DIFEXPR, uarg=uarg)
             elif name == "tracemem":
                 for ir, kind in tracemem_difos(stmt, strsize):  # type: ignore[arg-type]
                     add(ir, kind)

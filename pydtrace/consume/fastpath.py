@@ -24,6 +24,7 @@ from pydtrace.consume import stackfmt
 from pydtrace.consume.destr import KINDS as SHELL_KINDS
 from pydtrace.consume.output import trace_value
 from pydtrace.consume.printf import convert, format_printf
+from pydtrace.consume.records import is_string_trace, string_record
 from pydtrace.fmt import Conversion, Format
 from pydtrace.runtime import EProbe, RecDesc
 
@@ -128,6 +129,8 @@ def trace_step(r: RecDesc, quiet: bool, rawbytes: bool) -> Step:
     if r.size in (2, 1):
         spec = b"%llu" if quiet else (b" %5llu" if r.size == 2 else b" %3llu")
         return _int_step(r, spec, False)
+    if is_string_trace(r):
+        return _py1(r, lambda raw: trace_value(string_record(raw), quiet, rawbytes))
     return _py1(r, lambda raw: trace_value(raw, quiet, rawbytes))
 
 

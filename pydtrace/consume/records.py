@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from pydtrace.abi import ffi
+from pydtrace.abi import DTRACE_UARG_STRING, ffi, lib
 from pydtrace.runtime import EProbe, RecDesc
 
 # Every ECB record starts with a struct dtrace_rechdr: the EPID and the
@@ -63,6 +63,21 @@ def py_read_cstr(buf: bytes, off: int, size: int) -> bytes:
     return chunk if nul < 0 else chunk[:nul]
 
 
+def is_string_trace(rec: RecDesc) -> bool:
+    """A trace() of a string (the compiler marks it in its ad_uarg)."""
+    return rec.action == lib.DTRACEACT_DIFEXPR and rec.uarg == DTRACE_UARG_STRING
+
+
+def string_record(raw: bytes) -> bytes:
+    """A string record as dtrace(1) reads it: the bytes up to the first NUL,
+    then zeros.  The module writes a string only up to its NUL and leaves the
+    rest of the record as it was (earlier records of this consumer)."""
+    nul = raw.find(b"\0")
+    if nul < 0 or nul + 1 == len(raw):
+        return raw
+    return raw[: nul + 1] + bytes(len(raw) - nul - 1)
+
+
 try:
     from pydtrace.consume._records import read_cstr, read_int, walk
 except ImportError:  # the extension is not built: same behaviour, slower
@@ -79,9 +94,10 @@ class EcbRecord:
     eprobe: EProbe
 
     def raw(self, rec: RecDesc) -> bytes:
-        """The bytes of one of its records."""
+        """The bytes of one of its records (a traced string's zero-padded)."""
         start = self.offset + rec.offset
-        return self.data[start : start + rec.size]
+        raw = self.data[start : start + rec.size]
+        return string_record(raw) if is_string_trace(rec) else raw
 
     def integer(self, rec: RecDesc, signed: bool) -> int:
         return read_int(self.data, self.offset + rec.offset, rec.size, signed)
