@@ -76,6 +76,12 @@ struct dtrace_provider {
 	const struct dtrace_provider_ops *ops;
 	void *priv;
 	struct list_head node;		/* dtrace_providers */
+	/*
+	 * Most of its probes one enabling may arm (0: no limit): fbt's cost
+	 * a kprobe each, registered under dtrace_lock.
+	 */
+	unsigned int enable_limit;
+	unsigned int narming;		/* while counting; dtrace_lock */
 };
 
 struct dtrace_ecb;

@@ -721,16 +721,27 @@ static int dtrace_prog_ecbs(struct dtrace_state *state,
 	for (i = 0; i < en->nclauses; i++)
 		dtrace_provide_desc(en->clauses[i].pdesc);
 	maxid = dtrace_probe_max_id();
+	for (id = 1; id <= maxid; id++) {
+		probe = dtrace_probe_get(id);
+		if (probe)
+			probe->prov->narming = 0;
+	}
+	err = 0;
 	for (i = 0; i < en->nclauses; i++) {
 		for (id = 1; id <= maxid; id++) {
 			probe = dtrace_probe_get(id);
-			if (probe && dtrace_probe_match(probe,
-							en->clauses[i].pdesc)) {
-				n++;
-				nagg += en->clauses[i].naggs;
-			}
+			if (!probe || !dtrace_probe_match(probe,
+							 en->clauses[i].pdesc))
+				continue;
+			n++;
+			nagg += en->clauses[i].naggs;
+			if (probe->prov->enable_limit && !probe->necbs &&
+			    ++probe->prov->narming > probe->prov->enable_limit)
+				err = -E2BIG;
 		}
 	}
+	if (err)
+		goto unlock;
 	/* Allocate everything before linking anything. */
 	err = dtrace_state_reserve_ecbs(state, n);
 	if (!err)

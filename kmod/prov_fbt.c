@@ -552,9 +552,17 @@ static const struct dtrace_provider_ops dtrace_fbt_ops = {
 	.flush = dtrace_fbt_flush,
 };
 
+/*
+ * Each armed probe is a kprobe registered under dtrace_lock (tens of ms
+ * under emulation): an enabling may arm at most this many.  pydtrace
+ * itself refuses a description naming more than 2000 functions.
+ */
+#define FBT_ENABLE_LIMIT	8192
+
 static struct dtrace_provider dtrace_fbt_prov = {
 	.name = "fbt",
 	.ops = &dtrace_fbt_ops,
+	.enable_limit = FBT_ENABLE_LIMIT,
 };
 
 int dtrace_prov_fbt_init(void)

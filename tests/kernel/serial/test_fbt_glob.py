@@ -19,6 +19,8 @@ from typing import Any
 import pytest
 import tputil
 from kutil import pydtrace as run_pydtrace
+from progbuild import Builder, Ecb
+from progbuild import Consumer as KConsumer
 
 from pydtrace.abi import ffi, lib
 from pydtrace.runtime import Device
@@ -264,3 +266,32 @@ def test_bare_list_names_every_function_syscall_and_tracepoint():
     again = pydtrace("-l")
     assert again.stdout == p.stdout
     assert KPROBES.read_text() == ""  # listing instruments nothing
+
+
+def _enable_errno(desc: tuple[str, str, str, str]) -> tuple[int, int]:
+    """ENABLE of one clause with no actions on desc: (errno or 0, matched)."""
+    b = Builder()
+    b.ecbs = [Ecb(desc)]
+    c = KConsumer()
+    try:
+        err, de = c.enable_raw(b.build())
+        return err, int(de.de_nmatched)
+    finally:
+        c.close()
+
+
+def test_enabling_too_many_fbt_probes_is_refused_by_the_module():
+    """After a listing made every fbt probe, an ENABLE whose description
+    matches them all (pydtrace refuses it in user space; raw DIF does not)
+    fails at once with E2BIG instead of registering ~10^5 kprobes under the
+    module's lock."""
+    p = pydtrace("-l", "-P", "fbt")
+    assert p.returncode == 0, p.stderr
+    assert len(p.stdout.splitlines()) > 8192
+    for desc in (("fbt", "", "", "entry"), ("", "", "", "")):
+        assert _enable_errno(desc)[0] == errno.E2BIG, desc
+    assert KPROBES.read_text() == ""
+    # a description within the limit still works
+    err, n = _enable_errno(("fbt", "", "vfs_read*", "entry"))
+    assert err == 0 and n >= 1
+    assert KPROBES.read_text() == ""

@@ -21,8 +21,10 @@
  *      dtrace_prog and what follows it, below).  Returns the number of
  *      probes matched in de_nmatched.  When the module refuses the
  *      program, the ioctl fails with EINVAL and de_err, de_ecb, de_difo
- *      and de_offset say why and where (DTRACE_EPROG_*).  Several programs
- *      may be enabled before GO; their EPIDs continue one sequence.
+ *      and de_offset say why and where (DTRACE_EPROG_*).  It fails with
+ *      E2BIG when the descriptions would arm more probes of a provider
+ *      than it allows at once (fbt: 8192).  Several programs may be
+ *      enabled before GO; their EPIDs continue one sequence.
  *   4. DTRACEIOC_EPROBE: the record layout of an EPID.
  *   5. DTRACEIOC_GO: fires dtrace:::BEGIN, returns its CPU.  Then
  *      DTRACEIOC_OPTGET tells the buffer sizes and rates the module chose
