@@ -64,6 +64,7 @@ struct dtrace_fbt {
 	u32 entry_id;
 	u32 return_id;
 	unsigned long addr;		/* where the function starts */
+	bool by_name;			/* found by name: armed by name */
 	struct dtrace_fbt_kp *kp;	/* while entry is enabled */
 	struct dtrace_fbt_krp *krp;	/* while return is enabled */
 };
@@ -296,17 +297,22 @@ static void dtrace_fbt_provide(struct dtrace_provider *prov,
 	if (fbt) {
 		const struct dtrace_probe *probe = dtrace_fbt_probe(fbt);
 
-		if (!probe || dtrace_fbt_at(fbt->addr, func, probe->mod))
+		if (!probe || fbt->by_name ||
+		    dtrace_fbt_at(fbt->addr, func, probe->mod))
 			return;
 		/* its module went away or moved: look the function up again */
 	}
 	if (dtrace_fbt_try(func, &addr, smod, sizeof(smod)))
 		return;
 	fbt = dtrace_fbt_lookup(func, smod);	/* desc's module may differ */
-	if (fbt)
+	if (fbt) {
 		dtrace_fbt_refresh(fbt, addr);
-	else
-		dtrace_fbt_create(func, smod, addr);
+		return;
+	}
+	fbt = dtrace_fbt_create(func, smod, addr);
+	/* the kernel's name for addr may be another (an alias) */
+	if (fbt && !dtrace_fbt_at(addr, func, smod))
+		fbt->by_name = true;
 }
 
 /*
@@ -401,14 +407,23 @@ static int dtrace_fbt_enable(struct dtrace_provider *prov, u32 id,
 	lockdep_assert_held(&dtrace_lock);
 	if (WARN_ON_ONCE(!probe || (ret ? !!fbt->krp : !!fbt->kp)))
 		return -EBUSY;
-	if (!dtrace_fbt_at(fbt->addr, probe->func, probe->mod))
+	/*
+	 * A function found by its name may be an alias (__x64_sys_getppid is
+	 * also __ia32_sys_getppid), which sprint_symbol() does not give back:
+	 * kprobes looks its name up again.  One found at an address is
+	 * checked to be still there.
+	 */
+	if (!fbt->by_name && !dtrace_fbt_at(fbt->addr, probe->func, probe->mod))
 		return -ENOENT;		/* gone: provide it again */
 	if (ret) {
 		fr = dtrace_zalloc(sizeof(*fr));
 		if (!fr)
 			return -ENOMEM;
 		fr->id = id;
-		fr->krp.kp.addr = (kprobe_opcode_t *)fbt->addr;
+		if (fbt->by_name)
+			fr->krp.kp.symbol_name = probe->func;
+		else
+			fr->krp.kp.addr = (kprobe_opcode_t *)fbt->addr;
 		fr->krp.handler = dtrace_fbt_return;
 		err = register_kretprobe(&fr->krp);
 		if (err) {
@@ -421,7 +436,10 @@ static int dtrace_fbt_enable(struct dtrace_provider *prov, u32 id,
 		if (!fk)
 			return -ENOMEM;
 		fk->id = id;
-		fk->kp.addr = (kprobe_opcode_t *)fbt->addr;
+		if (fbt->by_name)
+			fk->kp.symbol_name = probe->func;
+		else
+			fk->kp.addr = (kprobe_opcode_t *)fbt->addr;
 		fk->kp.pre_handler = dtrace_fbt_entry;
 		err = register_kprobe(&fk->kp);
 		if (err) {
