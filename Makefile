@@ -15,7 +15,7 @@ KDIR = /usr/src/linux-headers-$(KABI)
 VM := $(PYTHON) tests/vm/run.py
 VMFLAGS ?=
 # The guest is ~10-15x slower than the host, more when the host is busy.
-VMTEST_TIMEOUT ?= 1800
+VMTEST_TIMEOUT ?= 3600
 DEMO ?= examples/hello.d
 
 .PHONY: help host-deps install build pyc kmod unit vmtest vmrun check demo fuzz bench style clean
