@@ -33,6 +33,35 @@ Desc = tuple[str, str, str, str]  # provider, module, function, name
 
 
 # -- DTrace's globs (kmod/probe.c dtrace_gmatch): * ? [set] [!set] a-z \x ------
+def _parse_set(p: str, i: int) -> tuple[int, bool, list[tuple[str, str]]]:
+    """The set at p[i] ('['): (pattern chars it spans, negated, its
+    (lo, hi) ranges, a single character as (c, c)); span 0 when malformed."""
+    q = i + 1
+    neg = q < len(p) and p[q] == "!"
+    if neg:
+        q += 1
+    items: list[tuple[str, str]] = []
+    first = True
+    while q < len(p) and (p[q] != "]" or first):
+        first = False
+        lo = p[q]
+        if lo == "\\" and q + 1 < len(p):
+            q += 1
+            lo = p[q]
+        q += 1
+        hi = lo
+        if q + 1 < len(p) and p[q] == "-" and p[q + 1] != "]":
+            hi = p[q + 1]
+            if hi == "\\" and q + 2 < len(p):
+                q += 1
+                hi = p[q + 1]
+            q += 2
+        items.append((lo, hi))
+    if q >= len(p) or p[q] != "]":
+        return 0, neg, []
+    return q + 1 - i, neg, items
+
+
 def _elem(p: str, i: int, c: str) -> tuple[int, bool]:
     """Match the pattern element at p[i] against c: (pattern chars it spans,
     hit); span 0 for a malformed set."""
@@ -45,32 +74,10 @@ def _elem(p: str, i: int, c: str) -> tuple[int, bool]:
         return 1, c == "\\"
     if ch != "[":
         return 1, ch == c
-    q = i + 1
-    neg = q < len(p) and p[q] == "!"
-    if neg:
-        q += 1
-    hit = False
-    first = True
-    while q < len(p) and (p[q] != "]" or first):
-        first = False
-        lo = p[q]
-        if lo == "\\" and q + 1 < len(p):
-            q += 1
-            lo = p[q]
-        q += 1
-        if q + 1 < len(p) and p[q] == "-" and p[q + 1] != "]":
-            hi = p[q + 1]
-            if hi == "\\" and q + 2 < len(p):
-                q += 1
-                hi = p[q + 1]
-            q += 2
-            if lo <= c <= hi:
-                hit = True
-        elif c == lo:
-            hit = True
-    if q >= len(p) or p[q] != "]":
+    n, neg, items = _parse_set(p, i)
+    if not n:
         return 0, False
-    return q + 1 - i, hit != neg
+    return n, any(lo <= c <= hi for lo, hi in items) != neg
 
 
 def gmatch(s: str, p: str) -> bool:
@@ -130,35 +137,19 @@ def glob_regex(p: str) -> re.Pattern[str]:
 
 def _set_regex(p: str, i: int) -> tuple[int, str]:
     """The set at p[i] ('['): (pattern chars it spans, regex); span 0 for a
-    malformed set, which matches nothing (as _elem)."""
-    q = i + 1
-    neg = q < len(p) and p[q] == "!"
-    if neg:
-        q += 1
-    items: list[str] = []
-    first = True
-    while q < len(p) and (p[q] != "]" or first):
-        first = False
-        lo = p[q]
-        if lo == "\\" and q + 1 < len(p):
-            q += 1
-            lo = p[q]
-        q += 1
-        if q + 1 < len(p) and p[q] == "-" and p[q + 1] != "]":
-            hi = p[q + 1]
-            if hi == "\\" and q + 2 < len(p):
-                q += 1
-                hi = p[q + 1]
-            q += 2
-            if lo <= hi:
-                items.append(f"{re.escape(lo)}-{re.escape(hi)}")
-        else:
-            items.append(re.escape(lo))
-    if q >= len(p) or p[q] != "]":
+    malformed set, which matches nothing (as _elem).  A range whose ends are
+    reversed holds nothing."""
+    n, neg, ranges = _parse_set(p, i)
+    if not n:
         return 0, "(?!)"
+    items = [
+        re.escape(lo) if lo == hi else f"{re.escape(lo)}-{re.escape(hi)}"
+        for lo, hi in ranges
+        if lo <= hi
+    ]
     if not items:
-        return q + 1 - i, "." if neg else "(?!)"
-    return q + 1 - i, f"[{'^' if neg else ''}{''.join(items)}]"
+        return n, "." if neg else "(?!)"
+    return n, f"[{'^' if neg else ''}{''.join(items)}]"
 
 
 def field_matches(field: str, pat: str) -> bool:
