@@ -37,10 +37,10 @@ elif [[ -d tests/kernel ]]; then
 		par=(-n 2)
 	fi
 	echo "pydtrace-vm: pytest tests/kernel (parallel)"
-	run_pytest -q "${par[@]}" tests/kernel --ignore=tests/kernel/serial || rc=1
+	run_pytest -q --durations=25 "${par[@]}" tests/kernel --ignore=tests/kernel/serial || rc=1
 	if [[ -d tests/kernel/serial ]]; then
 		echo "pydtrace-vm: pytest tests/kernel/serial"
-		run_pytest -q tests/kernel/serial || rc=1
+		run_pytest -q --durations=10 tests/kernel/serial || rc=1
 	fi
 else
 	echo "pydtrace-vm: no tests/kernel directory"
