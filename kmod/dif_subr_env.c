@@ -26,6 +26,10 @@
 #include <linux/dcache.h>
 #include <linux/mount.h>
 #include <linux/fs_struct.h>
+#include <linux/dma-buf.h>
+#include <uapi/linux/dma-buf.h>
+#include <linux/magic.h>
+#include <linux/proc_ns.h>
 #include <linux/uaccess.h>
 #include <linux/kprobes.h>
 
@@ -147,11 +151,166 @@ static notrace int dt_prepend_name(struct dif_mstate *ms, char *buf,
 }
 NOKPROBE_SYMBOL(dt_prepend_name);
 
+/* A bounded string being written: at most cap bytes, the rest dropped. */
+struct dt_sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static notrace void dt_put(struct dt_sbuf *b, const char *s, size_t n)
+{
+	n = min(n, b->cap - b->len);
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
+NOKPROBE_SYMBOL(dt_put);
+
+static notrace void dt_put_ulong(struct dt_sbuf *b, unsigned long v)
+{
+	char digits[20];
+	int n = 0;
+
+	do {
+		digits[sizeof(digits) - ++n] = '0' + v % 10;
+		v /= 10;
+	} while (v);
+	dt_put(b, digits + sizeof(digits) - n, n);
+}
+NOKPROBE_SYMBOL(dt_put_ulong);
+
+/*
+ * Append the kernel string at s (at most max bytes, up to its NUL),
+ * read a chunk at a time so a short string at the end of a page reads
+ * only that page: 0, -1 on a fault.
+ */
+static notrace int dt_put_kstr(struct dif_mstate *ms, struct dt_sbuf *b,
+			       const char *s, size_t max)
+{
+	char chunk[16];
+	size_t i, n;
+
+	while (max && b->len < b->cap) {
+		n = min3(max, sizeof(chunk),
+			 (size_t)(PAGE_SIZE - offset_in_page(s)));
+		if (dt_rd(ms, chunk, s, n))
+			return -1;
+		for (i = 0; i < n && chunk[i]; i++)
+			;
+		dt_put(b, chunk, i);
+		if (i < n)
+			break;
+		s += n;
+		max -= n;
+	}
+	return 0;
+}
+NOKPROBE_SYMBOL(dt_put_kstr);
+
+/* Append dentry d's name: 0, -1 on a fault. */
+static notrace int dt_put_dname(struct dif_mstate *ms, struct dt_sbuf *b,
+				struct dentry *d)
+{
+	const unsigned char *name;
+	u32 len;
+
+	if (DT_RD(ms, name, d, d_name.name) || DT_RD(ms, len, d, d_name.len))
+		return -1;
+	len = min_t(u64, len, b->cap - b->len);
+	if (dt_rd(ms, b->p + b->len, name, len))
+		return -1;
+	b->len += len;
+	return 0;
+}
+NOKPROBE_SYMBOL(dt_put_dname);
+
+#define DT_PUTS(b, s)	dt_put(b, s, sizeof(s) - 1)
+
+/*
+ * The name of a file on a filesystem that is never mounted, as its
+ * dentry's d_op->d_dname() writes it for the kernel's d_path() (which
+ * must not be called here: those take locks or call vsnprintf()).  The
+ * filesystem is told by its superblock's magic:
+ *   pipefs		pipe:[<ino>]		(fs/pipe.c)
+ *   sockfs		socket:[<ino>]		(net/socket.c)
+ *   anon_inodefs	anon_inode:<name>	(fs/anon_inodes.c), e.g.
+ *			anon_inode:[eventfd]
+ *   nsfs		<ns type>:[<ino>]	(fs/nsfs.c), e.g. net:[4026531840]
+ *   dma-buf		/<name>:<buffer name>	(drivers/dma-buf; the buffer
+ *			name read without its name_lock)
+ *   any other		/<name> (deleted)	(simple_dname(), the d_op that
+ *			alloc_file_pseudo() gives files on shmem, aio,
+ *			secretmem, ...: memfd:x, SYSV..., dev/zero)
+ * The name is written into buf (size bytes with its NUL), truncated as
+ * DTrace truncates strings to strsize.  Returns 0, -1 on a fault.
+ */
+static notrace int dt_dname(struct dif_mstate *ms, struct dentry *d,
+			    char *buf, size_t size)
+{
+	struct dt_sbuf b = { .p = buf, .cap = size - 1 };
+	const struct proc_ns_operations *ns_ops;
+	struct dma_buf *dmabuf;
+	struct super_block *sb;
+	struct inode *inode;
+	unsigned long magic, ino = 0;
+	const char *name;
+	int r = 0;
+
+	if (DT_RD(ms, sb, d, d_sb) || DT_RD(ms, magic, sb, s_magic) ||
+	    DT_RD(ms, inode, d, d_inode))
+		return -1;
+	if (inode && DT_RD(ms, ino, inode, i_ino))
+		return -1;
+	switch (magic) {
+	case PIPEFS_MAGIC:
+		DT_PUTS(&b, "pipe:[");
+		break;
+	case SOCKFS_MAGIC:
+		DT_PUTS(&b, "socket:[");
+		break;
+	case ANON_INODE_FS_MAGIC:
+		DT_PUTS(&b, "anon_inode:");
+		r = dt_put_dname(ms, &b, d);
+		break;
+	case NSFS_MAGIC:
+		if (DT_RD(ms, ns_ops, d, d_fsdata) ||
+		    DT_RD(ms, name, ns_ops, name) ||
+		    dt_put_kstr(ms, &b, name, 64))
+			return -1;
+		DT_PUTS(&b, ":[");
+		break;
+	case DMA_BUF_MAGIC:
+		DT_PUTS(&b, "/");
+		if (dt_put_dname(ms, &b, d) ||
+		    DT_RD(ms, dmabuf, d, d_fsdata) ||
+		    DT_RD(ms, name, dmabuf, name))
+			return -1;
+		DT_PUTS(&b, ":");
+		if (name)
+			r = dt_put_kstr(ms, &b, name, DMA_BUF_NAME_LEN - 1);
+		break;
+	default:
+		DT_PUTS(&b, "/");
+		r = dt_put_dname(ms, &b, d);
+		DT_PUTS(&b, " (deleted)");
+		break;
+	}
+	if (magic == PIPEFS_MAGIC || magic == SOCKFS_MAGIC ||
+	    magic == NSFS_MAGIC) {
+		dt_put_ulong(&b, ino);
+		DT_PUTS(&b, "]");
+	}
+	buf[b.len] = '\0';
+	return r;
+}
+NOKPROBE_SYMBOL(dt_dname);
+
 /*
  * d_path(path): the path name as the kernel's d_path() writes it (from the
  * current task's root; " (deleted)" after an unlinked file's name), built
  * by walking dentries and mounts with nofault reads.  A name longer than
- * strsize - 1 keeps its last components: whole ones that fit.
+ * strsize - 1 keeps its last components: whole ones that fit.  A dentry
+ * with a d_op->d_dname() that is not a mounted root (a pipe, a socket, an
+ * anonymous inode, ...) is named as that d_dname() names it: dt_dname().
  */
 static notrace __u64 dt_d_path(struct dif_mstate *ms, __u64 addr)
 {
@@ -162,6 +321,8 @@ static notrace __u64 dt_d_path(struct dif_mstate *ms, __u64 addr)
 	struct vfsmount *vmnt, *root_m = NULL;
 	struct dt_mount_head *mnt, *mparent;
 	struct hlist_bl_node **pprev;
+	const struct dentry_operations *d_op = NULL;
+	char *(*d_dname)(struct dentry *d, char *buf, int len) = NULL;
 	struct fs_struct *fs;
 	char *buf, *pos;
 	int i, r;
@@ -180,9 +341,21 @@ static notrace __u64 dt_d_path(struct dif_mstate *ms, __u64 addr)
 	pos = buf + size - 1;
 	*pos = '\0';
 
-	/* unlinked: unhashed, and not a root */
 	if (DT_RD(ms, parent, d, d_parent) || DT_RD(ms, pprev, d, d_hash.pprev))
 		return 0;
+	/* fs/d_path.c: d_path() asks d_dname() unless d is a mounted root */
+	if (DT_RD(ms, d_op, d, d_op))
+		return 0;
+	if (d_op && DT_RD(ms, d_dname, d_op, d_dname))
+		return 0;
+	if (d_dname) {
+		if (DT_RD(ms, mnt_root, vmnt, mnt_root))
+			return 0;
+		if (parent != d || d != mnt_root)
+			return dt_dname(ms, d, buf, size) ? 0 : dest;
+	}
+
+	/* unlinked: unhashed, and not a root */
 	if (parent != d && !pprev && pos - buf > (long)sizeof(deleted)) {
 		pos -= sizeof(deleted) - 1;
 		memcpy(pos, deleted, sizeof(deleted) - 1);

@@ -1,7 +1,8 @@
 """Subroutines whose values depend on the system, checked in the test VM
 against values Python computes on its own: the copyin family on the path a
 child passes to openat(2), d_path() of the file it reads (the kernel's
-/proc/self/fd link of the same file), the lock subroutines where the caller
+/proc/self/fd link of the same file, also for pipes, sockets and the other
+files of filesystems that are never mounted), the lock subroutines where the caller
 must hold the lock (mutex_unlock, up_read, up_write) or must not
 (mutex_lock), progenyof() and rand().  The deterministic subroutines are
 tests/dtest/tst.subr.d."""
@@ -101,6 +102,57 @@ def test_d_path_names_the_file_as_the_kernel_does(target: Path, unlink: bool) ->
     want = kernel_path(target, unlink=unlink)
     assert want.startswith("/") and want.endswith(" (deleted)") == unlink
     assert out == want + "\n" + END
+
+
+# The child opens files that are in no mounted tree (their names come from
+# the kernel's d_dname()) and a regular one at fds PSEUDO_FD..., writes
+# what /proc/self/fd names them to argv[1] (one a line), then calls
+# getppid(), where the tracer names the same open files with d_path().
+PSEUDO_FD = 100
+PSEUDO_KINDS = ["pipe", "socket", "eventfd", "epoll", "memfd", "netns", "file"]
+PSEUDO_OPENER = f"""
+import os, select, socket, sys
+sys.stdin.readline()
+r, w = os.pipe()
+s1, s2 = socket.socketpair()
+ep = select.epoll()
+fds = [r, s1.fileno(), os.eventfd(0), ep.fileno(), os.memfd_create("pydtrace-memfd"),
+       os.open("/proc/self/ns/net", os.O_RDONLY), os.open(sys.executable, os.O_RDONLY)]
+for i, fd in enumerate(fds):
+    os.dup2(fd, {PSEUDO_FD} + i)
+with open(sys.argv[1], "w") as f:
+    for i in range(len(fds)):
+        f.write(os.readlink(f"/proc/self/fd/{{{PSEUDO_FD} + i}}") + "\\n")
+os.getppid()
+"""
+
+
+@pytest.mark.skipif(not HAVE_BTF, reason="needs kernel BTF (curthread->files)")
+def test_d_path_names_pipes_sockets_and_anon_inodes_as_proc_fd_does(tmp_path: Path) -> None:
+    names = tmp_path / "names"
+    fd = "curthread->files->fdt->fd"
+    out, _ = trace_child(
+        "syscall::getppid:entry /pid == CHILD/ { "
+        + " ".join(
+            f'printf("%s\\n", d_path(&{fd}[{PSEUDO_FD + i}]->f_path));'
+            for i in range(len(PSEUDO_KINDS))
+        )
+        + " }",
+        PSEUDO_OPENER,
+        str(names),
+    )
+    want = names.read_text().splitlines()
+    assert len(want) == len(PSEUDO_KINDS)
+    kinds = dict(zip(PSEUDO_KINDS, want, strict=True))
+    # what the kernel's d_dname()s print, so the test checks what it means to
+    assert re.fullmatch(r"pipe:\[\d+\]", kinds["pipe"]), kinds
+    assert re.fullmatch(r"socket:\[\d+\]", kinds["socket"]), kinds
+    assert kinds["eventfd"] == "anon_inode:[eventfd]", kinds
+    assert kinds["epoll"] == "anon_inode:[eventpoll]", kinds
+    assert kinds["memfd"] == "/memfd:pydtrace-memfd (deleted)", kinds
+    assert re.fullmatch(r"net:\[\d+\]", kinds["netns"]), kinds
+    assert kinds["file"].startswith("/") and not kinds["file"].endswith(")"), kinds
+    assert out == "".join(w + "\n" for w in want) + END
 
 
 def test_d_path_of_an_unreadable_path_faults() -> None:
