@@ -119,7 +119,7 @@ notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 	case DIF_VAR_STACKDEPTH:
 	case DIF_VAR_UCALLER:
 	case DIF_VAR_USTACKDEPTH:
-		return dtrace_stack_var(mc, id);
+		return dtrace_stack_var(ms, id);
 	default:
 		ms->flags |= DIF_F_ILLOP;
 		return 0;

@@ -447,7 +447,7 @@ int dtrace_stack_recsize(u16 kind, u64 arg, u32 *size);
 void dtrace_stack_record(const struct dtrace_mctx *mc,
 			 const struct dtrace_action *act, char *dst);
 void dtrace_stack_upair(char *dst, u64 val);
-u64 dtrace_stack_var(const struct dtrace_mctx *mc, u32 id);
+u64 dtrace_stack_var(struct dif_mstate *ms, u32 id);
 
 /*
  * ---------------------------------------------------------------------------

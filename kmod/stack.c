@@ -17,6 +17,16 @@
  * registers, every word read with copy_from_user_nofault(): a program
  * built without frame pointers (most of Debian's) shows its current PC and
  * little else.  Kernel threads have no user stack.
+ *
+ * A bad stack (DTRACEFLT_BADSTACK) is what DTrace calls a user stack walk
+ * that does not end within its bound (illumos and FreeBSD:
+ * dtrace_ustackdepth_max, there to stop at a circular stack): ustackdepth
+ * of a stack deeper than DTRACE_STACK_MAXDEPTH frames faults with the
+ * frame pointer where the walk stopped, rather than return a count that is
+ * short.  A kernel stack cannot be that deep (a frame is at least two
+ * words, the stack THREAD_SIZE), and the kernel's unwinder stops by
+ * itself, so stackdepth never faults; nor do stack() and ustack(), whose
+ * records simply hold the first frames.
  */
 #include <linux/kernel.h>
 #include <linux/module.h>
@@ -28,6 +38,7 @@
 #include <asm/unwind.h>
 
 #include "dtrace_impl.h"
+#include "dif/dif_impl.h"
 
 /* The most frames a walk visits (also for stackdepth and ustackdepth). */
 #define DTRACE_STACK_MAXDEPTH	1024
@@ -102,12 +113,14 @@ NOKPROBE_SYMBOL(dtrace_kstack);
 /*
  * Walk the user stack of the current thread by its frame pointers: store
  * its first n PCs in pcs and return how many were stored; with pcs NULL,
- * count the frames (at most DTRACE_STACK_MAXDEPTH).
+ * count the frames: more than DTRACE_STACK_MAXDEPTH is a bad stack, the
+ * frame pointer where the walk stopped in *badfp (else 0) and
+ * DTRACE_STACK_MAXDEPTH returned.
  */
-static notrace u32 dtrace_ustack(u64 *pcs, u32 n)
+static notrace u32 dtrace_ustack(u64 *pcs, u32 n, unsigned long *badfp)
 {
 	u32 limit = pcs ? min_t(u32, n, DTRACE_STACK_MAXDEPTH) :
-			  DTRACE_STACK_MAXDEPTH;
+			  DTRACE_STACK_MAXDEPTH + 1;
 	struct pt_regs *regs;
 	unsigned long fp, frame[2];
 	u32 depth = 0;
@@ -136,6 +149,10 @@ static notrace u32 dtrace_ustack(u64 *pcs, u32 n)
 			break;
 		fp = frame[0];
 	}
+	if (depth > DTRACE_STACK_MAXDEPTH) {
+		*badfp = fp;
+		return DTRACE_STACK_MAXDEPTH;
+	}
 	return depth;
 }
 NOKPROBE_SYMBOL(dtrace_ustack);
@@ -157,7 +174,7 @@ notrace void dtrace_stack_record(const struct dtrace_mctx *mc,
 	if (!current->mm || (current->flags & PF_KTHREAD))
 		return;
 	pcs[0] = current->tgid;
-	dtrace_ustack(pcs + 1, nframes);
+	dtrace_ustack(pcs + 1, nframes, NULL);
 }
 NOKPROBE_SYMBOL(dtrace_stack_record);
 
@@ -171,10 +188,13 @@ notrace void dtrace_stack_upair(char *dst, u64 val)
 }
 NOKPROBE_SYMBOL(dtrace_stack_upair);
 
-/* caller, stackdepth, ucaller, ustackdepth. */
-notrace u64 dtrace_stack_var(const struct dtrace_mctx *mc, u32 id)
+/* caller, stackdepth, ucaller, ustackdepth (may fault: bad stack). */
+notrace u64 dtrace_stack_var(struct dif_mstate *ms, u32 id)
 {
+	const struct dtrace_mctx *mc = ms->env;
 	u64 pcs[2] = { 0, 0 };
+	unsigned long badfp = 0;
+	u32 depth;
 
 	switch (id) {
 	case DIF_VAR_CALLER:
@@ -183,10 +203,13 @@ notrace u64 dtrace_stack_var(const struct dtrace_mctx *mc, u32 id)
 	case DIF_VAR_STACKDEPTH:
 		return dtrace_kstack(mc, NULL, 0);
 	case DIF_VAR_UCALLER:
-		dtrace_ustack(pcs, 2);
+		dtrace_ustack(pcs, 2, NULL);
 		return pcs[1];
 	case DIF_VAR_USTACKDEPTH:
-		return dtrace_ustack(NULL, 0);
+		depth = dtrace_ustack(NULL, 0, &badfp);
+		if (badfp)
+			dif_fault(ms, DIF_F_BADSTACK, badfp);
+		return depth;
 	}
 	return 0;
 }

@@ -198,6 +198,60 @@ def test_ustackframes_bounds_ustack(fpworkload: Path):
     ], p.stdout
 
 
+# getppid(2) at the bottom of a frame-pointer recursion argv[1] deep, then
+# at one 5 deep
+DEEP_WORKLOAD = r"""
+#include <stdlib.h>
+#include <unistd.h>
+static long __attribute__((noinline)) down(long n)
+{
+    long ret;
+    if (n > 0)
+        return down(n - 1) + 1;
+    asm volatile("syscall" : "=a"(ret) : "0"(110L) : "rcx", "r11", "memory");
+    return ret;
+}
+int main(int argc, char **argv)
+{
+    long s = down(atol(argv[1])) + down(5);
+    sleep(30); /* alive while pydtrace prints; -c kills it at the end */
+    return s == 0;
+}
+"""
+
+
+def test_ustackdepth_of_a_stack_deeper_than_the_walk_is_a_bad_stack(tmp_path: Path):
+    """DTrace's bad stack fault: a user stack walk that does not end within
+    its bound (1024 frames); tracing goes on, and a shallow stack counts."""
+    cc = shutil.which("cc")
+    if cc is None:
+        pytest.skip("no C compiler")
+    src = tmp_path / "deep.c"
+    src.write_text(DEEP_WORKLOAD)
+    exe = tmp_path / "deep"
+    subprocess.run([cc, "-O0", "-g0", "-fno-omit-frame-pointer", "-o", str(exe), str(src)],
+                   check=True, timeout=300)
+    p = pydtrace(
+        "-q", "-n",
+        'syscall::getppid:entry /pid == $target/ { printf("depth %d\\n", ustackdepth); } '
+        'syscall::getppid:entry /pid == $target/ { printf("fired %d\\n", ++n); } '
+        "syscall::getppid:entry /pid == $target && n == 2/ { exit(0); }",
+        "-c", f"{exe} 1500",
+    )
+    assert p.returncode == 0, p.stderr
+    m = re.fullmatch(r"fired 1\ndepth (\d+)\nfired 2\n\n?", p.stdout)
+    # the shallow stack: the syscall's PC, down() 6 times, main and what
+    # main's caller left in its frame pointer
+    assert m and 7 <= int(m.group(1)) < 20, p.stdout
+    m = re.fullmatch(
+        r"pydtrace: error on enabled probe ID 1 \(ID \d+: syscall:\w*:getppid:entry\): "
+        r"bad stack \((0x[0-9a-f]+)\) in action #1 at DIF offset \d+\n",
+        p.stderr,
+    )
+    # the frame pointer where the walk stopped: a user stack address
+    assert m and 0 < int(m.group(1), 16) < 1 << 47, p.stderr
+
+
 def test_json_stack_and_address_records():
     p = pydtrace(
         "-O",
