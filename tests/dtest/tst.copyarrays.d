@@ -5,8 +5,8 @@
  * one reads back as itself, one longer than strsize is truncated to
  * strsize - 1 bytes; a struct element copy copies every member; members
  * of struct variables take stores and op= (a thread-local struct is
- * created zero-filled by its first member store).  Comparisons and %s
- * read the elements back; the globals keep their values into END.
+ * created zero-filled by its first member store).  Comparisons, %s and
+ * trace() read the elements back; the globals keep their values into END.
  */
 #pragma D option quiet
 #pragma D option strsize=16
@@ -73,6 +73,12 @@ BEGIN
 	printf("%d %s %d %d\n", self->st.x, stringof(self->st.tag), self->sp[1].y,
 	    self->sp[0].x);
 	printf("%d %s %d %s\n", p[0].x, stringof(p[0].tag), r[1].n, r[0].name);
+	trace(s[1]);
+	trace(" ");
+	trace(self->u[0]);
+	trace(" ");
+	trace(r[1].name);
+	printf("\n");
 	exit(0);
 }
 

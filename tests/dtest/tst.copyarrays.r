@@ -6,5 +6,6 @@ hi! 0123456789abcde right 15
 7 -1
 42 x 1099511627778 0
 42 x 1 zero
+hi 0123456789abcde one
 hi right one 1099511627778
 
