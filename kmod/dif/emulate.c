@@ -19,9 +19,9 @@
  *
  * Memory is read only through dif_env_kload()/dif_env_uload(); memory is
  * written only inside the allocated part of scratch space
- * [scratch_base, scratch_base + scratch_used) and, by stb/sth/stw/stx,
- * inside the data of the consumer's by-reference static variables and of
- * its dynamic variables (dif_canstore()).  Probe-context safe: no
+ * [scratch_base, scratch_base + scratch_used) and, by stb/sth/stw/stx and
+ * copys, inside the data of the consumer's by-reference static variables
+ * and of its dynamic variables (dif_canstore()).  Probe-context safe: no
  * allocation, no locks, no recursion, every loop bounded.
  *
  * User variables: global scalars and clause-locals are the caller's
@@ -214,6 +214,26 @@ static DIF_NOTRACE int dif_canstore(struct dif_mstate *ms, __u64 addr,
 			      size) ||
 	       dif_env_dvar_canstore(ms, addr, size);
 }
+
+/*
+ * copys: size bytes from src (any readable memory) to dst, which must lie
+ * where DIF may store (canstore, as DTrace's copys checks: scratch, the
+ * data of a by-reference static variable or of a dynamic variable, never
+ * a header).  D copies strings and structs into elements and members of
+ * D variables with it.  An overlapping source only gives mixed bytes.
+ */
+static DIF_NOTRACE void dif_copys(struct dif_mstate *ms, __u64 dst,
+				  __u64 src, __u64 size)
+{
+	if (size > 0xffffffffULL || !dif_canstore(ms, dst, size)) {
+		dif_fault(ms, DIF_F_BADADDR, dst);
+		return;
+	}
+	if (size && dif_env_kload(ms->env, (void *)(unsigned long)dst, src,
+				  (__u32)size))
+		dif_fault(ms, DIF_F_BADADDR, src);
+}
+NOKPROBE_SYMBOL(dif_copys);
 
 /* stb/sth/stw/stx: only where canstore, naturally aligned. */
 static DIF_NOTRACE void dif_store(struct dif_mstate *ms, __u64 addr,
@@ -722,7 +742,7 @@ DIF_NOTRACE __u64 dif_emulate(const struct dif_object *dp,
 			break;
 		case DIF_OP_COPYS:
 			/* copys r1 (src), r2 (size), rd (dst) */
-			dif_copy(ms, regs[rd], a, b);
+			dif_copys(ms, regs[rd], a, b);
 			break;
 		case DIF_OP_STB:
 			dif_store(ms, regs[rd], a, 1);

@@ -35,7 +35,7 @@ static unsigned long kload_calls;
 
 #define HOST_NDVARS	64
 #define HOST_KEYBYTES	512
-#define HOST_DATABYTES	512
+#define HOST_DATABYTES	2048
 
 struct host_dvar {
 	int used;

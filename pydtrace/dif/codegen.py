@@ -189,6 +189,9 @@ class DifoGen:
         if isinstance(e, ast.Index):
             base = self.expr(e.operand)
             return self._scaled_add(base, e.keys[0], e.type, "add", getattr(e, "bound", 0))
+        if isinstance(e, ast.Ident | ast.ScopedVar) and getattr(e, "var", None) is not None:
+            # a D struct variable (by reference): its value is its address
+            return self.expr(e)
         if isinstance(e, ast.Member):
             base = self.expr(e.operand) if e.op == "->" else self.address(e.operand)
             off = getattr(e, "offset", 0) // 8
@@ -610,9 +613,49 @@ class DifoGen:
         self.emit("sra" if signed else "srl", r, t, r)
         self.regs.release(t)
 
+    def _copy_assign(self, e: ast.Assign) -> int:
+        """A string or struct copied into an element or member of a D
+        variable (dt_cg_store's copys; the kernel checks that the
+        destination is the variable's data).  A struct: copys of its size.
+        A string: its bytes up to the NUL, at most strsize - 1 of them
+        (strlen() is bounded by strsize), then a NUL, so the element holds
+        the string as a string variable would; the bytes after the NUL keep
+        what they held."""
+        t = T.resolve(e.target.type)
+        assert e.value is not None
+        a = self.address(e.target)
+        r = self.expr(e.value)
+        n = self.regs.alloc()
+        if not t.is_string:
+            self.emit("setx", t.size, n)
+            self.emit("copys", r, n, a)
+            self.regs.release(n)
+            self.regs.release(a)
+            return r
+        k = self.regs.alloc()
+        self.emit("flushts")
+        self.emit("setx", self.strsize, k)
+        self.emit("pushtr", lib.DIF_TYPE_STRING, k, r)
+        self.emit("call", lib.DIF_SUBR_STRLEN, n)
+        ok = Label()
+        self.emit("setx", (t.size or self.strsize) - 1, k)
+        self.emit("cmp", n, k)
+        self.emit("bleu", ok)
+        self.emit("mov", k, n)
+        self.place(ok)
+        self.emit("copys", r, n, a)
+        self.emit("add", a, n, a)
+        self.emit("stb", 0, a)
+        self.regs.release(k)
+        self.regs.release(n)
+        self.regs.release(a)
+        return r
+
     def _memory_assign(self, e: ast.Assign) -> int:
         """A store through a pointer: the address, the value (loaded and
         combined for ++, -- and op=), then st[bhwx]."""
+        if getattr(e, "copy", False):
+            return self._copy_assign(e)
         t = T.resolve(e.target.type)
         size = 8 if t.kind == "ptr" else t.size
         st = {1: "stb", 2: "sth", 4: "stw", 8: "stx"}[size]

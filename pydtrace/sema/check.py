@@ -237,13 +237,20 @@ class Checker:
         self.macros = macros if macros is not None else Macros(defaultargs=True)
         self.decl = Declarer(self.env, self.const_expr)
         self.region: str | None = None
-        self.strsize = 256
         self.pdesc = ""
         # declaring a D library item (sema.library): translator members are
         # checked on first use
         self.library_item = False
         self.arg_descs: list[tuple[str, str, str, str]] | None = None
         self.arg_types: list[ArgType] | None = None  # args[] of the clause's probes
+
+    @property
+    def strsize(self) -> int:
+        return self.decl.strsize
+
+    @strsize.setter
+    def strsize(self, n: int) -> None:
+        self.decl.strsize = n
 
     def const_expr(self, e: ast.Expr) -> int | None:
         """The value of an integral constant expression, else None."""
@@ -1231,11 +1238,16 @@ class Checker:
         if found is None:
             raise self.err(e, "D_TYPE_MEMBER", f"{e.name} is not a member of {rt}")
         m, off = found
-        if op == "." and not getattr(e.operand, "lvalue", False):
+        # a D struct or union variable (global, clause-local or
+        # thread-local) is by reference: its members are in its storage
+        svar = op == "." and _dvar_object(e.operand) is not None
+        if op == "." and not svar and not getattr(e.operand, "lvalue", False):
             raise self.unsupported(e, "struct-valued expressions")
         e.offset = off  # type: ignore[attr-defined]
         e.bitfield = m.bits  # type: ignore[attr-defined]
-        e.lvalue = op == "->" or getattr(e.operand, "lvalue", False)  # type: ignore[attr-defined]
+        e.lvalue = (  # type: ignore[attr-defined]
+            op == "->" or svar or getattr(e.operand, "lvalue", False)
+        )
         return m.type
 
     def assoc_of(self, e: ast.Index) -> tuple[str, str, str] | None:
@@ -1720,9 +1732,10 @@ class Checker:
             var = _dvar_object(target)
             if var is not None and not (
                 var.scope in ("global", "local", "thread")
-                and T.resolve(var.type).kind == "array"
+                and (T.resolve(var.type).kind == "array" or T.resolve(var.type).sou is not None)
+                and not var.type.is_string
             ):
-                # a D struct variable, a string: not memory
+                # a string: not memory
                 raise self.err(
                     e, "D_OP_WRITE", f"operator {op} can only be applied to a writable variable"
                 )
@@ -1733,8 +1746,7 @@ class Checker:
                     e, "D_OP_ARRFUN", f'operator {op} may not be applied to operand of type "{t}"'
                 )
             if var is not None and (rt.is_string or rt.sou is not None):
-                # DTrace copies them (copys into the variable's storage)
-                raise self.unsupported(e, "string and struct copies into elements of D arrays")
+                return self._copy_assign(e, t)
         base = target
         while isinstance(base, ast.Index | ast.Member) and not (
             isinstance(base, ast.Member) and base.op == "->"
@@ -1778,6 +1790,31 @@ class Checker:
                     else ("D_OP_INT", "integral")
                 )
                 raise self.err(e, tag, f"operator {op} requires operands of {what} type")
+        self._faultin(target)
+        e.memory = True  # type: ignore[attr-defined]
+        return t
+
+    def _copy_assign(self, e: ast.Assign, t: T.DType) -> T.DType:
+        """A string or struct stored into an element or member of a D
+        variable (`s[1] = "x"`, `p[1] = *q`, `self->st.in = v.in`): copied
+        into the variable's storage, as DTrace does (dt_cg_store's copys).
+        Only `=`: D has no arithmetic on strings or structs."""
+        op = e.op
+        if op != "=":
+            tag, what = (
+                ("D_OP_ARITH", "arithmetic") if op[:-1] in ARITH_OPS else ("D_OP_INT", "integral")
+            )
+            raise self.err(e, tag, f"operator {op} requires operands of {what} type")
+        assert e.value is not None
+        vt = self.expr(e.value)
+        if not _assignable(t, vt):
+            raise self.err(e, "D_OP_INCOMPAT", f'operands have incompatible types: "{t}" = "{vt}"')
+        self._faultin(e.target)
+        e.memory = True  # type: ignore[attr-defined]
+        e.copy = True  # type: ignore[attr-defined]
+        return t
+
+    def _faultin(self, target: ast.Expr) -> None:
         root = _dvar_root(target)
         if root is not None and getattr(root, "var", None) is not None and \
                 root.var.scope == "thread":  # type: ignore[attr-defined]
@@ -1785,8 +1822,6 @@ class Checker:
             # (zeroed) when the thread has none yet, as DTrace does for
             # by-reference associative array elements
             root.faultin = True  # type: ignore[attr-defined]
-        e.memory = True  # type: ignore[attr-defined]
-        return t
 
     def _declare_implicit(self, target: ast.Expr, vt: T.DType) -> Var:
         kind = (

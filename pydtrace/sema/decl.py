@@ -147,6 +147,17 @@ class Declarer:
     def __init__(self, env: TypeEnv, fold: Fold) -> None:
         self.env = env
         self.fold = fold
+        # the strsize option: the size of a string stored in an array
+        # element or a struct member (D's string is char [strsize])
+        self.strsize = 256
+
+    def stored(self, t: T.DType) -> T.DType:
+        """t as an array element or struct member: a string takes strsize
+        bytes there, as DTrace's string type (a char array of the strsize
+        of the time of the declaration) does."""
+        if not T.resolve(t).is_string:
+            return t
+        return T.DType(t.name, "string", self.strsize, align=1)
 
     # -- specifiers -----------------------------------------------------------------
 
@@ -228,7 +239,7 @@ class Declarer:
         if rt.kind == "void" or rt.kind == "func":
             raise _err(m, "D_DECL_VOIDOBJ", f"cannot have void member: {ident}")
         if m.bits is None:
-            return name or "", mt, None
+            return name or "", self.stored(mt), None
         width = self.fold(m.bits)
         if name is None and width == 0:
             return "", mt, 0
@@ -313,6 +324,7 @@ class Declarer:
             keys = [self.apply(self.specs_type(p.specs), p.declarator)[1] for p in d.dim]
             assoc = T.DType(f"{t} [{', '.join(map(str, keys))}]", "assoc", ref=t, params=keys)
             return assoc
+        t = self.stored(t)
         if d.dim is None:
             return T.array(t, 0)
         n = self.fold(d.dim)

@@ -30,7 +30,8 @@
  * it was (the interpreter writes nowhere else).  Thread-local 0x503 is
  * by reference too (12 bytes), so stores into dynamic variables are
  * exercised: the bytes of every dynamic variable past its data must stay
- * 0 (dif_host_dvar_tails_clean()).
+ * 0 (dif_host_dvar_tails_clean()).  Seeds copy (copys) exactly each
+ * variable's data and one byte more.
  */
 #include <stdint.h>
 #include <stdlib.h>

@@ -183,10 +183,6 @@ def test_interpreter_store_check_is_the_exact_storage(src: str, ok: bool) -> Non
      'operator = may not be applied to operand of type "int [3]"'),
     ("int a[2][3]; BEGIN { a[1]++; }", "D_OP_SCALAR",
      "operator ++ requires operand of scalar type"),
-    ('string s[2]; BEGIN { s[1] = "x"; }', "D_VAR_UNSUP",
-     "string and struct copies into elements of D arrays are not supported yet"),
-    ("struct pt { int x; }; struct pt p[2]; BEGIN { p[1] = p[0]; }", "D_VAR_UNSUP",
-     "string and struct copies into elements of D arrays are not supported yet"),
 ])
 def test_errors(src: str, tag: str, msg: str) -> None:
     with pytest.raises(DError) as info:
