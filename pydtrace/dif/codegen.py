@@ -186,6 +186,10 @@ class DifoGen:
             return self.address(sub)
         if isinstance(e, ast.Unary) and e.op == "*":
             return self.expr(e.operand)
+        if isinstance(e, ast.Index) and getattr(e, "var", None) is not None:
+            # a by-reference associative array element: ld?aa gives the
+            # address of its data (faulted in when absent)
+            return self.expr(e)
         if isinstance(e, ast.Index):
             base = self.expr(e.operand)
             return self._scaled_add(base, e.keys[0], e.type, "add", getattr(e, "bound", 0))

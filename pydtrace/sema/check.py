@@ -321,8 +321,13 @@ class Checker:
             if len(keys) > lib.DIF_DTR_NREGS:
                 raise library_error("EDT_NOTUPREG")
             t = rt.ref
-            if T.resolve(t).sou is not None or T.resolve(t).kind == "array":
+            if T.resolve(t).kind == "array" and not t.is_string:
+                # an element could never be assigned (D_OP_ARRFUN), as in D
                 raise self.unsupported(node, "associative arrays of this element type")
+            if T.resolve(t).sou is not None and T.resolve(t).sou.members is None:  # type: ignore[union-attr]
+                raise self.err(
+                    node, "D_DECL_INCOMPLETE", f"incomplete struct/union/enum {t}: {name}"
+                )
         kind = {"this": "local", "self": "thread"}.get(cls or "", "global")
         table = self.scope.table(kind)
         if name in BUILTINS or self.env.inline(name) is not None or name in self.env.enum_consts:
@@ -1157,6 +1162,9 @@ class Checker:
                 raise self.err(e, "D_OP_SCALAR", "operator ! requires an operand of scalar type")
             return T.INT
         if op == "*":
+            xl = X.xlate_node(e.operand) if X.is_dyn(t) else None
+            if xl is not None and T.resolve(xl.xlout).kind == "ptr":  # type: ignore[attr-defined]
+                return X.deref(e, xl)
             return self.deref(e, t)
         if op == "&":
             return self.addrof(e, t)
@@ -1186,7 +1194,7 @@ class Checker:
         if (
             isinstance(c, ast.Ident | ast.ScopedVar | ast.Agg)
             and getattr(c, "var", None) is not None
-        ):
+        ) or _assoc_elem(c) is not None:
             raise self.err(e, "D_ADDROF_VAR", "cannot take address of dynamic variable")
         if not getattr(c, "lvalue", False):
             raise self.err(e, "D_ADDROF_LVAL", "unacceptable operand for unary & operator")
@@ -1240,7 +1248,9 @@ class Checker:
         m, off = found
         # a D struct or union variable (global, clause-local or
         # thread-local) is by reference: its members are in its storage
-        svar = op == "." and _dvar_object(e.operand) is not None
+        svar = op == "." and (
+            _dvar_object(e.operand) is not None or _assoc_elem(e.operand) is not None
+        )
         if op == "." and not svar and not getattr(e.operand, "lvalue", False):
             raise self.unsupported(e, "struct-valued expressions")
         e.offset = off  # type: ignore[attr-defined]
@@ -1661,7 +1671,7 @@ class Checker:
                 raise self.err(e, "D_OP_VFPTR", f"operator {op} requires an operand of known size")
             return t
         assert e.value is not None
-        vt = self.expr(e.value)
+        vt = self._rvalue(e.value) if op == "=" else self.expr(e.value)
         if op != "=":
             t = target.type if assoc is not None else self.expr(target)
             binop = op[:-1]
@@ -1745,7 +1755,9 @@ class Checker:
                 raise self.err(
                     e, "D_OP_ARRFUN", f'operator {op} may not be applied to operand of type "{t}"'
                 )
-            if var is not None and (rt.is_string or rt.sou is not None):
+            if (var is not None or _in_assoc_elem(target)) and (
+                rt.is_string or rt.sou is not None
+            ):
                 return self._copy_assign(e, t)
         base = target
         while isinstance(base, ast.Index | ast.Member) and not (
@@ -1806,13 +1818,26 @@ class Checker:
             )
             raise self.err(e, tag, f"operator {op} requires operands of {what} type")
         assert e.value is not None
-        vt = self.expr(e.value)
+        vt = self._rvalue(e.value)
         if not _assignable(t, vt):
             raise self.err(e, "D_OP_INCOMPAT", f'operands have incompatible types: "{t}" = "{vt}"')
         self._faultin(e.target)
         e.memory = True  # type: ignore[attr-defined]
         e.copy = True  # type: ignore[attr-defined]
         return t
+
+    def _rvalue(self, value: ast.Expr) -> T.DType:
+        """The type of the right side of `=`: a translated struct
+        (`xlate<T>(x)`, `*xlate<T *>(x)`, `*curpsinfo`) is assigned as its
+        translator's output type T, as dt_cook_op2 types it (codegen
+        builds the snapshot of every member in scratch, which the store
+        then copies into the variable, dt_cg_asgn_op)."""
+        vt = self.expr(value)
+        if X.is_dyn(vt):
+            out = X.expand(self, value)
+            if out is not None:
+                return out
+        return vt
 
     def _faultin(self, target: ast.Expr) -> None:
         root = _dvar_root(target)
@@ -1840,8 +1865,8 @@ class Checker:
             raise self.err(
                 e, "D_OP_ARRFUN", f'operator {e.op} may not be applied to operand of type "{vt}"'
             )
-        if rvt.sou is not None:
-            raise self.unsupported(e, "struct-valued variables")
+        if rvt.sou is not None and (rvt.sou.members is None or not rvt.size):
+            raise self.err(e, "D_DECL_INCOMPLETE", f"incomplete struct/union/enum {vt}")
 
     def _lookup_target(self, target: ast.Expr) -> Var | None:
         if isinstance(target, ast.Ident):
@@ -1857,6 +1882,29 @@ class Checker:
                 f"{_node_name(target)} is an associative array and may only be referenced with [ ]",
             )
         return var
+
+
+def _assoc_elem(e: ast.Expr) -> Var | None:
+    """The associative array when e is one of its elements (`a[k]`,
+    `self->a[k]`): by-reference elements (structs, unions) are memory in
+    their dynamic variable, faulted in (zeroed) when first used."""
+    if isinstance(e, ast.Index):
+        var: Var | None = getattr(e, "var", None)
+        if var is not None and var.keys is not None:
+            return var
+    return None
+
+
+def _in_assoc_elem(e: ast.Expr) -> bool:
+    """e is an element of an associative array or inside one (a member,
+    an element of an array member), not reached through a pointer."""
+    while isinstance(e, ast.Index | ast.Member) and not (
+        isinstance(e, ast.Member) and e.op == "->"
+    ):
+        if _assoc_elem(e) is not None:
+            return True
+        e = e.operand
+    return False
 
 
 def _dvar_root(e: ast.Expr) -> ast.Expr | None:

@@ -208,6 +208,19 @@ def check_member(checker: Checker, e: ast.Member, xl_node: ast.Xlate) -> T.DType
     return body.type  # type: ignore[no-any-return]
 
 
+def deref(e: ast.Unary, xl_node: ast.Xlate) -> T.DType:
+    """`*xlate<T *>(x)` (dt_cook_op1 DT_TOK_DEREF on a translated pointer):
+    the translated struct itself, xlate<T>(x), which e stands for."""
+    out = T.resolve(xl_node.xlout).ref  # type: ignore[attr-defined]
+    assert out is not None
+    node = ast.Xlate(e.line, xl_node.typename, xl_node.operand)
+    node.xlator = xl_node.xlator  # type: ignore[attr-defined]
+    node.xlout = out  # type: ignore[attr-defined]
+    node.type = dyn_type(False)
+    e.subst = node  # type: ignore[attr-defined]
+    return node.type
+
+
 def expand(checker: Checker, e: ast.Expr) -> T.DType | None:
     """A translated struct (xlate<T>(x), not a pointer) used as a whole, as
     trace() does: every member checked, the value typed as T (code
