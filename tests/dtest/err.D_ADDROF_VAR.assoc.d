@@ -1,0 +1,5 @@
+BEGIN
+{
+	a[1] = *curthread;
+	trace(&a[1]);
+}

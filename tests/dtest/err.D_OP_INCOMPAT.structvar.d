@@ -1,0 +1,5 @@
+BEGIN
+{
+	self->t = *curthread;
+	self->t = 0;
+}
