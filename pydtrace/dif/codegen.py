@@ -269,7 +269,9 @@ class DifoGen:
     def _xlate_expand(self, e: ast.Xlate) -> int:
         """xlate<T>(x) as a whole (dt_cg_xlate_expand): a zeroed scratch T,
         each translated member stored at its offset (by-reference members
-        copied with bcopy); the value is its address."""
+        copied with bcopy, strings up to their NUL as string elements are);
+        the value is its address.  Assigned to a variable, the variable's
+        store then copies it (dt_cg_asgn_op)."""
         xl = e.xlator  # type: ignore[attr-defined]
         out = T.resolve(xl.out)
         r = self.regs.alloc()
@@ -285,14 +287,18 @@ class DifoGen:
                 mt = T.resolve(m.type)
                 byref = mt.kind in ("array", "struct", "union") and mt.size > 0
                 if m.bits or not (
-                    byref or (mt.is_int or mt.kind == "ptr") and mt.size in (1, 2, 4, 8)
+                    mt.is_string
+                    or byref
+                    or (mt.is_int or mt.kind == "ptr") and mt.size in (1, 2, 4, 8)
                 ):
-                    continue  # strings, floats, bit-fields: left zero
+                    continue  # floats, bit-fields: left zero
                 v = self.expr(body)
                 a = self.regs.alloc()
                 self.emit("setx", off // 8, a)
                 self.emit("add", r, a, a)
-                if byref:
+                if mt.is_string:
+                    self._strcopy(v, a, mt.size or self.strsize)
+                elif byref:
                     n = self.regs.alloc()
                     self.emit("setx", mt.size, n)
                     self.emit("flushts")
@@ -629,20 +635,30 @@ class DifoGen:
         assert e.value is not None
         a = self.address(e.target)
         r = self.expr(e.value)
-        n = self.regs.alloc()
         if not t.is_string:
+            n = self.regs.alloc()
             self.emit("setx", t.size, n)
             self.emit("copys", r, n, a)
             self.regs.release(n)
             self.regs.release(a)
             return r
+        self._strcopy(r, a, t.size or self.strsize)
+        self.regs.release(a)
+        return r
+
+    def _strcopy(self, r: int, a: int, size: int) -> None:
+        """The string at r into the size bytes at a (a string element or
+        member): its bytes up to the NUL, at most size - 1 of them, then a
+        NUL (copys, which the kernel allows only where DIF may store).
+        Advances a past the bytes copied."""
+        n = self.regs.alloc()
         k = self.regs.alloc()
         self.emit("flushts")
         self.emit("setx", self.strsize, k)
         self.emit("pushtr", lib.DIF_TYPE_STRING, k, r)
         self.emit("call", lib.DIF_SUBR_STRLEN, n)
         ok = Label()
-        self.emit("setx", (t.size or self.strsize) - 1, k)
+        self.emit("setx", size - 1, k)
         self.emit("cmp", n, k)
         self.emit("bleu", ok)
         self.emit("mov", k, n)
@@ -652,8 +668,6 @@ class DifoGen:
         self.emit("stb", 0, a)
         self.regs.release(k)
         self.regs.release(n)
-        self.regs.release(a)
-        return r
 
     def _memory_assign(self, e: ast.Assign) -> int:
         """A store through a pointer: the address, the value (loaded and

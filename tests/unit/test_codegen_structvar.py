@@ -207,6 +207,27 @@ def test_translated_struct_into_variables(ref: str, value: str,
     assert vals == [0x55667789, Y1, ord("y"), 0]     # a: (int)(x + 1)
 
 
+@pytest.mark.parametrize("ref", ["this->o", "self->o", "a[1]"])
+def test_translated_string_members_are_copied(ref: str, src_mem: tuple[object, int]) -> None:
+    """A string member of the translated struct holds the string (at most
+    strsize - 1 bytes and a NUL), as in the snapshot trace() records."""
+    _, addr = src_mem
+    src = ("#pragma D option strsize=8\n" + TWO
+           + "struct out { long a; string s; string t; int b; };"
+           " translator struct out < struct two *p > { a = p->x;"
+           " s = strjoin(\"n\", lltostr(p->y)); t = \"0123456789\"; b = 3; };"
+           f" BEGIN {{ {ref} = xlate<struct out>((struct two *)arg0); trace({ref}.s);"
+           f" trace({ref}.t); trace({ref}.b); trace(xlate<struct out>((struct two *)arg0)); }}")
+    d = compile_(src)
+    m = Machine(d.difos, 8)
+    res = [m.run(x, [addr]) for x in d.difos]
+    assert [f for _, f in res] == [0] * 5
+    assert [m.string(res[1][0]), m.string(res[2][0]), res[3][0]] == [b"n-5", b"0123456", 3]
+    snap = res[4][0]                                 # trace()'s snapshot: s at 8, t at 16
+    assert [m.string(snap + 8), m.string(snap + 16)] == [b"n-5", b"0123456"]
+    assert _difhost.lib.dif_host_dvar_tails_clean()
+
+
 def test_translated_struct_into_a_member(src_mem: tuple[object, int]) -> None:
     _, addr = src_mem
     _, vals = values(f"{XL} struct w {{ int z; struct out o; }}; self struct w w;"
