@@ -321,9 +321,6 @@ class Checker:
             if len(keys) > lib.DIF_DTR_NREGS:
                 raise library_error("EDT_NOTUPREG")
             t = rt.ref
-            if T.resolve(t).kind == "array" and not t.is_string:
-                # an element could never be assigned (D_OP_ARRFUN), as in D
-                raise self.unsupported(node, "associative arrays of this element type")
             if T.resolve(t).sou is not None and T.resolve(t).sou.members is None:  # type: ignore[union-attr]
                 raise self.err(
                     node, "D_DECL_INCOMPLETE", f"incomplete struct/union/enum {t}: {name}"
@@ -1402,8 +1399,11 @@ class Checker:
         kt = self.expr(e.keys[0])
         if not kt.is_int:
             raise self.err(e, "D_OP_INCOMPAT", f'operands have incompatible types: "{t}" + "{kt}"')
-        if rt.kind == "array" and rt.count and _dvar_object(base) is not None:
-            # an element of a D scalar array variable: a constant index
+        if rt.kind == "array" and rt.count and (
+            _dvar_object(base) is not None or _in_assoc_elem(base)
+        ):
+            # an element of a D array variable (or of an array in an
+            # associative array's element): a constant index
             # must be inside the declared bounds (Oracle's D_ARR_BOUNDS);
             # codegen checks other indexes at run time (an invalid address)
             c = fold(e.keys[0])

@@ -320,6 +320,10 @@ class Declarer:
     def array(self, t: T.DType, d: ast.Declarator) -> T.DType:
         if T.resolve(t).kind == "void":
             raise _err(d, "D_DECL_VOIDOBJ", "cannot declare array of void")
+        if T.resolve(t).kind == "assoc":
+            # `int a[4][int]`, `int a[int][int]` (dt_decl_array); an
+            # associative array of arrays is `int a[int][4]`
+            raise _err(d, "D_DECL_DYNOBJ", "cannot declare array of associative arrays")
         if isinstance(d.dim, list):
             keys = [self.apply(self.specs_type(p.specs), p.declarator)[1] for p in d.dim]
             assoc = T.DType(f"{t} [{', '.join(map(str, keys))}]", "assoc", ref=t, params=keys)

@@ -7,8 +7,9 @@
  * assigned reads as zeros.  A translated struct (*curpsinfo,
  * xlate<struct tinfo>(curthread), *xlate<struct tinfo *>(curthread))
  * assigned to a variable is translated member by member into it; members
- * the translator leaves out are zero.  The global copies keep their values
- * into END.
+ * the translator leaves out are zero.  Associative arrays of arrays
+ * (int n[int][4], self string s[string, int][2]) hold an array in each
+ * element.  The global copies keep their values into END.
  *
  * @requires: btf
  */
@@ -26,6 +27,9 @@ translator struct tinfo < struct task_struct *T > {
 	tgid = T->tgid;
 	comm = T->comm;
 };
+
+int n[int][4];
+self string s[string, int][2];
 
 BEGIN
 {
@@ -55,6 +59,14 @@ BEGIN
 	    stringof(this->ps.pr_fname) == execname, this->ps.pr_dmodel);
 	printf("%d %d %d %d %d\n", self->ti.pid == tid, self->ti.tgid == pid,
 	    stringof(b[1].comm) == execname, b[1].tgid == pid, b[1].unset);
+
+	n[1][2] = 5;
+	n[1][3] = n[1][2] * 2;
+	n[2][0] = n[1][3] + 1;
+	self->s["a", 1][1] = execname;
+	self->s["b", 2][0] = "bee";
+	printf("%d %d %d %d %d %s %d\n", n[1][2], n[1][3], n[2][0], n[1][0], n[3][1],
+	    self->s["b", 2][0], self->s["a", 1][1] == execname);
 	exit(0);
 }
 

@@ -187,6 +187,32 @@ def test_member_copy_past_a_dynvar_is_refused(src_mem: tuple[object, int]) -> No
         assert _difhost.lib.dif_host_dvar_tails_clean()
 
 
+# -- associative arrays of arrays ------------------------------------------------------
+
+
+def test_assoc_array_elements() -> None:
+    """`int a[int][4]`: each element an int [4] in its dynamic variable;
+    a run-time index outside it is an invalid address (0x0), as for D
+    array variables; string arrays hold strsize-byte strings."""
+    d = compile_("int a[int][4]; self string s[int][2];"
+                 " BEGIN { a[1][2] = 3; a[1][3] = 4; a[2][0] = a[1][2] + a[1][3];"
+                 ' self->s[5][1] = "xy"; self->s[6][0] = self->s[5][1]; }'
+                 " BEGIN { i = 4; a[1][i] = 9; }"
+                 " BEGIN { trace(a[1][2]); trace(a[2][0]); trace(a[1][0]); trace(a[3][3]);"
+                 " trace(self->s[6][0]); trace(self->s[5][0]); }")
+    m = Machine(d.difos)
+    res = [m.run(x) for x in d.difos]
+    assert [f for _, f in res[:5]] == [0] * 5
+    assert res[6][1] & BADADDR and int(m.ms.illval) == 0    # a[1][4]
+    assert [f for _, f in res[7:]] == [0] * 6
+    assert [v for v, _ in res[7:11]] == [3, 7, 0, 0]
+    assert [m.string(res[11][0]), m.string(res[12][0])] == [b"xy", b""]
+    sizes = {v.type.size for x in d.difos for v in x.vartab
+             if v.id >= lib.DIF_VAR_OTHER_UBASE and v.kind == lib.DIFV_KIND_ARRAY}
+    assert sizes == {16, 2 * 256}
+    assert _difhost.lib.dif_host_dvar_tails_clean()
+
+
 # -- translated structs ------------------------------------------------------------------
 
 
@@ -263,6 +289,14 @@ def test_translated_member_of_a_dereferenced_pointer(src_mem: tuple[object, int]
      "incomplete struct/union/enum struct inc: a"),
     ("int x[4]; BEGIN { a[1] = x; }", "D_OP_ARRFUN",
      'operator = may not be applied to operand of type "int [4]"'),
+    ("int a[4][int]; BEGIN { }", "D_DECL_DYNOBJ", "cannot declare array of associative arrays"),
+    ("int a[int][int]; BEGIN { }", "D_DECL_DYNOBJ", "cannot declare array of associative arrays"),
+    ("int a[int][4]; BEGIN { a[1] = 3; }", "D_OP_ARRFUN",
+     'operator = may not be applied to operand of type "int [4]"'),
+    ("int a[int][4]; BEGIN { self->a[2][4] = 3; }", "D_VAR_UNDEF",
+     "self->a has not yet been declared or assigned"),
+    ("self int a[int][4]; BEGIN { self->a[2][4] = 3; }", "D_ARR_BOUNDS",
+     "index outside array bounds: 4, max is 4"),
     (f"{XL} BEGIN {{ this->o = xlate<struct out *>((struct two *)arg0); }}", "D_CG_DYN",
      "expression cannot evaluate to result of a translated pointer"),
     (f"{XL} BEGIN {{ this->o = xlate<struct out>((struct two *)arg0);"

@@ -1,0 +1,6 @@
+int a[4][int];
+
+BEGIN
+{
+	exit(0);
+}
