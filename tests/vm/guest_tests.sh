@@ -28,6 +28,10 @@ run_pytest() {
 	return $rc
 }
 
+# Each test's time, written as it ends (tests/kernel/conftest.py), into the
+# host's share: a run cut by its timeout still shows where the time went.
+export PYDTRACE_TEST_TIMES=/tmp/vm/test-times.txt
+
 rc=0
 if [[ $# -gt 0 ]]; then
 	run_pytest -q "$@" || rc=1

@@ -239,7 +239,10 @@ def test_fbtprovide_ioctl_checks_every_pair():
 def test_bare_list_names_every_function_syscall_and_tracepoint():
     p = pydtrace("-l")
     assert p.returncode == 0, p.stderr
-    rows = [line.split() for line in p.stdout.splitlines()[1:]]
+    lines = p.stdout.splitlines()
+    assert lines[0].split() == ["ID", "PROVIDER", "MODULE", "FUNCTION", "NAME"]
+    rows = [line.split() for line in lines[1:]]
+    assert rows[:3] == [[str(i), "dtrace", n] for i, n in ((1, "BEGIN"), (2, "END"), (3, "ERROR"))]
     by_provider = Counter(r[1] for r in rows)
     # fbt: every function ftrace can trace, less kprobes' blacklist, the
     # dtrace module's own and names longer than a probe's function field
