@@ -9,6 +9,7 @@
 #ifndef _LIBDTRACE_H
 #define _LIBDTRACE_H
 
+#include <stddef.h>
 #include <stdint.h>
 #include <linux/dtrace.h>
 
@@ -37,5 +38,17 @@ int dt_aggsnap(int fd, uint32_t cpu, void *buf, uint64_t size,
 	       struct dtrace_bufdesc *bd);
 int dt_aggdesc(int fd, uint32_t aggid, struct dtrace_aggdesc *ad,
 	       struct dtrace_recdesc *recs, uint32_t nrecs);
+
+/*
+ * BTF: the offset in blob of every type record of the type section at
+ * [start, end), in id order, and the name offset of every typedef; the
+ * number of records, or one of these.
+ */
+#define DT_BTF_EALIGN	(-1)	/* section length not a multiple of 4 */
+#define DT_BTF_ETRUNC	(-2)	/* a record runs past the section's end */
+#define DT_BTF_EKIND	(-3)	/* unknown kind */
+#define DT_BTF_ESPACE	(-4)	/* more records than cap (or typedefs than tcap) */
+long dt_btf_scan(const void *blob, size_t start, size_t end, uint32_t *offs,
+		 size_t cap, uint32_t *tdefs, size_t tcap, size_t *ntdefs);
 
 #endif /* _LIBDTRACE_H */

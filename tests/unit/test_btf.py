@@ -107,6 +107,22 @@ def test_header_and_every_kind_scan() -> None:
     assert Btf(sample().blob(b"\0" * 8)).next_id == 26
 
 
+def test_typedef_names_are_the_typedef_records_only() -> None:
+    b = sample()
+    # an enumerator whose value is a typedef's info word, then a name offset:
+    # bytes that look like a typedef record inside another record
+    b.add(B.KIND_ENUM, "trap", 1, 4, struct.pack("<Ii", b.s("LOOKS_LIKE"), B.KIND_TYPEDEF << 24))
+    bt = Btf(b.blob())
+    assert bt.typedef_names() == {"u64", "node_t"}
+    assert bt.next_id == 27
+    # id_at: a record's start gives its id; any other offset none
+    for tid in (1, 10, 26):
+        off = bt.offsets[tid - 1]
+        assert bt.id_at(off) == tid
+        assert bt.id_at(off + 4) is None
+    assert bt.id_at(0) is None and bt.id_at(len(b.blob())) is None
+
+
 def test_conversion_to_d_types() -> None:
     bt = Btf(sample().blob())
     i32, u8, cptr, arr = bt.dtype(1), bt.dtype(2), bt.dtype(5), bt.dtype(6)
