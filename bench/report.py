@@ -592,7 +592,12 @@ def render(
 
 
 def run_guest(
-    n: int | None, m: int | None, reps: int | None, icount: str = "", only: str = ""
+    n: int | None,
+    m: int | None,
+    reps: int | None,
+    icount: str = "",
+    only: str = "",
+    cfgs: str = "",
 ) -> dict[str, Any]:
     """One guest boot running run_bench.py; its raw results from the harness's logs."""
     if not WORKLOAD.exists():
@@ -601,7 +606,8 @@ def run_guest(
     if icount:
         argv += [f"--icount={icount}"]
     argv += ["--", "python3", "bench/run_bench.py", "--workload", str(WORKLOAD)]
-    for flag, v in (("-n", n), ("-m", m), ("--reps", reps), ("--only", only or None)):
+    opts = (("-n", n), ("-m", m), ("--reps", reps), ("--only", only or None))
+    for flag, v in (*opts, ("--configs", cfgs or None)):
         if v is not None:
             argv += [flag, str(v)]
     proc = subprocess.Popen(argv, cwd=REPO)
@@ -644,6 +650,7 @@ def main() -> int:
         f"only the phases {ICOUNT_PHASES} (--only); raw results in {RAW_ICOUNT.name}",
     )
     ap.add_argument("--only", default="", help="with --run: run_bench.py --only PHASES")
+    ap.add_argument("--configs", default="", help="with --run: run_bench.py --configs NAMES")
     ap.add_argument(
         "--icount-json", type=Path, default=RAW_ICOUNT, help="the icount boot's raw results"
     )
@@ -651,7 +658,7 @@ def main() -> int:
     raw = args.icount_json if args.icount else args.json
     if args.run:
         only = args.only or (ICOUNT_PHASES if args.icount else "")
-        new = run_guest(args.n, args.m, args.reps, args.icount, only)
+        new = run_guest(args.n, args.m, args.reps, args.icount, only, args.configs)
         raw.write_text(json.dumps(new, indent=1) + "\n")
         print(f"report: raw results in {raw}")
     res = json.loads(args.json.read_text()) if args.json.exists() else {}
