@@ -196,6 +196,7 @@ struct dtrace_clause {
 	u32 needed;			/* bytes reserved per firing */
 	u32 align;
 	u32 naggs;			/* aggregating actions */
+	bool nodif;			/* runs no DIF: dtrace_mstate_lite() */
 	u64 uarg;
 };
 

@@ -700,6 +700,17 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		dtrace_rechdr_put(rec, ecb->epid, dtrace_mctx_now(mc));
 
 	mc->ecb = ecb;
+	if (cl->nodif) {
+		/*
+		 * No DIF runs: stores, loads, built-in variables (not argN)
+		 * and aggregating read only these (dtrace_clause_nodif()).
+		 */
+		ms.env = mc;
+		ms.flags = 0;
+		ms.illval = 0;
+		ms.fltoffs = 0;
+		goto acts;
+	}
 	dtrace_mstate_start(&ms, mc, args);
 	if (likely(buf->policy == DTRACEOPT_BUFPOLICY_SWITCH)) {
 		ms.scratch_base = (uintptr_t)rec + cl->needed;
@@ -720,6 +731,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			return;
 	}
 
+acts:
 	for (i = 0; i < cl->nacts; i++) {
 		act = &cl->acts[i];
 		which = i + 1;

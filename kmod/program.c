@@ -511,6 +511,35 @@ static int dtrace_clause_aggs(struct dtrace_progctx *pc,
 	return 0;
 }
 
+/*
+ * Does clause cl run no DIF at all: no predicate, and only trace-like and
+ * aggregating actions whose values are constants, unused (count()) or a
+ * built-in variable other than argN?  Then a firing needs only the part
+ * of the machine state that stores and aggregation read (probe.c).
+ */
+static bool dtrace_clause_nodif(const struct dtrace_clause *cl)
+{
+	const struct dtrace_action *act;
+	u32 i;
+
+	if (cl->pred)
+		return false;
+	for (i = 0; i < cl->nacts; i++) {
+		act = &cl->acts[i];
+		if (act->kind != DTRACEACT_DIFEXPR &&
+		    DTRACEACT_CLASS(act->kind) != DTRACEACT_AGGREGATION)
+			return false;
+		if (!act->difo || act->isconst || act->aggnoeval)
+			continue;
+		if (!act->builtin || (act->builtin >= DIF_VAR_ARG0 &&
+				      act->builtin <= DIF_VAR_ARG9))
+			return false;
+		if (DTRACEACT_CLASS(act->kind) == DTRACEACT_AGGREGATION)
+			return false;	/* dtrace_ecb_agg() runs the DIFO */
+	}
+	return true;
+}
+
 /* Check ECB description i and build clause i from it. */
 static int dtrace_prog_clause(struct dtrace_progctx *pc,
 			      struct dtrace_enabling *en, u32 i,
@@ -554,6 +583,7 @@ static int dtrace_prog_clause(struct dtrace_progctx *pc,
 	if (dtrace_clause_layout(cl))
 		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, i,
 					  DTRACE_NONE, DTRACE_NONE);
+	cl->nodif = dtrace_clause_nodif(cl);
 	return 0;
 }
 

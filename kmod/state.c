@@ -97,10 +97,11 @@ notrace bool dtrace_state_deadman(struct dtrace_state *state)
 {
 	u64 alive = READ_ONCE(state->deadman_alive);
 	u64 now = get_jiffies_64();	/* a load: no clock read per firing */
-	u64 limit = msecs_to_jiffies(READ_ONCE(deadman_timeout_ms));
+	u64 limit = READ_ONCE(deadman_timeout_ms);
 	int cur;
 
-	if (!alive || now <= alive || now - alive <= limit)
+	/* now - alive jiffies within limit ms, without a division */
+	if (!alive || now <= alive || (now - alive) * MSEC_PER_SEC <= limit * HZ)
 		return false;
 	if (READ_ONCE(state->deadman_spared) &&
 	    !dtrace_destructive_disallowed())
