@@ -125,6 +125,7 @@ def untraced_spread(res: dict[str, Any], call: str = "getppid") -> Stat | None:
 
 def section_configs(res: dict[str, Any]) -> list[str]:
     unit = "instructions (ns at shift=0)" if res.get("icount") else "ns"
+    short = "instructions" if res.get("icount") else "ns"
     lines = [
         f"## Per-event overhead ({unit} per getppid() call, traced − untraced)"
         + (" — instruction-count time" if res.get("icount") else ""),
@@ -163,8 +164,8 @@ def section_configs(res: dict[str, Any]) -> list[str]:
         r = ratio(po, bo)
         lines += [
             "",
-            f"`syscall-all` on the 1-byte read(2) calls: pydtrace {fmt_stat(po)} ns, "
-            f"bpftrace {fmt_stat(bo)} ns, ratio {f'{r:.2f}' if r is not None else 'n/a'}.",
+            f"`syscall-all` on the 1-byte read(2) calls: pydtrace {fmt_stat(po)} {short}, "
+            f"bpftrace {fmt_stat(bo)} {short}, ratio {f'{r:.2f}' if r is not None else 'n/a'}.",
         ]
     g, rd = untraced_spread(res), untraced_spread(res, "read")
     if g is not None and rd is not None:
