@@ -18,7 +18,7 @@ VMFLAGS ?=
 VMTEST_TIMEOUT ?= 3600
 DEMO ?= examples/hello.d
 
-.PHONY: help host-deps install build pyc kmod unit vmtest vmrun check demo fuzz bench style clean
+.PHONY: help host-deps install build pyc kmod unit vmtest vmrun check demo fuzz bench bench-icount style clean
 
 help:
 	@echo "make demo     run $(DEMO) against the real module in the test VM"
@@ -31,6 +31,7 @@ help:
 	@echo "make vmrun CMD='...'  run a shell command in the test VM with the module loaded"
 	@echo "make style    ruff; checkpatch on kmod/ when available"
 	@echo "make bench    pydtrace vs bpftrace in one guest boot -> bench/RESULTS.md"
+	@echo "make bench-icount  per-event and idle cost on instruction-count time (-icount)"
 	@echo "make fuzz     the DIF fuzzer, FUZZ_TIME=60 seconds (libFuzzer, ASan, UBSan)"
 	@echo "make clean"
 
@@ -113,7 +114,12 @@ fuzz:
 	fi
 
 # One guest boot running bench/run_bench.py (~10-20 min of guest time),
-# then bench/report.py writes bench/results.json and bench/RESULTS.md.
+# then bench/report.py writes bench/results.json and bench/RESULTS.md; then
+# bench-icount: a second boot on instruction-count time (QEMU -icount, one
+# vCPU) for the per-event configs and the idle cost, whose numbers are then
+# path lengths that host load does not move (bench/results-icount.json, its
+# own section of bench/RESULTS.md).  BENCH_ARGS: more bench/report.py options
+# (e.g. -n 50000 -m 20000 --reps 3).
 BENCH_WORKLOAD := .cache/bench/workload
 $(BENCH_WORKLOAD): bench/workload.c
 	@mkdir -p $(@D)
@@ -122,7 +128,13 @@ $(BENCH_WORKLOAD): bench/workload.c
 bench: host-deps
 	@command -v bpftrace >/dev/null || tests/vm/setup-host.sh --extra
 	$(MAKE) install pyc kmod $(BENCH_WORKLOAD)
-	$(PYTHON) bench/report.py --run
+	$(PYTHON) bench/report.py --run $(BENCH_ARGS); rc=$$?; \
+	$(PYTHON) bench/report.py --run --icount $(BENCH_ARGS) && exit $$rc
+
+bench-icount: host-deps
+	@command -v bpftrace >/dev/null || tests/vm/setup-host.sh --extra
+	$(MAKE) install pyc kmod $(BENCH_WORKLOAD)
+	$(PYTHON) bench/report.py --run --icount $(BENCH_ARGS)
 
 # checkpatch.pl is not packaged by Debian: point CHECKPATCH at a kernel tree's copy.
 CHECKPATCH ?= $(firstword $(shell command -v checkpatch.pl) $(wildcard $(KDIR)/scripts/checkpatch.pl))

@@ -2,6 +2,8 @@
 """Turn the benchmark's raw results into bench/RESULTS.md (runs on the host).
 
     bench/report.py --run            # boot the guest, run bench/run_bench.py, then report
+    bench/report.py --run --icount   # the per-event configs and idle cost again, in a
+                                     # second boot on instruction-count time (-icount)
     bench/report.py [--json FILE]    # report from saved raw results (bench/results.json)
 
 The table gives, per configuration, the per-call overhead (traced minus
@@ -29,6 +31,8 @@ from typing import Any
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 RAW = BENCH / "results.json"
+RAW_ICOUNT = BENCH / "results-icount.json"  # the --icount boot's raw results
+ICOUNT_PHASES = "configs,idle"  # the phases whose numbers icount makes exact
 OUT = BENCH / "RESULTS.md"
 NOTES = BENCH / "notes.md"
 WORKLOAD = REPO / ".cache" / "bench" / "workload"
@@ -89,9 +93,44 @@ def show_program(text: str) -> str:
     return text.replace("{pid}", "$pid").replace("{{", "{").replace("}}", "}")
 
 
+def clock_note(res: dict[str, Any]) -> str:
+    """What the guest's CLOCK_MONOTONIC measured in this boot."""
+    ic = res.get("icount")
+    if not ic:
+        return (
+            "Clock: host time (QEMU TCG, multi-threaded): the guest's clock follows the "
+            "host's, so host load moves these numbers."
+        )
+    return (
+        f"Clock: **instruction count** (QEMU `-icount {ic}`, {res.get('meta', {}).get('cpus')} "
+        "vCPU): the guest's clock advances 2^shift ns per guest instruction executed, whatever "
+        "the host does, so a time here is a **path length** (instructions on the path, each "
+        "iteration of a `rep` string instruction counted once), not a time on real hardware: "
+        "cache misses, TLB misses, pipeline stalls and the relative cost of instructions are "
+        "not in it.  It is deterministic: the untraced rows' min–max is the noise floor."
+    )
+
+
+def untraced_spread(res: dict[str, Any], call: str = "getppid") -> Stat | None:
+    """Median per-call time of every untraced run of the configs phase (one boot)."""
+    return stat(
+        [
+            r["untraced"][call]["median"]
+            for c in res.get("configs", [])
+            for tool in ("pydtrace", "bpftrace")
+            for r in c.get(tool, [])
+        ]
+    )
+
+
 def section_configs(res: dict[str, Any]) -> list[str]:
+    unit = "instructions (ns at shift=0)" if res.get("icount") else "ns"
+    short = "instructions" if res.get("icount") else "ns"
     lines = [
-        "## Per-event overhead (ns per getppid() call, traced − untraced)",
+        f"## Per-event overhead ({unit} per getppid() call, traced − untraced)"
+        + (" — instruction-count time" if res.get("icount") else ""),
+        "",
+        clock_note(res),
         "",
         "Median of the per-call medians, per alternation; (min – max) over the alternations.",
         "",
@@ -125,8 +164,15 @@ def section_configs(res: dict[str, Any]) -> list[str]:
         r = ratio(po, bo)
         lines += [
             "",
-            f"`syscall-all` on the 1-byte read(2) calls: pydtrace {fmt_stat(po)} ns, "
-            f"bpftrace {fmt_stat(bo)} ns, ratio {f'{r:.2f}' if r is not None else 'n/a'}.",
+            f"`syscall-all` on the 1-byte read(2) calls: pydtrace {fmt_stat(po)} {short}, "
+            f"bpftrace {fmt_stat(bo)} {short}, ratio {f'{r:.2f}' if r is not None else 'n/a'}.",
+        ]
+    g, rd = untraced_spread(res), untraced_spread(res, "read")
+    if g is not None and rd is not None:
+        lines += [
+            "",
+            f"Untraced per-call medians over all the untraced runs of this phase (the noise "
+            f"floor): getppid() {fmt_stat(g)}, read(2) {fmt_stat(rd)}.",
         ]
     return lines + [""]
 
@@ -299,7 +345,10 @@ def section_idle(res: dict[str, Any]) -> list[str]:
     if not idle or not idle.get("runs"):
         return []
     lines = [
-        "## Idle cost (ns per call, minus the no-module run of the same alternation)",
+        "## Idle cost (ns per call, minus the no-module run of the same alternation)"
+        + (" — instruction-count time" if res.get("icount") else ""),
+        "",
+        clock_note(res),
         "",
         "| state | getppid() | read(2) | within the noise floor |",
         "|---|---|---|---|",
@@ -483,7 +532,29 @@ def git_commit() -> str:
     return r.stdout.strip() or "unknown"
 
 
-def render(res: dict[str, Any], host_profile: bool = True) -> str:
+def section_icount(ic: dict[str, Any] | None) -> list[str]:
+    """The second boot's tables (bench/results-icount.json), if there is one."""
+    if not ic:
+        return []
+    meta = ic.get("meta", {})
+    out = [
+        "# Per-event and idle cost on instruction-count time (second boot)",
+        "",
+        f"- date: {ic.get('date')}; commit: {ic.get('commit')}; `make bench-icount` "
+        f"(bench/results-icount.json)",
+        f"- workload: getppid() × {meta.get('n')}, read(2) × {meta.get('m')}; "
+        f"{meta.get('reps')} alternations; {meta.get('guest_seconds')} s of guest (virtual) time",
+        "",
+    ]
+    probs = ic.get("problems", [])
+    if probs:
+        out += ["## PROBLEMS of this boot", ""] + [f"- {p}" for p in probs] + [""]
+    return out + section_configs(ic) + section_idle(ic)
+
+
+def render(
+    res: dict[str, Any], host_profile: bool = True, icount: dict[str, Any] | None = None
+) -> str:
     meta = res.get("meta", {})
     n = meta.get("n", 0)
     out = [
@@ -515,18 +586,29 @@ def render(res: dict[str, Any], host_profile: bool = True) -> str:
     out += section_memory(res)
     if host_profile:
         out += section_host_startup()
+    out += section_icount(icount)
     if NOTES.exists():
         out += [NOTES.read_text().rstrip(), ""]
     return "\n".join(out)
 
 
-def run_guest(n: int | None, m: int | None, reps: int | None) -> dict[str, Any]:
+def run_guest(
+    n: int | None,
+    m: int | None,
+    reps: int | None,
+    icount: str = "",
+    only: str = "",
+    cfgs: str = "",
+) -> dict[str, Any]:
     """One guest boot running run_bench.py; its raw results from the harness's logs."""
     if not WORKLOAD.exists():
         sys.exit(f"report: {WORKLOAD} is missing (make bench builds it)")
-    argv = [sys.executable, str(REPO / "tests/vm/run.py"), "--timeout", str(GUEST_TIMEOUT), "--"]
-    argv += ["python3", "bench/run_bench.py", "--workload", str(WORKLOAD)]
-    for flag, v in (("-n", n), ("-m", m), ("--reps", reps)):
+    argv = [sys.executable, str(REPO / "tests/vm/run.py"), "--timeout", str(GUEST_TIMEOUT)]
+    if icount:
+        argv += [f"--icount={icount}"]
+    argv += ["--", "python3", "bench/run_bench.py", "--workload", str(WORKLOAD)]
+    opts = (("-n", n), ("-m", m), ("--reps", reps), ("--only", only or None))
+    for flag, v in (*opts, ("--configs", cfgs or None)):
         if v is not None:
             argv += [flag, str(v)]
     proc = subprocess.Popen(argv, cwd=REPO)
@@ -543,6 +625,8 @@ def run_guest(n: int | None, m: int | None, reps: int | None) -> dict[str, Any]:
         )
     res["date"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     res["commit"] = git_commit()
+    if icount:
+        res["icount"] = icount
     return res
 
 
@@ -557,18 +641,35 @@ def main() -> int:
     ap.add_argument("-n", type=int, default=None)
     ap.add_argument("-m", type=int, default=None)
     ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument(
+        "--icount",
+        nargs="?",
+        const="shift=0,align=off,sleep=off",
+        default="",
+        metavar="SPEC",
+        help="with --run: boot on instruction-count time (tests/vm/run.py --icount) and run "
+        f"only the phases {ICOUNT_PHASES} (--only); raw results in {RAW_ICOUNT.name}",
+    )
+    ap.add_argument("--only", default="", help="with --run: run_bench.py --only PHASES")
+    ap.add_argument("--configs", default="", help="with --run: run_bench.py --configs NAMES")
+    ap.add_argument(
+        "--icount-json", type=Path, default=RAW_ICOUNT, help="the icount boot's raw results"
+    )
     args = ap.parse_args()
+    raw = args.icount_json if args.icount else args.json
     if args.run:
-        res = run_guest(args.n, args.m, args.reps)
-        args.json.write_text(json.dumps(res, indent=1) + "\n")
-        print(f"report: raw results in {args.json}")
-    else:
-        res = json.loads(args.json.read_text())
-    args.output.write_text(render(res, host_profile=not args.no_host_profile))
+        only = args.only or (ICOUNT_PHASES if args.icount else "")
+        new = run_guest(args.n, args.m, args.reps, args.icount, only, args.configs)
+        raw.write_text(json.dumps(new, indent=1) + "\n")
+        print(f"report: raw results in {raw}")
+    res = json.loads(args.json.read_text()) if args.json.exists() else {}
+    ic = json.loads(args.icount_json.read_text()) if args.icount_json.exists() else None
+    args.output.write_text(render(res, host_profile=not args.no_host_profile, icount=ic))
     print(f"report: wrote {args.output}")
-    for p in res.get("problems", []):
+    probs = json.loads(raw.read_text()).get("problems", []) if raw.exists() else []
+    for p in probs:
         print(f"report: PROBLEM: {p}", file=sys.stderr)
-    return 1 if res.get("problems") else 0
+    return 1 if probs else 0
 
 
 if __name__ == "__main__":

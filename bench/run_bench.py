@@ -315,9 +315,13 @@ def phase_startup(reps: int) -> dict[str, list[float]]:
     return res
 
 
-def phase_configs(exe: str, n: int, m: int, reps: int, tmp: Path) -> list[dict[str, Any]]:
+def phase_configs(
+    exe: str, n: int, m: int, reps: int, tmp: Path, only: str = ""
+) -> list[dict[str, Any]]:
     out = []
     for cfg in configs(n, m):
+        if only and cfg["name"] not in only.split(","):
+            continue
         res: dict[str, Any] = {k: cfg[k] for k in ("name", "title", "check", "target")}
         res["programs"] = {t: cfg[t] for t in ("pydtrace", "bpftrace")}
         for tool in ("pydtrace", "bpftrace"):
@@ -579,6 +583,7 @@ def main() -> int:
     ap.add_argument("-m", type=int, default=200000, help="1-byte reads per run")
     ap.add_argument("--reps", type=int, default=5, help="alternations (>= 5 for the report)")
     ap.add_argument("--only", default="", help="comma-separated phases: startup,configs,drain,idle")
+    ap.add_argument("--configs", default="", help="comma-separated configurations (default all)")
     ap.add_argument("--drain-n", type=int, default=300000, help="getppid() calls per drain trial")
     ap.add_argument("--drain-trials", type=int, default=6, help="runs of the no-drop search")
     ap.add_argument("--out", default=str(SHARE / "bench.json"))
@@ -608,7 +613,9 @@ def main() -> int:
             res["startup"] = phase_startup(args.reps)
         if "configs" in phases:
             log("phase configs")
-            res["configs"] = phase_configs(args.workload, args.n, args.m, args.reps, tmp)
+            res["configs"] = phase_configs(
+                args.workload, args.n, args.m, args.reps, tmp, args.configs
+            )
         if "drain" in phases:
             log("phase drain")
             res["drain"] = phase_drain(args.workload, args.drain_n, args.drain_trials, tmp)

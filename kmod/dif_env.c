@@ -69,6 +69,13 @@ static notrace u64 dtrace_env_execname(void)
 }
 NOKPROBE_SYMBOL(dtrace_env_execname);
 
+/* Is addr this CPU's execname copy (dtrace_store() copies it directly)? */
+notrace bool dtrace_env_is_execname(u64 addr)
+{
+	return addr == (uintptr_t)this_cpu_ptr(&dtrace_execname)->comm;
+}
+NOKPROBE_SYMBOL(dtrace_env_is_execname);
+
 notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 {
 	struct dtrace_mctx *mc = ms->env;
@@ -78,7 +85,7 @@ notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 	case DIF_VAR_CURTHREAD:
 		return (uintptr_t)current;
 	case DIF_VAR_TIMESTAMP:
-		return mc->now;
+		return dtrace_mctx_now(mc);
 	case DIF_VAR_WALLTIMESTAMP:
 		if (!mc->walltime)
 			mc->walltime = ktime_get_real_fast_ns();

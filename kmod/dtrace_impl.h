@@ -176,9 +176,12 @@ struct dtrace_action {
 	bool intuple;			/* a key of the next aggregation */
 	bool hasarg;			/* aggregation: last key is the arg */
 	bool aggnoeval;			/* aggregation: the value is unused */
+	bool isconst;			/* difo's value is constval, run once */
+	u16 builtin;			/* difo is "ldgs builtin; ret": its id */
 	u32 aggidx;			/* aggregation: index in its clause */
 	u32 aggbase;			/* aggregation: offset of its base */
 	u64 agginit;			/* aggregation: initial value word */
+	u64 constval;			/* isconst: the value difo returns */
 	const struct dtrace_action *first;	/* aggregation: first key */
 	struct dtrace_recdesc rec;
 };
@@ -193,6 +196,7 @@ struct dtrace_clause {
 	u32 needed;			/* bytes reserved per firing */
 	u32 align;
 	u32 naggs;			/* aggregating actions */
+	bool nodif;			/* runs no DIF: dtrace_mstate_lite() */
 	u64 uarg;
 };
 
@@ -352,6 +356,8 @@ struct dtrace_aggbuf {
 	u64 switched;
 };
 
+bool dtrace_difo_const(const struct dif_object *dp, u64 *val);
+bool dtrace_env_is_execname(u64 addr);
 int dtrace_agg_action(struct dtrace_action *act,
 		      const struct dtrace_actdesc *ad, u32 *size);
 int dtrace_aggbufs_alloc(struct dtrace_state *state);
@@ -389,7 +395,7 @@ struct dtrace_state {
 	u32 aggs_cap;
 	struct dtrace_aggbuf *aggbufs;	/* nr_cpu_ids entries, or NULL */
 	struct delayed_work deadman;	/* from GO: refreshes deadman_alive */
-	u64 deadman_alive;		/* ns; 0 before GO (READ_ONCE) */
+	u64 deadman_alive;		/* jiffies; 0 before GO (READ_ONCE) */
 	bool deadman_spared;		/* -w: the deadman spares it (GO) */
 	/* For the consumers file (dtrace_states_lock): */
 	struct list_head node;		/* dtrace_states */
@@ -408,7 +414,7 @@ int dtrace_state_status(struct dtrace_state *state, struct dtrace_status *st);
 int dtrace_state_optget(struct dtrace_state *state, struct dtrace_optget *og);
 int dtrace_state_eprobe(struct dtrace_state *state,
 			struct dtrace_eprobedesc *epd);
-bool dtrace_state_deadman(struct dtrace_state *state, u64 now);
+bool dtrace_state_deadman(struct dtrace_state *state);
 
 /* The device (dev.c). */
 int dtrace_dev_init(void);
@@ -429,12 +435,25 @@ void dtrace_free(const void *ptr);
 struct dtrace_mctx {
 	const struct dtrace_probe *probe;
 	const struct dtrace_ecb *ecb;
-	u64 now;
+	u64 now;			/* 0 until read: dtrace_mctx_now() */
 	u64 walltime;
 	int cpu;
 	struct pt_regs *regs;		/* probed context, or NULL (stack.c) */
 	u32 rflags;			/* DTRACE_REGS_* */
 };
+
+/*
+ * The firing's time (timestamp, record headers), read on first use: a
+ * clause that records no header and reads no timestamp (an aggregation, a
+ * false predicate) does not pay for the clock.  Every later use in the
+ * firing sees the same value.
+ */
+static __always_inline u64 dtrace_mctx_now(struct dtrace_mctx *mc)
+{
+	if (!mc->now)
+		mc->now = ktime_get_mono_fast_ns();
+	return mc->now;
+}
 
 /*
  * Stacks (stack.c): record sizes of stack()/ustack() actions, their

@@ -540,6 +540,19 @@ static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 		return dtrace_load(act, dst, val, size, ms);
 
 	/*
+	 * execname: this CPU's own copy of comm, NUL-terminated within
+	 * TASK_COMM_LEN and zero after its NUL (dtrace_env_execname()).
+	 */
+	BUILD_BUG_ON(TASK_COMM_LEN != 2 * sizeof(u64));
+	if (!act->user && size >= TASK_COMM_LEN &&
+	    dtrace_env_is_execname(val)) {
+		put_unaligned(*(const u64 *)(uintptr_t)val, (u64 *)dst);
+		put_unaligned(*(const u64 *)(uintptr_t)(val + 8),
+			      (u64 *)(dst + 8));
+		return 0;
+	}
+
+	/*
 	 * Read in aligned chunks up to the NUL: a short string (execname in
 	 * a strsize record) costs one small read, and a chunk never crosses
 	 * a page, so a string ending just before a hole works.
@@ -602,7 +615,9 @@ static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
 	struct dtrace_aggbuf *abufs = READ_ONCE(ecb->state->aggbufs);
 	u64 v = 0;
 
-	if (act->difo && !act->aggnoeval) {
+	if (act->isconst && !act->aggnoeval) {
+		v = act->constval;
+	} else if (act->difo && !act->aggnoeval) {
 		v = dif_emulate(act->difo, ms);
 		if (ms->flags & (DIF_F_FAULT | DIF_F_DROP))
 			return -1;
@@ -623,7 +638,7 @@ NOKPROBE_SYMBOL(dtrace_ecb_agg);
 static notrace int dtrace_ecb_spec(const struct dtrace_ecb *ecb,
 				   const struct dtrace_action *act,
 				   struct dtrace_buffer *buf,
-				   const struct dtrace_mctx *mc, u64 val,
+				   struct dtrace_mctx *mc, u64 val,
 				   struct dif_mstate *ms, char **rec,
 				   struct dtrace_spec_pending *spec,
 				   bool *committed)
@@ -634,7 +649,8 @@ static notrace int dtrace_ecb_spec(const struct dtrace_ecb *ecb,
 	ms->fltoffs = U32_MAX;	/* a fault here is not in DIF */
 	switch (act->kind) {
 	case DTRACEACT_SPECULATE:
-		*rec = dtrace_spec_speculate(state, ecb, cpu, val, mc->now, ms,
+		*rec = dtrace_spec_speculate(state, ecb, cpu, val,
+					     dtrace_mctx_now(mc), ms,
 					     spec);
 		return *rec ? 0 : -1;
 	case DTRACEACT_COMMIT:
@@ -681,9 +697,20 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		*(u32 *)(data + offs) = DTRACE_EPIDNONE;
 	rec = data + aligned;
 	if (cl->size)
-		dtrace_rechdr_put(rec, ecb->epid, mc->now);
+		dtrace_rechdr_put(rec, ecb->epid, dtrace_mctx_now(mc));
 
 	mc->ecb = ecb;
+	if (cl->nodif) {
+		/*
+		 * No DIF runs: stores, loads, built-in variables (not argN)
+		 * and aggregating read only these (dtrace_clause_nodif()).
+		 */
+		ms.env = mc;
+		ms.flags = 0;
+		ms.illval = 0;
+		ms.fltoffs = 0;
+		goto acts;
+	}
 	dtrace_mstate_start(&ms, mc, args);
 	if (likely(buf->policy == DTRACEOPT_BUFPOLICY_SWITCH)) {
 		ms.scratch_base = (uintptr_t)rec + cl->needed;
@@ -704,6 +731,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 			return;
 	}
 
+acts:
 	for (i = 0; i < cl->nacts; i++) {
 		act = &cl->acts[i];
 		which = i + 1;
@@ -725,10 +753,22 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 				dtrace_destr_act(mc, act->kind, 0, &ms);
 			continue;
 		}
-		val = dif_emulate(act->difo, &ms);
-		if (ms.flags & (DIF_F_FAULT | DIF_F_DROP)) {
-			fltoffs = ms.fltoffs;
-			goto fail;
+		if (act->isconst) {
+			val = act->constval;
+		} else if (act->builtin) {
+			val = dif_env_builtin(&ms, act->builtin);
+			if (ms.flags & (DIF_F_FAULT | DIF_F_DROP)) {
+				if (ms.flags & DIF_F_FAULT)
+					ms.fltoffs = 0;
+				fltoffs = ms.fltoffs;
+				goto fail;
+			}
+		} else {
+			val = dif_emulate(act->difo, &ms);
+			if (ms.flags & (DIF_F_FAULT | DIF_F_DROP)) {
+				fltoffs = ms.fltoffs;
+				goto fail;
+			}
 		}
 		if (DTRACEACT_CLASS(act->kind) == DTRACEACT_SPECULATIVE) {
 			/* This clause's own record goes before the commit's. */
@@ -790,7 +830,7 @@ static notrace void dtrace_probe_ecbs(struct dtrace_probe *probe,
 
 	mc.probe = probe;
 	mc.ecb = NULL;
-	mc.now = ktime_get_mono_fast_ns();
+	mc.now = 0;			/* dtrace_mctx_now() */
 	mc.walltime = 0;
 	mc.cpu = smp_processor_id();
 	mc.regs = this_cpu_ptr(&dtrace_cpu)->regs;
@@ -801,7 +841,7 @@ static notrace void dtrace_probe_ecbs(struct dtrace_probe *probe,
 		/* BEGIN, END and ERROR belong to the consumer that fired. */
 		if (meta && state != only)
 			continue;
-		if (dtrace_state_deadman(state, mc.now))
+		if (dtrace_state_deadman(state))
 			continue;
 		activity = READ_ONCE(state->activity);
 		if (activity != DTRACE_ACTIVITY_ACTIVE) {

@@ -190,6 +190,66 @@ static u16 dtrace_rec_align(u32 size)
 	return 1;
 }
 
+/*
+ * Is a validated DIFO's value a constant: only setx, mov, nop and ret, so
+ * no load, store, call, branch or fault?  Then *val is what dif_emulate()
+ * returns for it, every time (the same register semantics), and probe
+ * context need not run it (count()'s 1, an aggregation's variable-id key).
+ */
+bool dtrace_difo_const(const struct dif_object *dp, u64 *val)
+{
+	u64 regs[DIF_DIR_NREGS] = { 0 };
+	u32 i, instr;
+
+	for (i = 0; i < dp->len; i++) {
+		instr = dp->text[i];
+		switch (DIF_INSTR_OP(instr)) {
+		case DIF_OP_NOP:
+			break;
+		case DIF_OP_MOV:
+			regs[DIF_INSTR_RD(instr) & (DIF_DIR_NREGS - 1)] =
+				regs[DIF_INSTR_R1(instr) & (DIF_DIR_NREGS - 1)];
+			break;
+		case DIF_OP_SETX:
+			if (DIF_INSTR_INTEGER(instr) >= dp->intlen)
+				return false;	/* the validator refuses it */
+			regs[DIF_INSTR_RD(instr) & (DIF_DIR_NREGS - 1)] =
+				dp->inttab[DIF_INSTR_INTEGER(instr)];
+			break;
+		case DIF_OP_RET:
+			*val = regs[DIF_INSTR_RD(instr) & (DIF_DIR_NREGS - 1)];
+			return true;
+		default:
+			return false;
+		}
+	}
+	*val = 0;			/* dif_emulate() falls off the end */
+	return true;
+}
+
+/*
+ * Is a validated DIFO "ldgs v, %rd; ret %rd" with v a built-in variable
+ * (execname, pid, arg0, ...)?  Then probe context reads v directly, as
+ * dif_emulate() would (a fault is at offset 0).  Returns v, or 0.
+ */
+static u16 dtrace_difo_builtin(const struct dif_object *dp)
+{
+	u32 ld, ret, id;
+
+	if (dp->len != 2)
+		return 0;
+	ld = dp->text[0];
+	ret = dp->text[1];
+	id = DIF_INSTR_VAR(ld);
+	if (DIF_INSTR_OP(ld) != DIF_OP_LDGS || DIF_INSTR_OP(ret) != DIF_OP_RET ||
+	    (DIF_INSTR_RD(ld) & (DIF_DIR_NREGS - 1)) == 0 ||
+	    (DIF_INSTR_RD(ld) & (DIF_DIR_NREGS - 1)) !=
+	    (DIF_INSTR_RD(ret) & (DIF_DIR_NREGS - 1)) ||
+	    id == 0 || id >= DIF_VAR_OTHER_UBASE)
+		return 0;
+	return id;
+}
+
 /* Check action description i; fill *act from it (offset still unset). */
 static int dtrace_prog_action(struct dtrace_progctx *pc,
 			      struct dtrace_enabling *en, u32 i,
@@ -309,6 +369,11 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 	default:
 		goto bad;	/* not (yet) supported by this module */
 	}
+	/* A by-value constant is computed here, once. */
+	if (dp && !act->byref)
+		act->isconst = dtrace_difo_const(dp, &act->constval);
+	if (dp && !act->isconst)
+		act->builtin = dtrace_difo_builtin(dp);
 	act->rec.dtrd_action = ad->ad_kind;
 	act->rec.dtrd_size = size;
 	act->rec.dtrd_alignment = DTRACEACT_CLASS(act->kind) ==
@@ -446,6 +511,35 @@ static int dtrace_clause_aggs(struct dtrace_progctx *pc,
 	return 0;
 }
 
+/*
+ * Does clause cl run no DIF at all: no predicate, and only trace-like and
+ * aggregating actions whose values are constants, unused (count()) or a
+ * built-in variable other than argN?  Then a firing needs only the part
+ * of the machine state that stores and aggregation read (probe.c).
+ */
+static bool dtrace_clause_nodif(const struct dtrace_clause *cl)
+{
+	const struct dtrace_action *act;
+	u32 i;
+
+	if (cl->pred)
+		return false;
+	for (i = 0; i < cl->nacts; i++) {
+		act = &cl->acts[i];
+		if (act->kind != DTRACEACT_DIFEXPR &&
+		    DTRACEACT_CLASS(act->kind) != DTRACEACT_AGGREGATION)
+			return false;
+		if (!act->difo || act->isconst || act->aggnoeval)
+			continue;
+		if (!act->builtin || (act->builtin >= DIF_VAR_ARG0 &&
+				      act->builtin <= DIF_VAR_ARG9))
+			return false;
+		if (DTRACEACT_CLASS(act->kind) == DTRACEACT_AGGREGATION)
+			return false;	/* dtrace_ecb_agg() runs the DIFO */
+	}
+	return true;
+}
+
 /* Check ECB description i and build clause i from it. */
 static int dtrace_prog_clause(struct dtrace_progctx *pc,
 			      struct dtrace_enabling *en, u32 i,
@@ -489,6 +583,7 @@ static int dtrace_prog_clause(struct dtrace_progctx *pc,
 	if (dtrace_clause_layout(cl))
 		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, i,
 					  DTRACE_NONE, DTRACE_NONE);
+	cl->nodif = dtrace_clause_nodif(cl);
 	return 0;
 }
 

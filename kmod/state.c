@@ -82,7 +82,7 @@ static void dtrace_deadman_work(struct work_struct *work)
 	u64 user = (u64)READ_ONCE(deadman_user_ms) * NSEC_PER_MSEC;
 
 	if (now - READ_ONCE(state->alive) < user)
-		WRITE_ONCE(state->deadman_alive, now);
+		WRITE_ONCE(state->deadman_alive, get_jiffies_64());
 	schedule_delayed_work(&state->deadman, dtrace_deadman_period());
 }
 
@@ -93,13 +93,15 @@ static void dtrace_deadman_work(struct work_struct *work)
  * needs CAP_SYS_ADMIN) and enabled destructive actions (-w, recorded at GO)
  * is spared, unless destructive actions are disallowed.
  */
-notrace bool dtrace_state_deadman(struct dtrace_state *state, u64 now)
+notrace bool dtrace_state_deadman(struct dtrace_state *state)
 {
 	u64 alive = READ_ONCE(state->deadman_alive);
-	u64 limit = (u64)READ_ONCE(deadman_timeout_ms) * NSEC_PER_MSEC;
+	u64 now = get_jiffies_64();	/* a load: no clock read per firing */
+	u64 limit = READ_ONCE(deadman_timeout_ms);
 	int cur;
 
-	if (!alive || now <= alive || now - alive <= limit)
+	/* now - alive jiffies within limit ms, without a division */
+	if (!alive || now <= alive || (now - alive) * MSEC_PER_SEC <= limit * HZ)
 		return false;
 	if (READ_ONCE(state->deadman_spared) &&
 	    !dtrace_destructive_disallowed())
@@ -428,7 +430,7 @@ int dtrace_state_go(struct dtrace_state *state, u32 *cpu)
 	WRITE_ONCE(state->deadman_spared,
 		   state->options[DTRACEOPT_DESTRUCTIVE] != DTRACEOPT_UNSET);
 	WRITE_ONCE(state->alive, ktime_get_mono_fast_ns());
-	WRITE_ONCE(state->deadman_alive, state->alive);
+	WRITE_ONCE(state->deadman_alive, get_jiffies_64());
 	schedule_delayed_work(&state->deadman, dtrace_deadman_period());
 
 	/* Everything above is visible before any CPU sees us running. */

@@ -282,3 +282,50 @@ def test_render_bounds_the_ratio_when_bpftrace_always_dropped() -> None:
     md = rp.render(res, host_profile=False)
     assert "ratio pydtrace/bpftrace: > 40.00 (bpftrace dropped at every rate tried)" in md
     assert "target ≥ 2: met" in md
+
+
+def _wl(g: int, r: int) -> dict[str, Any]:
+    return {"getppid": {"median": g}, "read": {"median": r}}
+
+
+def test_icount_section_says_its_clock() -> None:
+    run = {"untraced": _wl(417, 742), "workload": _wl(1056, 742 + 500), "count_ok": True}
+    bpf = {"untraced": _wl(417, 742), "workload": _wl(1429, 742 + 900), "count_ok": True}
+    cfg = {"name": "syscall-count", "target": 0.8, "programs": {}, "check": ["agg", "", 1, 1]}
+    ic = {
+        "icount": "shift=0,align=off,sleep=off",
+        "meta": {"cpus": 1, "n": 1, "m": 1, "reps": 2},
+        "configs": [{**cfg, "pydtrace": [run, run], "bpftrace": [bpf, bpf]}],
+    }
+    text = rp.render({}, host_profile=False, icount=ic)
+    assert "instruction-count time" in text and "path length" in text
+    # 639 / 1012 instructions, and the untraced runs' spread is the noise floor
+    assert "| 639 (639 – 639) | 1012 (1012 – 1012) | 0.63 |" in text
+    assert "getppid() 417 (417 – 417)" in text
+    # the wall-clock boot's tables say theirs
+    assert "Clock: host time" in rp.render({"configs": ic["configs"]}, host_profile=False)
+
+
+def test_run_guest_argv_icount(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    seen: list[list[str]] = []
+
+    class Proc:
+        pid = 424242
+
+        def __init__(self, argv: list[str], cwd: Path) -> None:
+            seen.append(argv)
+
+        def wait(self) -> int:
+            return 0
+
+    monkeypatch.setattr(rp, "WORKLOAD", tmp_path / "w")
+    (tmp_path / "w").write_text("")
+    monkeypatch.setattr(rp.subprocess, "Popen", Proc)
+    with pytest.raises(SystemExit):  # no bench.json: the fake guest left none
+        rp.run_guest(5, None, 2, "shift=0", "configs,idle", "syscall-count")
+    argv = seen[0]
+    assert "--icount=shift=0" in argv and argv.index("--icount=shift=0") < argv.index("--")
+    tail = argv[argv.index("--") :]
+    assert tail[tail.index("--only") + 1] == "configs,idle"
+    assert tail[tail.index("--configs") + 1] == "syscall-count"
+    assert tail[tail.index("-n") + 1] == "5" and "-m" not in tail

@@ -59,6 +59,29 @@ CMDLINE = (
     "softlockup_panic=1 softlockup_all_cpu_backtrace=1 sysctl.kernel.panic_on_rcu_stall=1"
 )
 
+# --icount: the guest's clocks (TSC, CLOCK_MONOTONIC) advance 2^shift ns per
+# guest instruction executed, not with host time, so a timing inside the guest
+# is a path length that host load does not move.  sleep=off: while every vCPU
+# is idle, virtual time jumps to the next timer deadline (no host time in it).
+# align=off: QEMU does not slow the guest down to real time.  TCG with icount
+# runs all vCPUs round-robin on one host thread; with -cpu max and -smp 2 the
+# kernel hangs at "x86: Booting SMP configuration" (QEMU 7.2), so --icount
+# defaults to one vCPU.  The PIT calibration of the TSC can hang too: the
+# kernel is told the TSC's rate (1 GHz >> shift), which icount makes exact.
+ICOUNT = "shift=0,align=off,sleep=off"
+
+
+def icount_shift(spec: str) -> int:
+    """The shift=N of an -icount spec (0 when absent; 'auto' is refused)."""
+    for part in spec.split(","):
+        key, _, val = part.partition("=")
+        if key == "shift" or (not val and key.isdigit()):
+            if not (val or key).isdigit():
+                sys.exit(f"vm: --icount {spec}: give shift=N (an exact rate), not {val or key}")
+            return int(val or key)
+    return 0
+
+
 # dmesg lines that fail a run, and the expected lines that look alike.
 BAD_DMESG = re.compile(
     r"\bBUG\b|WARNING:|Oops|Kernel panic|general protection fault|UBSAN:"
@@ -236,6 +259,7 @@ def qemu_argv(kdir: Path, initrd: Path, share: Path, args: argparse.Namespace) -
             if args.disk
             else []
         ),
+        *(["-icount", args.icount] if args.icount else []),
         *args.qemu_arg,
     ]
 
@@ -318,9 +342,18 @@ def main() -> int:
         "(always with --tests)",
     )
     ap.add_argument("--timeout", type=float, default=1200, help="seconds (default 1200)")
-    ap.add_argument("--cpus", type=int, default=2)
+    ap.add_argument("--cpus", type=int, default=None, help="vCPUs (default 2; 1 with --icount)")
     ap.add_argument("--memory", default="2G")
     ap.add_argument("--append", default="", help="more kernel command line")
+    ap.add_argument(
+        "--icount",
+        nargs="?",
+        const=ICOUNT,
+        default="",
+        metavar="SPEC",
+        help=f"instruction-count time: QEMU -icount SPEC (default {ICOUNT}); guest clocks "
+        "then advance with instructions executed, not host time (single-threaded TCG)",
+    )
     ap.add_argument("--qemu-arg", action="append", default=[], help="one more QEMU argument")
     ap.add_argument(
         "--kernel-deb",
@@ -338,6 +371,11 @@ def main() -> int:
         print(abi)
         return 0
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    if args.cpus is None:
+        args.cpus = 1 if args.icount else 2
+    if args.icount:
+        khz = 1_000_000 >> icount_shift(args.icount)
+        args.append = f"tsc_early_khz={khz} {args.append}".strip()
     if args.tests:
         command = ["bash", "tests/vm/guest_tests.sh", *command]
         args.disk = True
