@@ -183,6 +183,15 @@ struct dtrace_action {
 	u64 agginit;			/* aggregation: initial value word */
 	u64 constval;			/* isconst: the value difo returns */
 	const struct dtrace_action *first;	/* aggregation: first key */
+	/*
+	 * A key: its record's words from its aggregation's base (8-aligned):
+	 * kwords words from kwoff, the first masked by kmask0, the last by
+	 * kmaskn (the record's bytes in them), precomputed at enabling.
+	 */
+	u32 kwoff;
+	u32 kwords;
+	u64 kmask0;
+	u64 kmaskn;
 	struct dtrace_recdesc rec;
 };
 
@@ -347,6 +356,7 @@ struct dtrace_aggbuf {
 	char *data[2];
 	u32 cur;
 	u32 nbuckets;			/* of the active half */
+	u32 lastkey;			/* key number of the last hit; 0 none */
 	u64 size;			/* bytes per half */
 	u64 offset;			/* records end; 0: hash not set up */
 	u64 free;			/* key headers start (grow down) */

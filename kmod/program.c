@@ -512,6 +512,34 @@ static int dtrace_clause_aggs(struct dtrace_progctx *pc,
 }
 
 /*
+ * The key words of aggregation act (dtrace_aggregate() hashes and compares
+ * a word at a time): for each key, the 8-aligned words its record covers
+ * relative to the base and the masks of its bytes in the first and last.
+ */
+static void dtrace_clause_aggkeys(struct dtrace_clause *cl,
+				  struct dtrace_action *act)
+{
+	struct dtrace_action *k;
+	u32 o, end;
+
+	for (k = cl->acts + (act->first - cl->acts); k < act; k++) {
+		o = k->rec.dtrd_offset - act->aggbase;
+		end = o + k->rec.dtrd_size;
+		k->kwoff = round_down(o, sizeof(u64));
+		k->kwords = k->rec.dtrd_size ?
+			    (ALIGN(end, sizeof(u64)) - k->kwoff) / sizeof(u64) :
+			    0;
+		k->kmask0 = ~0ULL << (8 * (o % sizeof(u64)));
+		k->kmaskn = end % sizeof(u64) ?
+			    ~0ULL >> (64 - 8 * (end % sizeof(u64))) : ~0ULL;
+		if (k->kwords == 1) {
+			k->kmask0 &= k->kmaskn;
+			k->kmaskn = k->kmask0;
+		}
+	}
+}
+
+/*
  * Does clause cl run no DIF at all: no predicate, and only trace-like and
  * aggregating actions whose values are constants, unused (count()) or a
  * built-in variable other than argN?  Then a firing needs only the part
@@ -583,6 +611,10 @@ static int dtrace_prog_clause(struct dtrace_progctx *pc,
 	if (dtrace_clause_layout(cl))
 		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, i,
 					  DTRACE_NONE, DTRACE_NONE);
+	for (j = 0; j < cl->nacts; j++) {
+		if (DTRACEACT_CLASS(cl->acts[j].kind) == DTRACEACT_AGGREGATION)
+			dtrace_clause_aggkeys(cl, &cl->acts[j]);
+	}
 	cl->nodif = dtrace_clause_nodif(cl);
 	return 0;
 }
