@@ -307,8 +307,8 @@ static notrace u32 dtrace_agg_hash(const struct dtrace_action *act,
  * its bytes up to each string's NUL and zeros elsewhere (the new-key path
  * of dtrace_aggregate()), so only data's words need the NUL search.
  */
-static notrace bool dtrace_agg_match(const struct dtrace_action *act,
-				     const u8 *data, const u8 *kdata)
+static __always_inline bool dtrace_agg_match(const struct dtrace_action *act,
+					     const u8 *data, const u8 *kdata)
 {
 	const struct dtrace_action *k;
 	u64 m, kw;
@@ -330,15 +330,12 @@ static notrace bool dtrace_agg_match(const struct dtrace_action *act,
 	return true;
 }
 
-/*
- * Aggregate expr (increment arg) under the keys at rec + the action's
- * base, into this CPU's buffer ab.  A full buffer counts a drop; the same
- * keys under another aggregating function fault ILLOP.
- */
-notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
-			      const struct dtrace_action *act,
-			      struct dtrace_aggbuf *ab, const char *rec,
-			      u64 expr, u64 arg, struct dif_mstate *ms)
+/* dtrace_aggregate() when the last hit's key is not the one: the hash. */
+static noinline notrace void
+dtrace_aggregate_lookup(const struct dtrace_ecb *ecb,
+			const struct dtrace_action *act,
+			struct dtrace_aggbuf *ab, const char *rec,
+			u64 expr, u64 arg, struct dif_mstate *ms)
 {
 	const u8 *data = (const u8 *)rec + act->aggbase;
 	u32 size = act->rec.dtrd_offset - act->aggbase;
@@ -352,20 +349,6 @@ notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
 
 	if (!ab->nbuckets)
 		dtrace_agg_hash_init(ab);
-	/*
-	 * The key of the last hit first: a stored key is unique (by size
-	 * and bytes), so when it matches it is the one the hash would find.
-	 */
-	kn = ab->lastkey;
-	if (kn) {
-		key = dtrace_agg_key(ab, kn);
-		kdata = (u8 *)tomax + key->data;
-		if (key->size == size && key->kind == act->kind &&
-		    dtrace_agg_match(act, data, kdata)) {
-			dtrace_agg_apply(act, (u64 *)(kdata + size), expr, arg);
-			return;
-		}
-	}
 	buckets = dtrace_agg_buckets(ab);
 	hash = dtrace_agg_hash(act, data);
 	ndx = hash % ab->nbuckets;
@@ -425,6 +408,42 @@ notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
 	ab->lastkey = kn;
 	ab->offset = offs + fsize;
 	dtrace_agg_apply(act, val, expr, arg);
+}
+NOKPROBE_SYMBOL(dtrace_aggregate_lookup);
+
+/*
+ * Aggregate expr (increment arg) under the keys at rec + the action's
+ * base, into this CPU's buffer ab.  A full buffer counts a drop; the same
+ * keys under another aggregating function fault ILLOP.
+ *
+ * The key of the last hit is tried first: a stored key is unique (by size
+ * and bytes), so when it matches it is the one the hash would find.
+ */
+notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
+			      const struct dtrace_action *act,
+			      struct dtrace_aggbuf *ab, const char *rec,
+			      u64 expr, u64 arg, struct dif_mstate *ms)
+{
+	u32 size = act->rec.dtrd_offset - act->aggbase;
+	const struct dtrace_aggkey *key;
+	u8 *kdata;
+	u64 *val;
+
+	if (ab->nbuckets && ab->lastkey) {
+		key = dtrace_agg_key(ab, ab->lastkey);
+		kdata = (u8 *)ab->data[ab->cur] + key->data;
+		if (key->size == size && key->kind == act->kind &&
+		    dtrace_agg_match(act, (const u8 *)rec + act->aggbase,
+				     kdata)) {
+			val = (u64 *)(kdata + size);
+			if (act->kind == DTRACEAGG_COUNT)
+				val[0]++;
+			else
+				dtrace_agg_apply(act, val, expr, arg);
+			return;
+		}
+	}
+	dtrace_aggregate_lookup(ecb, act, ab, rec, expr, arg, ms);
 }
 NOKPROBE_SYMBOL(dtrace_aggregate);
 
