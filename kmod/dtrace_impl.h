@@ -178,6 +178,7 @@ struct dtrace_action {
 	bool aggnoeval;			/* aggregation: the value is unused */
 	bool isconst;			/* difo's value is constval, run once */
 	u16 builtin;			/* difo is "ldgs builtin; ret": its id */
+	bool execname;			/* builtin execname into a string rec */
 	u32 aggidx;			/* aggregation: index in its clause */
 	u32 aggbase;			/* aggregation: offset of its base */
 	u64 agginit;			/* aggregation: initial value word */
@@ -368,6 +369,7 @@ struct dtrace_aggbuf {
 
 bool dtrace_difo_const(const struct dif_object *dp, u64 *val);
 bool dtrace_env_is_execname(u64 addr);
+void dtrace_env_execname_put(char *dst);
 int dtrace_agg_action(struct dtrace_action *act,
 		      const struct dtrace_actdesc *ad, u32 *size);
 int dtrace_aggbufs_alloc(struct dtrace_state *state);

@@ -514,28 +514,11 @@ static __always_inline void dtrace_str_zero(char *dst, u32 from, u32 to)
  * bytes a chunk read past the NUL are not its own, so they are cleared.
  * Returns 0, or -1 with a fault set.
  */
-static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
-				u64 val, struct dif_mstate *ms)
+static notrace int dtrace_store_ref(const struct dtrace_action *act,
+				    char *dst, u64 val, struct dif_mstate *ms)
 {
 	u32 size = act->rec.dtrd_size, done = 0, chunk, i;
 
-	if (!act->byref) {
-		switch (size) {
-		case 1:
-			*(u8 *)dst = val;
-			break;
-		case 2:
-			*(u16 *)dst = val;
-			break;
-		case 4:
-			*(u32 *)dst = val;
-			break;
-		default:
-			*(u64 *)dst = val;
-			break;
-		}
-		return 0;
-	}
 	if (!act->string)
 		return dtrace_load(act, dst, val, size, ms);
 
@@ -572,7 +555,30 @@ static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 	}
 	return 0;
 }
-NOKPROBE_SYMBOL(dtrace_store);
+NOKPROBE_SYMBOL(dtrace_store_ref);
+
+static __always_inline int dtrace_store(const struct dtrace_action *act,
+					char *dst, u64 val,
+					struct dif_mstate *ms)
+{
+	if (act->byref)
+		return dtrace_store_ref(act, dst, val, ms);
+	switch (act->rec.dtrd_size) {
+	case 1:
+		*(u8 *)dst = val;
+		break;
+	case 2:
+		*(u16 *)dst = val;
+		break;
+	case 4:
+		*(u32 *)dst = val;
+		break;
+	default:
+		*(u64 *)dst = val;
+		break;
+	}
+	return 0;
+}
 
 /* A fault in ECB ecb: count it and fire dtrace:::ERROR for its consumer. */
 static notrace void dtrace_ecb_error(const struct dtrace_ecb *ecb,
@@ -607,10 +613,10 @@ NOKPROBE_SYMBOL(dtrace_ecb_error);
  * keys the preceding actions left at rec.  Returns non-zero on a fault or
  * drop (ms->flags says which).
  */
-static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
-				  const struct dtrace_action *act,
-				  const char *rec, u64 arg,
-				  struct dif_mstate *ms, int cpu)
+static __always_inline int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
+					  const struct dtrace_action *act,
+					  const char *rec, u64 arg,
+					  struct dif_mstate *ms, int cpu)
 {
 	struct dtrace_aggbuf *abufs = READ_ONCE(ecb->state->aggbufs);
 	u64 v = 0;
@@ -628,7 +634,6 @@ static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
 	}
 	return ms->flags & (DIF_F_FAULT | DIF_F_DROP) ? -1 : 0;
 }
-NOKPROBE_SYMBOL(dtrace_ecb_agg);
 
 /*
  * speculate(), commit(), discard() with the id val.  speculate() moves rec
@@ -751,6 +756,11 @@ acts:
 						    rec + act->rec.dtrd_offset);
 			else if (act->kind == DTRACEACT_STOP)
 				dtrace_destr_act(mc, act->kind, 0, &ms);
+			continue;
+		}
+		if (act->execname) {
+			/* no fault: comm is always there */
+			dtrace_env_execname_put(rec + act->rec.dtrd_offset);
 			continue;
 		}
 		if (act->isconst) {

@@ -374,6 +374,8 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 		act->isconst = dtrace_difo_const(dp, &act->constval);
 	if (dp && !act->isconst)
 		act->builtin = dtrace_difo_builtin(dp);
+	act->execname = act->builtin == DIF_VAR_EXECNAME && act->string &&
+			!act->user && size >= TASK_COMM_LEN;
 	act->rec.dtrd_action = ad->ad_kind;
 	act->rec.dtrd_size = size;
 	act->rec.dtrd_alignment = DTRACEACT_CLASS(act->kind) ==
