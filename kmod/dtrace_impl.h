@@ -207,6 +207,9 @@ struct dtrace_clause {
 	u32 align;
 	u32 naggs;			/* aggregating actions */
 	bool nodif;			/* runs no DIF: dtrace_mstate_lite() */
+	u8 predop;			/* pred is "builtin predvar op predval" */
+	u16 predvar;			/* ... (DIF_OP_BE...): run without DIF */
+	u64 predval;
 	u64 uarg;
 };
 

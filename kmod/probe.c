@@ -670,6 +670,36 @@ static notrace int dtrace_ecb_spec(const struct dtrace_ecb *ecb,
 }
 NOKPROBE_SYMBOL(dtrace_ecb_spec);
 
+/*
+ * A predicate "builtin op constant" (dtrace_difo_relconst()): what the
+ * DIF's cmp and branch op compute.
+ */
+static __always_inline bool dtrace_pred_rel(u8 op, u64 a, u64 b)
+{
+	switch (op) {
+	case DIF_OP_BE:
+		return a == b;
+	case DIF_OP_BNE:
+		return a != b;
+	case DIF_OP_BG:
+		return (s64)a > (s64)b;
+	case DIF_OP_BGU:
+		return a > b;
+	case DIF_OP_BGE:
+		return (s64)a >= (s64)b;
+	case DIF_OP_BGEU:
+		return a >= b;
+	case DIF_OP_BL:
+		return (s64)a < (s64)b;
+	case DIF_OP_BLU:
+		return a < b;
+	case DIF_OP_BLE:
+		return (s64)a <= (s64)b;
+	default:
+		return a <= b;		/* DIF_OP_BLEU */
+	}
+}
+
 /* Run one ECB on this CPU's buffer of its consumer. */
 static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 				    struct dtrace_buffer *buf,
@@ -705,6 +735,14 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		dtrace_rechdr_put(rec, ecb->epid, dtrace_mctx_now(mc));
 
 	mc->ecb = ecb;
+	if (cl->predop) {
+		/* "pid == c" and the like: pid, tid and cpu never fault */
+		ms.env = mc;
+		if (!dtrace_pred_rel(cl->predop,
+				     dif_env_builtin(&ms, cl->predvar),
+				     cl->predval))
+			return;
+	}
 	if (cl->nodif) {
 		/*
 		 * No DIF runs: stores, loads, built-in variables (not argN)
@@ -726,7 +764,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		ms.scratch_size = buf->size;
 	}
 
-	if (cl->pred) {
+	if (cl->pred && !cl->predop) {
 		val = dif_emulate(cl->pred, &ms);
 		if (ms.flags & (DIF_F_FAULT | DIF_F_DROP)) {
 			fltoffs = ms.fltoffs;

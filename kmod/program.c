@@ -250,6 +250,47 @@ static u16 dtrace_difo_builtin(const struct dif_object *dp)
 	return id;
 }
 
+/*
+ * Is dp the code the compiler makes of the predicate "v op c", with v
+ * pid, tid or cpu (never a fault) and c an integer constant?
+ *	ldgs v, %ra; setx c, %rb; cmp %ra, %rb; b<op> 6; mov %r0, %ra;
+ *	ba 7; setx 1, %ra; ret %ra
+ * Then *op is the branch and the predicate runs without DIF (probe.c).
+ */
+static bool dtrace_difo_relconst(const struct dif_object *dp, u8 *op,
+				 u16 *var, u64 *val)
+{
+	const u32 *t = dp->text;
+	u32 a, b, id, br;
+
+	if (dp->len != 8)
+		return false;
+	a = DIF_INSTR_RD(t[0]);
+	b = DIF_INSTR_RD(t[1]);
+	id = DIF_INSTR_VAR(t[0]);
+	br = DIF_INSTR_OP(t[3]);
+	if (DIF_INSTR_OP(t[0]) != DIF_OP_LDGS ||
+	    (id != DIF_VAR_PID && id != DIF_VAR_TID && id != DIF_VAR_CPU) ||
+	    a == 0 || b == 0 || a == b || a >= DIF_DIR_NREGS ||
+	    b >= DIF_DIR_NREGS ||
+	    DIF_INSTR_OP(t[1]) != DIF_OP_SETX ||
+	    DIF_INSTR_INTEGER(t[1]) >= dp->intlen ||
+	    t[2] != DIF_INSTR_FMT(DIF_OP_CMP, a, b, 0) ||
+	    br < DIF_OP_BE || br > DIF_OP_BLEU ||
+	    DIF_INSTR_LABEL(t[3]) != 6 ||
+	    t[4] != DIF_INSTR_FMT(DIF_OP_MOV, 0, 0, a) ||
+	    DIF_INSTR_OP(t[5]) != DIF_OP_BA || DIF_INSTR_LABEL(t[5]) != 7 ||
+	    DIF_INSTR_OP(t[6]) != DIF_OP_SETX || DIF_INSTR_RD(t[6]) != a ||
+	    DIF_INSTR_INTEGER(t[6]) >= dp->intlen ||
+	    dp->inttab[DIF_INSTR_INTEGER(t[6])] != 1 ||
+	    t[7] != DIF_INSTR_FMT(DIF_OP_RET, 0, 0, a))
+		return false;
+	*op = br;
+	*var = id;
+	*val = dp->inttab[DIF_INSTR_INTEGER(t[1])];
+	return true;
+}
+
 /* Check action description i; fill *act from it (offset still unset). */
 static int dtrace_prog_action(struct dtrace_progctx *pc,
 			      struct dtrace_enabling *en, u32 i,
@@ -552,7 +593,7 @@ static bool dtrace_clause_nodif(const struct dtrace_clause *cl)
 	const struct dtrace_action *act;
 	u32 i;
 
-	if (cl->pred)
+	if (cl->pred && !cl->predop)
 		return false;
 	for (i = 0; i < cl->nacts; i++) {
 		act = &cl->acts[i];
@@ -617,6 +658,9 @@ static int dtrace_prog_clause(struct dtrace_progctx *pc,
 		if (DTRACEACT_CLASS(cl->acts[j].kind) == DTRACEACT_AGGREGATION)
 			dtrace_clause_aggkeys(cl, &cl->acts[j]);
 	}
+	if (cl->pred && !dtrace_difo_relconst(cl->pred, &cl->predop,
+					      &cl->predvar, &cl->predval))
+		cl->predop = 0;
 	cl->nodif = dtrace_clause_nodif(cl);
 	return 0;
 }
