@@ -240,41 +240,43 @@ static notrace void dtrace_agg_hash_init(struct dtrace_aggbuf *ab)
 	memset(b, 0, (u64)nb * sizeof(u32));
 	ab->free = (char *)b - ab->data[ab->cur];
 	ab->offset = 0;
+	ab->lastkey = 0;
 }
 
 /*
  * The key records are hashed and compared a word at a time (a byte loop
- * cost ~17 instructions a byte).  A string record ends at its first NUL:
- * the bytes after it are not the key's (dtrace_store() leaves them as
+ * cost ~17 instructions a byte), over the words and masks that
+ * dtrace_clause_aggkeys() precomputed.  A string record ends at its first
+ * NUL: the bytes after it are not the key's (dtrace_store() leaves them as
  * they were), so the word holding the NUL is masked past it, and the rest
  * of the record is not read.
  */
 #define DTRACE_AGG_ONES		0x0101010101010101ULL
 #define DTRACE_AGG_HIGHS	0x8080808080808080ULL
 
-/* The bytes of w before its first NUL byte (all of w if it has none). */
-static inline notrace u64 dtrace_agg_strword(u64 w, bool *end)
+/*
+ * Word j of key k's record at data, masked to the record's bytes; a
+ * string's word holding its NUL is masked past it and sets *end.
+ */
+static __always_inline u64 dtrace_agg_kword(const struct dtrace_action *k,
+					    const u8 *data, u32 j, bool *end)
 {
-	u64 z = (w - DTRACE_AGG_ONES) & ~w & DTRACE_AGG_HIGHS;
+	u64 m = j ? ~0ULL : k->kmask0;
+	u64 w, s, z;
 
-	*end = z != 0;
+	if (j == k->kwords - 1)
+		m &= k->kmaskn;
+	w = get_unaligned((const u64 *)(data + k->kwoff) + j) & m;
+	if (!k->string)
+		return w;
+	/* other records' bytes in the word are not NULs of this string */
+	s = w | ~m;
+	z = (s - DTRACE_AGG_ONES) & ~s & DTRACE_AGG_HIGHS;
 	if (!z)
 		return w;
+	*end = true;
 	/* the lowest flagged byte is the first NUL (little-endian) */
 	return w & ((z & -z) - 1) >> 7;
-}
-
-/* The next word of record k at data + i (up to 8 bytes, n left). */
-static inline notrace u64 dtrace_agg_word(const u8 *data, u32 i, u32 n)
-{
-	u64 w = 0;
-	u32 j;
-
-	if (n >= sizeof(u64))
-		return get_unaligned((const u64 *)(data + i));
-	for (j = 0; j < n; j++)
-		w |= (u64)data[i + j] << (8 * j);
-	return w;
 }
 
 static inline notrace u64 dtrace_agg_mix(u64 h, u64 w)
@@ -287,63 +289,53 @@ static notrace u32 dtrace_agg_hash(const struct dtrace_action *act,
 				   const u8 *data)
 {
 	const struct dtrace_action *k;
-	u64 hash = 0, w;
-	u32 i, lim;
-	bool end = false;
+	u64 hash = 0;
+	u32 j;
+	bool end;
 
 	for (k = act->first; k < act; k++) {
-		i = k->rec.dtrd_offset - act->aggbase;
-		lim = i + k->rec.dtrd_size;
-		for (; i < lim; i += sizeof(u64)) {
-			w = dtrace_agg_word(data, i, lim - i);
-			if (k->string)
-				w = dtrace_agg_strword(w, &end);
-			hash = dtrace_agg_mix(hash, w);
-			if (end)
-				break;
-		}
 		end = false;
+		for (j = 0; j < k->kwords && !end; j++)
+			hash = dtrace_agg_mix(hash,
+					      dtrace_agg_kword(k, data, j, &end));
 	}
 	return (u32)(hash ^ (hash >> 32));
 }
 
-static notrace bool dtrace_agg_match(const struct dtrace_action *act,
-				     const u8 *data, const u8 *kdata)
+/*
+ * Are the keys at data those of the stored record kdata?  A stored key is
+ * its bytes up to each string's NUL and zeros elsewhere (the new-key path
+ * of dtrace_aggregate()), so only data's words need the NUL search.
+ */
+static __always_inline bool dtrace_agg_match(const struct dtrace_action *act,
+					     const u8 *data, const u8 *kdata)
 {
 	const struct dtrace_action *k;
-	u32 i, lim;
-	u64 w, kw;
-	bool end = false;
+	u64 m, kw;
+	u32 j, n;
+	bool end;
 
 	for (k = act->first; k < act; k++) {
-		i = k->rec.dtrd_offset - act->aggbase;
-		lim = i + k->rec.dtrd_size;
-		for (; i < lim; i += sizeof(u64)) {
-			w = dtrace_agg_word(data, i, lim - i);
-			kw = dtrace_agg_word(kdata, i, lim - i);
-			if (k->string) {
-				w = dtrace_agg_strword(w, &end);
-				kw = dtrace_agg_strword(kw, &end);
-			}
-			if (w != kw)
-				return false;
-			if (end)
-				break;
-		}
 		end = false;
+		n = k->kwords;
+		for (j = 0; j < n && !end; j++) {
+			m = j ? ~0ULL : k->kmask0;
+			if (j == n - 1)
+				m &= k->kmaskn;
+			kw = get_unaligned((const u64 *)(kdata + k->kwoff) + j);
+			if (dtrace_agg_kword(k, data, j, &end) != (kw & m))
+				return false;
+		}
 	}
 	return true;
 }
 
-/*
- * Aggregate expr (increment arg) under the keys at rec + the action's
- * base, into this CPU's buffer ab.  A full buffer counts a drop; the same
- * keys under another aggregating function fault ILLOP.
- */
-notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
-			      const struct dtrace_action *act,
-			      struct dtrace_aggbuf *ab, const char *rec,
-			      u64 expr, u64 arg, struct dif_mstate *ms)
+/* dtrace_aggregate() when the last hit's key is not the one: the hash. */
+static noinline notrace void
+dtrace_aggregate_lookup(const struct dtrace_ecb *ecb,
+			const struct dtrace_action *act,
+			struct dtrace_aggbuf *ab, const char *rec,
+			u64 expr, u64 arg, struct dif_mstate *ms)
 {
 	const u8 *data = (const u8 *)rec + act->aggbase;
 	u32 size = act->rec.dtrd_offset - act->aggbase;
@@ -373,6 +365,7 @@ notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
 			ms->illval = act->kind;
 			return;
 		}
+		ab->lastkey = kn;
 		dtrace_agg_apply(act, (u64 *)(kdata + size), expr, arg);
 		return;
 	}
@@ -412,8 +405,45 @@ notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
 	key->data = offs;
 	key->next = buckets[ndx];
 	buckets[ndx] = kn;
+	ab->lastkey = kn;
 	ab->offset = offs + fsize;
 	dtrace_agg_apply(act, val, expr, arg);
+}
+NOKPROBE_SYMBOL(dtrace_aggregate_lookup);
+
+/*
+ * Aggregate expr (increment arg) under the keys at rec + the action's
+ * base, into this CPU's buffer ab.  A full buffer counts a drop; the same
+ * keys under another aggregating function fault ILLOP.
+ *
+ * The key of the last hit is tried first: a stored key is unique (by size
+ * and bytes), so when it matches it is the one the hash would find.
+ */
+notrace void dtrace_aggregate(const struct dtrace_ecb *ecb,
+			      const struct dtrace_action *act,
+			      struct dtrace_aggbuf *ab, const char *rec,
+			      u64 expr, u64 arg, struct dif_mstate *ms)
+{
+	u32 size = act->rec.dtrd_offset - act->aggbase;
+	const struct dtrace_aggkey *key;
+	u8 *kdata;
+	u64 *val;
+
+	if (ab->nbuckets && ab->lastkey) {
+		key = dtrace_agg_key(ab, ab->lastkey);
+		kdata = (u8 *)ab->data[ab->cur] + key->data;
+		if (key->size == size && key->kind == act->kind &&
+		    dtrace_agg_match(act, (const u8 *)rec + act->aggbase,
+				     kdata)) {
+			val = (u64 *)(kdata + size);
+			if (act->kind == DTRACEAGG_COUNT)
+				val[0]++;
+			else
+				dtrace_agg_apply(act, val, expr, arg);
+			return;
+		}
+	}
+	dtrace_aggregate_lookup(ecb, act, ab, rec, expr, arg, ms);
 }
 NOKPROBE_SYMBOL(dtrace_aggregate);
 

@@ -13,6 +13,7 @@
 #include <linux/ktime.h>
 #include <linux/kprobes.h>
 #include <linux/preempt.h>
+#include <asm/unaligned.h>
 
 #include "dtrace_impl.h"
 
@@ -75,6 +76,22 @@ notrace bool dtrace_env_is_execname(u64 addr)
 	return addr == (uintptr_t)this_cpu_ptr(&dtrace_execname)->comm;
 }
 NOKPROBE_SYMBOL(dtrace_env_is_execname);
+
+/*
+ * Store execname into a string record of at least TASK_COMM_LEN bytes
+ * (the bytes dtrace_store() would copy from this CPU's copy): comm's two
+ * words, NUL-terminated.
+ */
+notrace void dtrace_env_execname_put(char *dst)
+{
+	u64 w0 = get_unaligned((const u64 *)current->comm);
+	u64 w1 = get_unaligned((const u64 *)current->comm + 1);
+
+	BUILD_BUG_ON(TASK_COMM_LEN != 2 * sizeof(u64));
+	put_unaligned(w0, (u64 *)dst);
+	put_unaligned(w1 & ~(0xffULL << 56), (u64 *)(dst + 8));
+}
+NOKPROBE_SYMBOL(dtrace_env_execname_put);
 
 notrace __u64 dif_env_builtin(struct dif_mstate *ms, __u32 id)
 {

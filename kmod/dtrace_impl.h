@@ -178,11 +178,21 @@ struct dtrace_action {
 	bool aggnoeval;			/* aggregation: the value is unused */
 	bool isconst;			/* difo's value is constval, run once */
 	u16 builtin;			/* difo is "ldgs builtin; ret": its id */
+	bool execname;			/* builtin execname into a string rec */
 	u32 aggidx;			/* aggregation: index in its clause */
 	u32 aggbase;			/* aggregation: offset of its base */
 	u64 agginit;			/* aggregation: initial value word */
 	u64 constval;			/* isconst: the value difo returns */
 	const struct dtrace_action *first;	/* aggregation: first key */
+	/*
+	 * A key: its record's words from its aggregation's base (8-aligned):
+	 * kwords words from kwoff, the first masked by kmask0, the last by
+	 * kmaskn (the record's bytes in them), precomputed at enabling.
+	 */
+	u32 kwoff;
+	u32 kwords;
+	u64 kmask0;
+	u64 kmaskn;
 	struct dtrace_recdesc rec;
 };
 
@@ -197,6 +207,9 @@ struct dtrace_clause {
 	u32 align;
 	u32 naggs;			/* aggregating actions */
 	bool nodif;			/* runs no DIF: dtrace_mstate_lite() */
+	u8 predop;			/* pred is "builtin predvar op predval" */
+	u16 predvar;			/* ... (DIF_OP_BE...): run without DIF */
+	u64 predval;
 	u64 uarg;
 };
 
@@ -347,6 +360,7 @@ struct dtrace_aggbuf {
 	char *data[2];
 	u32 cur;
 	u32 nbuckets;			/* of the active half */
+	u32 lastkey;			/* key number of the last hit; 0 none */
 	u64 size;			/* bytes per half */
 	u64 offset;			/* records end; 0: hash not set up */
 	u64 free;			/* key headers start (grow down) */
@@ -358,6 +372,7 @@ struct dtrace_aggbuf {
 
 bool dtrace_difo_const(const struct dif_object *dp, u64 *val);
 bool dtrace_env_is_execname(u64 addr);
+void dtrace_env_execname_put(char *dst);
 int dtrace_agg_action(struct dtrace_action *act,
 		      const struct dtrace_actdesc *ad, u32 *size);
 int dtrace_aggbufs_alloc(struct dtrace_state *state);

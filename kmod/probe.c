@@ -514,28 +514,11 @@ static __always_inline void dtrace_str_zero(char *dst, u32 from, u32 to)
  * bytes a chunk read past the NUL are not its own, so they are cleared.
  * Returns 0, or -1 with a fault set.
  */
-static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
-				u64 val, struct dif_mstate *ms)
+static notrace int dtrace_store_ref(const struct dtrace_action *act,
+				    char *dst, u64 val, struct dif_mstate *ms)
 {
 	u32 size = act->rec.dtrd_size, done = 0, chunk, i;
 
-	if (!act->byref) {
-		switch (size) {
-		case 1:
-			*(u8 *)dst = val;
-			break;
-		case 2:
-			*(u16 *)dst = val;
-			break;
-		case 4:
-			*(u32 *)dst = val;
-			break;
-		default:
-			*(u64 *)dst = val;
-			break;
-		}
-		return 0;
-	}
 	if (!act->string)
 		return dtrace_load(act, dst, val, size, ms);
 
@@ -572,7 +555,30 @@ static notrace int dtrace_store(const struct dtrace_action *act, char *dst,
 	}
 	return 0;
 }
-NOKPROBE_SYMBOL(dtrace_store);
+NOKPROBE_SYMBOL(dtrace_store_ref);
+
+static __always_inline int dtrace_store(const struct dtrace_action *act,
+					char *dst, u64 val,
+					struct dif_mstate *ms)
+{
+	if (act->byref)
+		return dtrace_store_ref(act, dst, val, ms);
+	switch (act->rec.dtrd_size) {
+	case 1:
+		*(u8 *)dst = val;
+		break;
+	case 2:
+		*(u16 *)dst = val;
+		break;
+	case 4:
+		*(u32 *)dst = val;
+		break;
+	default:
+		*(u64 *)dst = val;
+		break;
+	}
+	return 0;
+}
 
 /* A fault in ECB ecb: count it and fire dtrace:::ERROR for its consumer. */
 static notrace void dtrace_ecb_error(const struct dtrace_ecb *ecb,
@@ -607,10 +613,10 @@ NOKPROBE_SYMBOL(dtrace_ecb_error);
  * keys the preceding actions left at rec.  Returns non-zero on a fault or
  * drop (ms->flags says which).
  */
-static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
-				  const struct dtrace_action *act,
-				  const char *rec, u64 arg,
-				  struct dif_mstate *ms, int cpu)
+static __always_inline int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
+					  const struct dtrace_action *act,
+					  const char *rec, u64 arg,
+					  struct dif_mstate *ms, int cpu)
 {
 	struct dtrace_aggbuf *abufs = READ_ONCE(ecb->state->aggbufs);
 	u64 v = 0;
@@ -628,7 +634,6 @@ static notrace int dtrace_ecb_agg(const struct dtrace_ecb *ecb,
 	}
 	return ms->flags & (DIF_F_FAULT | DIF_F_DROP) ? -1 : 0;
 }
-NOKPROBE_SYMBOL(dtrace_ecb_agg);
 
 /*
  * speculate(), commit(), discard() with the id val.  speculate() moves rec
@@ -665,6 +670,36 @@ static notrace int dtrace_ecb_spec(const struct dtrace_ecb *ecb,
 }
 NOKPROBE_SYMBOL(dtrace_ecb_spec);
 
+/*
+ * A predicate "builtin op constant" (dtrace_difo_relconst()): what the
+ * DIF's cmp and branch op compute.
+ */
+static __always_inline bool dtrace_pred_rel(u8 op, u64 a, u64 b)
+{
+	switch (op) {
+	case DIF_OP_BE:
+		return a == b;
+	case DIF_OP_BNE:
+		return a != b;
+	case DIF_OP_BG:
+		return (s64)a > (s64)b;
+	case DIF_OP_BGU:
+		return a > b;
+	case DIF_OP_BGE:
+		return (s64)a >= (s64)b;
+	case DIF_OP_BGEU:
+		return a >= b;
+	case DIF_OP_BL:
+		return (s64)a < (s64)b;
+	case DIF_OP_BLU:
+		return a < b;
+	case DIF_OP_BLE:
+		return (s64)a <= (s64)b;
+	default:
+		return a <= b;		/* DIF_OP_BLEU */
+	}
+}
+
 /* Run one ECB on this CPU's buffer of its consumer. */
 static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 				    struct dtrace_buffer *buf,
@@ -700,6 +735,14 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		dtrace_rechdr_put(rec, ecb->epid, dtrace_mctx_now(mc));
 
 	mc->ecb = ecb;
+	if (cl->predop) {
+		/* "pid == c" and the like: pid, tid and cpu never fault */
+		ms.env = mc;
+		if (!dtrace_pred_rel(cl->predop,
+				     dif_env_builtin(&ms, cl->predvar),
+				     cl->predval))
+			return;
+	}
 	if (cl->nodif) {
 		/*
 		 * No DIF runs: stores, loads, built-in variables (not argN)
@@ -721,7 +764,7 @@ static notrace void dtrace_ecb_fire(const struct dtrace_ecb *ecb,
 		ms.scratch_size = buf->size;
 	}
 
-	if (cl->pred) {
+	if (cl->pred && !cl->predop) {
 		val = dif_emulate(cl->pred, &ms);
 		if (ms.flags & (DIF_F_FAULT | DIF_F_DROP)) {
 			fltoffs = ms.fltoffs;
@@ -751,6 +794,11 @@ acts:
 						    rec + act->rec.dtrd_offset);
 			else if (act->kind == DTRACEACT_STOP)
 				dtrace_destr_act(mc, act->kind, 0, &ms);
+			continue;
+		}
+		if (act->execname) {
+			/* no fault: comm is always there */
+			dtrace_env_execname_put(rec + act->rec.dtrd_offset);
 			continue;
 		}
 		if (act->isconst) {

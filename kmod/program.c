@@ -250,6 +250,47 @@ static u16 dtrace_difo_builtin(const struct dif_object *dp)
 	return id;
 }
 
+/*
+ * Is dp the code the compiler makes of the predicate "v op c", with v
+ * pid, tid or cpu (never a fault) and c an integer constant?
+ *	ldgs v, %ra; setx c, %rb; cmp %ra, %rb; b<op> 6; mov %r0, %ra;
+ *	ba 7; setx 1, %ra; ret %ra
+ * Then *op is the branch and the predicate runs without DIF (probe.c).
+ */
+static bool dtrace_difo_relconst(const struct dif_object *dp, u8 *op,
+				 u16 *var, u64 *val)
+{
+	const u32 *t = dp->text;
+	u32 a, b, id, br;
+
+	if (dp->len != 8)
+		return false;
+	a = DIF_INSTR_RD(t[0]);
+	b = DIF_INSTR_RD(t[1]);
+	id = DIF_INSTR_VAR(t[0]);
+	br = DIF_INSTR_OP(t[3]);
+	if (DIF_INSTR_OP(t[0]) != DIF_OP_LDGS ||
+	    (id != DIF_VAR_PID && id != DIF_VAR_TID && id != DIF_VAR_CPU) ||
+	    a == 0 || b == 0 || a == b || a >= DIF_DIR_NREGS ||
+	    b >= DIF_DIR_NREGS ||
+	    DIF_INSTR_OP(t[1]) != DIF_OP_SETX ||
+	    DIF_INSTR_INTEGER(t[1]) >= dp->intlen ||
+	    t[2] != DIF_INSTR_FMT(DIF_OP_CMP, a, b, 0) ||
+	    br < DIF_OP_BE || br > DIF_OP_BLEU ||
+	    DIF_INSTR_LABEL(t[3]) != 6 ||
+	    t[4] != DIF_INSTR_FMT(DIF_OP_MOV, 0, 0, a) ||
+	    DIF_INSTR_OP(t[5]) != DIF_OP_BA || DIF_INSTR_LABEL(t[5]) != 7 ||
+	    DIF_INSTR_OP(t[6]) != DIF_OP_SETX || DIF_INSTR_RD(t[6]) != a ||
+	    DIF_INSTR_INTEGER(t[6]) >= dp->intlen ||
+	    dp->inttab[DIF_INSTR_INTEGER(t[6])] != 1 ||
+	    t[7] != DIF_INSTR_FMT(DIF_OP_RET, 0, 0, a))
+		return false;
+	*op = br;
+	*var = id;
+	*val = dp->inttab[DIF_INSTR_INTEGER(t[1])];
+	return true;
+}
+
 /* Check action description i; fill *act from it (offset still unset). */
 static int dtrace_prog_action(struct dtrace_progctx *pc,
 			      struct dtrace_enabling *en, u32 i,
@@ -374,6 +415,8 @@ static int dtrace_prog_action(struct dtrace_progctx *pc,
 		act->isconst = dtrace_difo_const(dp, &act->constval);
 	if (dp && !act->isconst)
 		act->builtin = dtrace_difo_builtin(dp);
+	act->execname = act->builtin == DIF_VAR_EXECNAME && act->string &&
+			!act->user && size >= TASK_COMM_LEN;
 	act->rec.dtrd_action = ad->ad_kind;
 	act->rec.dtrd_size = size;
 	act->rec.dtrd_alignment = DTRACEACT_CLASS(act->kind) ==
@@ -512,6 +555,34 @@ static int dtrace_clause_aggs(struct dtrace_progctx *pc,
 }
 
 /*
+ * The key words of aggregation act (dtrace_aggregate() hashes and compares
+ * a word at a time): for each key, the 8-aligned words its record covers
+ * relative to the base and the masks of its bytes in the first and last.
+ */
+static void dtrace_clause_aggkeys(struct dtrace_clause *cl,
+				  struct dtrace_action *act)
+{
+	struct dtrace_action *k;
+	u32 o, end;
+
+	for (k = cl->acts + (act->first - cl->acts); k < act; k++) {
+		o = k->rec.dtrd_offset - act->aggbase;
+		end = o + k->rec.dtrd_size;
+		k->kwoff = round_down(o, sizeof(u64));
+		k->kwords = k->rec.dtrd_size ?
+			    (ALIGN(end, sizeof(u64)) - k->kwoff) / sizeof(u64) :
+			    0;
+		k->kmask0 = ~0ULL << (8 * (o % sizeof(u64)));
+		k->kmaskn = end % sizeof(u64) ?
+			    ~0ULL >> (64 - 8 * (end % sizeof(u64))) : ~0ULL;
+		if (k->kwords == 1) {
+			k->kmask0 &= k->kmaskn;
+			k->kmaskn = k->kmask0;
+		}
+	}
+}
+
+/*
  * Does clause cl run no DIF at all: no predicate, and only trace-like and
  * aggregating actions whose values are constants, unused (count()) or a
  * built-in variable other than argN?  Then a firing needs only the part
@@ -522,7 +593,7 @@ static bool dtrace_clause_nodif(const struct dtrace_clause *cl)
 	const struct dtrace_action *act;
 	u32 i;
 
-	if (cl->pred)
+	if (cl->pred && !cl->predop)
 		return false;
 	for (i = 0; i < cl->nacts; i++) {
 		act = &cl->acts[i];
@@ -583,6 +654,13 @@ static int dtrace_prog_clause(struct dtrace_progctx *pc,
 	if (dtrace_clause_layout(cl))
 		return dtrace_prog_refuse(pc->de, DTRACE_EPROG_ECB, i,
 					  DTRACE_NONE, DTRACE_NONE);
+	for (j = 0; j < cl->nacts; j++) {
+		if (DTRACEACT_CLASS(cl->acts[j].kind) == DTRACEACT_AGGREGATION)
+			dtrace_clause_aggkeys(cl, &cl->acts[j]);
+	}
+	if (cl->pred && !dtrace_difo_relconst(cl->pred, &cl->predop,
+					      &cl->predvar, &cl->predval))
+		cl->predop = 0;
 	cl->nodif = dtrace_clause_nodif(cl);
 	return 0;
 }
