@@ -148,17 +148,22 @@ int main(void)
 """
 
 
-@pytest.fixture
-def fpworkload(tmp_path: Path) -> Path:
+def build_fp_program(tmp_path: Path, name: str, source: str) -> Path:
+    """source compiled with frame pointers (user stack walks follow them)."""
     cc = shutil.which("cc")
     if cc is None:
         pytest.skip("no C compiler")
-    src = tmp_path / "fpwork.c"
-    src.write_text(WORKLOAD)
-    exe = tmp_path / "fpwork"
+    src = tmp_path / f"{name}.c"
+    src.write_text(source)
+    exe = tmp_path / name
     subprocess.run([cc, "-O0", "-g0", "-fno-omit-frame-pointer", "-o", str(exe), str(src)],
                    check=True, timeout=300)
     return exe
+
+
+@pytest.fixture
+def fpworkload(tmp_path: Path) -> Path:
+    return build_fp_program(tmp_path, "fpwork", WORKLOAD)
 
 
 def test_ustack_of_a_frame_pointer_program(fpworkload: Path):
@@ -223,14 +228,7 @@ int main(int argc, char **argv)
 def test_ustackdepth_of_a_stack_deeper_than_the_walk_is_a_bad_stack(tmp_path: Path):
     """DTrace's bad stack fault: a user stack walk that does not end within
     its bound (1024 frames); tracing goes on, and a shallow stack counts."""
-    cc = shutil.which("cc")
-    if cc is None:
-        pytest.skip("no C compiler")
-    src = tmp_path / "deep.c"
-    src.write_text(DEEP_WORKLOAD)
-    exe = tmp_path / "deep"
-    subprocess.run([cc, "-O0", "-g0", "-fno-omit-frame-pointer", "-o", str(exe), str(src)],
-                   check=True, timeout=300)
+    exe = build_fp_program(tmp_path, "deep", DEEP_WORKLOAD)
     p = pydtrace(
         "-q", "-n",
         'syscall::getppid:entry /pid == $target/ { printf("depth %d\\n", ustackdepth); } '
