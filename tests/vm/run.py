@@ -117,9 +117,7 @@ def fetch_kernel(abi: str, deb: str | None) -> Path:
     """Unpack linux-image-<abi> into the cache once; return its directory."""
     kdir = CACHE / abi
     wanted = (*MODULES, *DISK_MODULES)
-    if (kdir / "vmlinuz").exists() and all(
-        (kdir / "modules" / f"{m}.ko").exists() for m in wanted
-    ):
+    if (kdir / "vmlinuz").exists() and all((kdir / "modules" / f"{m}.ko").exists() for m in wanted):
         return kdir
     CACHE.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
@@ -233,7 +231,7 @@ def qemu_argv(kdir: Path, initrd: Path, share: Path, args: argparse.Namespace) -
     return [
         "qemu-system-x86_64",
         "-accel",
-        "tcg",
+        f"tcg,thread={args.tcg_thread}",
         "-cpu",
         "max",
         "-smp",
@@ -344,6 +342,18 @@ def main() -> int:
     ap.add_argument("--timeout", type=float, default=1200, help="seconds (default 1200)")
     ap.add_argument("--cpus", type=int, default=None, help="vCPUs (default 2; 1 with --icount)")
     ap.add_argument("--memory", default="2G")
+    # single: both vCPUs take turns on one host thread.  With multi-threaded
+    # TCG, 2 of 5 full guest runs on 2026-11-27 died with both vCPUs looping
+    # on an int3 at the syscall tracepoint's jump label (syscall_trace_enter,
+    # just patched back by text_poke_bp): a vCPU that translated the site
+    # while another vCPU wrote it kept the stale block.  Single-threaded TCG
+    # cannot race so; it costs ~1.3x guest time on 2 vCPUs.
+    ap.add_argument(
+        "--tcg-thread",
+        choices=("single", "multi"),
+        default="single",
+        help="TCG's threading (QEMU -accel tcg,thread=...; default single)",
+    )
     ap.add_argument("--append", default="", help="more kernel command line")
     ap.add_argument(
         "--icount",
