@@ -9,7 +9,11 @@
  *   switch	DTRACEIOC_BUFSNAP swaps the halves on the owning CPU (in an
  *		IPI, so with interrupts off, which excludes probe context
  *		there) and copies the now inactive half out.  A record that
- *		does not fit is a drop.
+ *		does not fit is a drop.  The first record past half of a
+ *		half wakes the consumer's poll() (an irq_work: probe context
+ *		cannot take the wait queue's lock), so a consumer polling
+ *		the device drains a fast-filling buffer before it drops,
+ *		whatever its switchrate.
  *   fill	Never switched.  The first record that does not fit below the
  *		room kept for the consumer's END clauses marks the buffer
  *		full (STATUS counts it in dtst_filled, the consumer stops);
@@ -129,6 +133,10 @@ static void dtrace_buffers_policy(struct dtrace_state *state,
 		bufs[cpu].policy = traced ? policy : DTRACEOPT_BUFPOLICY_SWITCH;
 		bufs[cpu].limit = traced ? limit : 0;
 		bufs[cpu].offset = traced ? 0 : 1;
+		if (traced && policy == DTRACEOPT_BUFPOLICY_SWITCH) {
+			bufs[cpu].wake = &state->bufwork;
+			bufs[cpu].limit = size / 2;
+		}
 	}
 }
 
@@ -228,9 +236,36 @@ static notrace void dtrace_buffer_switch(void *arg)
 	buf->errors = 0;
 	buf->cur ^= 1;
 	buf->switched = ktime_get_mono_fast_ns();
+	if (buf->wake)
+		WRITE_ONCE(buf->limit, buf->size / 2);
 }
 NOKPROBE_SYMBOL(dtrace_buffer_switch);
 
+/*
+ * poll() on the device (process context): is a traced CPU's switch buffer
+ * past half, i.e. should the consumer take a snapshot now?  Offline CPUs
+ * do not count: their buffers cannot be switched.
+ */
+bool dtrace_buffers_ready(struct dtrace_state *state)
+{
+	const struct dtrace_buffer *bufs;
+	unsigned int cpu;
+	bool ready = false;
+
+	mutex_lock(&state->lock);
+	bufs = state->buffers;
+	if (bufs) {
+		for_each_online_cpu(cpu) {
+			if (bufs[cpu].wake &&
+			    READ_ONCE(bufs[cpu].limit) == bufs[cpu].size) {
+				ready = true;
+				break;
+			}
+		}
+	}
+	mutex_unlock(&state->lock);
+	return ready;
+}
 /*
  * ---------------------------------------------------------------------------
  * Probe context: the slow path of a reservation (interrupts off, no locks)
@@ -258,6 +293,28 @@ static notrace bool dtrace_fill_reserve(struct dtrace_buffer *buf,
 	return false;
 }
 NOKPROBE_SYMBOL(dtrace_fill_reserve);
+
+/*
+ * switch: past the limit.  The first time in a half, the limit was its
+ * middle: wake the consumer and take the rest of the half; then a drop.
+ */
+static notrace bool dtrace_switch_reserve(struct dtrace_buffer *buf,
+					  u32 needed, u32 align, u64 *aligned)
+{
+	u64 at = ALIGN(buf->offset, align);
+
+	if (buf->wake && buf->limit < buf->size) {
+		WRITE_ONCE(buf->limit, buf->size);
+		irq_work_queue(buf->wake);
+		if (at + needed <= buf->size) {
+			*aligned = at;
+			return true;
+		}
+	}
+	buf->drops++;
+	return false;
+}
+NOKPROBE_SYMBOL(dtrace_switch_reserve);
 
 /* ring: the size of the record at p (EPIDNONE padding: a word), or 0. */
 static notrace u32 dtrace_ring_recsize(const struct dtrace_state *state,
@@ -368,8 +425,7 @@ notrace bool dtrace_buffer_reserve(struct dtrace_buffer *buf,
 	case DTRACEOPT_BUFPOLICY_RING:
 		return dtrace_ring_reserve(buf, state, needed, align, aligned);
 	default:
-		buf->drops++;
-		return false;
+		return dtrace_switch_reserve(buf, needed, align, aligned);
 	}
 }
 NOKPROBE_SYMBOL(dtrace_buffer_reserve);

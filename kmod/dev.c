@@ -6,6 +6,7 @@
  */
 #include <linux/kernel.h>
 #include <linux/fs.h>
+#include <linux/poll.h>
 #include <linux/miscdevice.h>
 #include <linux/capability.h>
 #include <linux/cpumask.h>
@@ -242,10 +243,23 @@ static long dtrace_ioctl(struct file *file, unsigned int cmd,
 	}
 }
 
+/*
+ * Readable while a CPU's principal buffer is past half: the consumer's cue
+ * to snapshot before its switchrate comes round (dtrace_switch_reserve).
+ */
+static __poll_t dtrace_poll(struct file *file, poll_table *wait)
+{
+	struct dtrace_state *state = file->private_data;
+
+	poll_wait(file, &state->bufwait, wait);
+	return dtrace_buffers_ready(state) ? EPOLLIN | EPOLLRDNORM : 0;
+}
+
 static const struct file_operations dtrace_fops = {
 	.owner = THIS_MODULE,
 	.open = dtrace_open,
 	.release = dtrace_release,
+	.poll = dtrace_poll,
 	.unlocked_ioctl = dtrace_ioctl,
 	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = no_llseek,

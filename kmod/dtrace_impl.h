@@ -24,6 +24,8 @@
 #include <linux/atomic.h>
 #include <linux/sched.h>
 #include <linux/workqueue.h>
+#include <linux/irq_work.h>
+#include <linux/wait.h>
 #include <linux/dtrace.h>
 
 #include "compat.h"
@@ -277,11 +279,17 @@ struct dtrace_buffer {
 	u64 limit;
 	u64 oldest;			/* ring: oldest whole record, or 0 */
 	u32 policy;			/* DTRACEOPT_BUFPOLICY_* */
+	/*
+	 * switch: limit starts each half at size / 2, and the reservation
+	 * crossing it queues wake (the consumer's poll) and sets it to size.
+	 */
+	struct irq_work *wake;
 	bool full;			/* fill: stopped taking records */
 	bool consumed;			/* fill/ring: snapshot taken */
 };
 
 int dtrace_buffers_alloc(struct dtrace_state *state, u64 *size);
+bool dtrace_buffers_ready(struct dtrace_state *state);
 u64 dtrace_size_limit(u64 nbufs);
 void dtrace_buffers_free(struct dtrace_state *state);
 int dtrace_snap_copyout(struct dtrace_bufdesc *desc, const void *data,
@@ -419,6 +427,8 @@ struct dtrace_state {
 	char comm[TASK_COMM_LEN];
 	u64 vbytes;			/* static variable storage; lock */
 	struct dtrace_specs *specs;	/* speculations (spec.c), from GO */
+	struct irq_work bufwork;	/* wakes bufwait (a buffer half full) */
+	wait_queue_head_t bufwait;	/* poll() on the device */
 };
 
 struct dtrace_state *dtrace_state_create(void);

@@ -120,6 +120,15 @@ notrace bool dtrace_state_deadman(struct dtrace_state *state)
 }
 NOKPROBE_SYMBOL(dtrace_state_deadman);
 
+/* The irq_work a buffer past half queued: wake the consumer's poll(). */
+static void dtrace_state_bufwake(struct irq_work *work)
+{
+	struct dtrace_state *state = container_of(work, struct dtrace_state,
+						  bufwork);
+
+	wake_up_interruptible(&state->bufwait);
+}
+
 struct dtrace_state *dtrace_state_create(void)
 {
 	struct dtrace_state *state;
@@ -136,6 +145,8 @@ struct dtrace_state *dtrace_state_create(void)
 	state->strsize = DTRACE_DEFAULT_STRSIZE;
 	atomic64_set(&state->dblerrors, 0);
 	INIT_DELAYED_WORK(&state->deadman, dtrace_deadman_work);
+	init_irq_work(&state->bufwork, dtrace_state_bufwake);
+	init_waitqueue_head(&state->bufwait);
 
 	/* Let providers create their probes before the consumer looks. */
 	mutex_lock(&dtrace_lock);
@@ -297,6 +308,8 @@ void dtrace_state_destroy(struct dtrace_state *state)
 	dtrace_providers_flush();
 	mutex_unlock(&dtrace_lock);
 	dtrace_sync();
+	/* No probe context queues it now; let a queued one finish. */
+	irq_work_sync(&state->bufwork);
 
 	cancel_delayed_work_sync(&state->deadman);
 	dtrace_dstate_free(state);

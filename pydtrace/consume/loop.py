@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import errno
 import os
+import select
 import sys
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -576,6 +577,7 @@ class Session:
         # a pass found a buffer at least half full (or dropping): the next
         # one is due at once, not a switchrate later
         self._hurry = False
+        self._poller: select.poll | None = None
         self._status: Status | None = None
         self._drops: list[str] = []
         self.read_at_end = bufpolicy in _READ_AT_END
@@ -633,13 +635,33 @@ class Session:
 
     def sleep(self, interrupted: Callable[[], bool]) -> None:
         """Sleep until the next deadline, waking early once interrupted()
-        (dtrace(1) is woken by its signal handler and by process exits)."""
+        (dtrace(1) is woken by its signal handler and by process exits) or
+        once the device says a principal buffer is past half full: then the
+        next pass is due at once (dtrace(1) waits for its switchrate and
+        drops what does not fit in the meantime)."""
         wake = self._wake()
+        waiter = self._waiter()
         while not interrupted():
             left = wake - time.monotonic_ns()
             if left <= 0:
                 return
-            time.sleep(min(left, WAKE_NS) / NANOSEC)
+            step = min(left, WAKE_NS)
+            if waiter is None:
+                time.sleep(step / NANOSEC)
+            elif waiter.poll(-(-step // 1_000_000)):
+                self._hurry = True
+                return
+
+    def _waiter(self) -> select.poll | None:
+        """A poll object on the device while switch buffers are read as
+        they fill; None: sleep on the clock alone."""
+        fileno = getattr(self.device, "fileno", None)
+        if self.read_at_end or fileno is None:
+            return None
+        if self._poller is None:
+            self._poller = select.poll()
+            self._poller.register(fileno(), select.POLLIN)
+        return self._poller
 
     def step(self, interrupted: Callable[[], bool]) -> bool:
         """One turn of dtrace(1)'s loop (dtrace_sleep, then dtrace_work): sleep

@@ -241,6 +241,11 @@ class Device:
             lib.dt_close(self._fd)
             self._fd = -1
 
+    def fileno(self) -> int:
+        """The open device: poll() says POLLIN while a principal buffer is
+        past half full."""
+        return self._fd
+
     def __enter__(self) -> Device:
         return self
 

@@ -718,6 +718,98 @@ def test_a_half_full_buffer_brings_the_next_pass_forward(monkeypatch, fill, hurr
         assert between == []
 
 
+class PolledDevice(ClockedDevice):
+    """A device the loop can poll(): readable from ``ready_at`` ns after GO
+    (CPU 0's buffer past half) until CPU 0's next snapshot."""
+
+    def __init__(self, clock: FakeClock, exit_at: int, ready_at: int) -> None:
+        super().__init__(clock, exit_at)
+        self.ready_at = ready_at
+        self.waits: list[int] = []  # poll timeouts asked for, ms
+
+    def fileno(self) -> int:
+        return 99
+
+    def ready(self) -> bool:
+        return self.started > 0 and self.clock.now - self.started >= self.ready_at
+
+    def bufsnap(self, cpu: int, size: int) -> BufSnapshot | None:
+        if cpu == 0 and self.ready():
+            self.ready_at = 10**15  # switched out: the new half is empty
+        return super().bufsnap(cpu, size)
+
+
+class FakeSelect:
+    """select.poll() over a PolledDevice: a wait that is not woken moves the
+    fake clock on by its timeout."""
+
+    POLLIN = 1
+
+    def __init__(self, dev: PolledDevice) -> None:
+        self.dev = dev
+        self.registered: list[tuple[int, int]] = []
+
+    def poll(self) -> FakeSelect:
+        return self
+
+    def register(self, fd: int, events: int) -> None:
+        self.registered.append((fd, events))
+
+    def __call__(self, timeout_ms: int) -> list[tuple[int, int]]:
+        self.dev.waits.append(timeout_ms)
+        step = 1 * MS
+        for _ in range(timeout_ms):
+            if self.dev.ready():
+                return [(99, self.POLLIN)]
+            self.dev.clock.now += step
+        return [(99, self.POLLIN)] if self.dev.ready() else []
+
+
+def polled_session(monkeypatch, ready_at: int, **kw: int) -> tuple[PolledDevice, Session]:
+    from pydtrace.consume import loop
+
+    clock = FakeClock()
+    monkeypatch.setattr(loop, "time", clock)
+    dev = PolledDevice(clock, 2500 * MS, ready_at)
+    sel = FakeSelect(dev)
+    sel.poll = lambda: type("P", (), {"register": sel.register, "poll": sel})()  # type: ignore[method-assign]
+    monkeypatch.setattr(loop, "select", sel)
+    s = Session(dev, Printer(dev, [], io.BytesIO()), bufsize=4096, warn=print, **kw)  # type: ignore[arg-type]
+    s.go()
+    return dev, s
+
+
+def test_a_buffer_past_half_wakes_the_loop_before_its_switchrate(monkeypatch):
+    # the module makes the device readable when a buffer passes half full:
+    # the pass comes then (300 ms), not at the 1 s switchrate; the next
+    # one a switchrate after it
+    dev, s = polled_session(monkeypatch, 300 * MS)
+    s.run(lambda: False)
+    assert dev.snaps[:2] == [0, 0]
+    assert 300 * MS <= dev.snaps[2] < 301 * MS
+    assert dev.snaps[3] == dev.snaps[2] + 1000 * MS
+    assert dev.waits and max(dev.waits) <= loop_wake_ms()
+
+
+def test_without_a_wakeup_the_passes_keep_the_switchrate(monkeypatch):
+    dev, s = polled_session(monkeypatch, 10**15)
+    s.run(lambda: False)
+    assert [t for t in dev.snaps if t % (1000 * MS)] == []
+
+
+def test_fill_buffers_are_not_polled(monkeypatch):
+    # a fill buffer is read once, at the end: nothing to wake for
+    dev, s = polled_session(monkeypatch, 300 * MS, bufpolicy=lib.DTRACEOPT_BUFPOLICY_FILL)
+    s.run(lambda: False)
+    assert dev.waits == []
+
+
+def loop_wake_ms() -> int:
+    from pydtrace.consume import loop
+
+    return loop.WAKE_NS // MS
+
+
 class AggClockedDevice(ClockedDevice):
     """Also records when aggregation buffers are snapshotted (CPU 0)."""
 
