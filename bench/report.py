@@ -97,8 +97,12 @@ def clock_note(res: dict[str, Any]) -> str:
     """What the guest's CLOCK_MONOTONIC measured in this boot."""
     ic = res.get("icount")
     if not ic:
+        how = {
+            "multi": "multi-threaded: a host thread per vCPU",
+            "single": "single-threaded: both vCPUs take turns on one host thread",
+        }.get(res.get("tcg_thread", "multi"), res.get("tcg_thread", "?"))
         return (
-            "Clock: host time (QEMU TCG, multi-threaded): the guest's clock follows the "
+            f"Clock: host time (QEMU TCG, {how}): the guest's clock follows the "
             "host's, so host load moves these numbers."
         )
     return (
@@ -373,6 +377,53 @@ def section_idle(res: dict[str, Any]) -> list[str]:
     return lines + [""]
 
 
+MODULE_KINDS = (
+    "principal",
+    "aggregation",
+    "dynvar",
+    "speculation",
+    "static",
+    "ecb",
+    "program",
+    "meta",
+)
+
+
+def section_module_counters(res: dict[str, Any]) -> list[str]:
+    """The module's own counters (debugfs consumers): bytes by kind per consumer."""
+    cnt = (res.get("idle") or {}).get("counters") or {}
+    during = after_wl = None
+    for c in res.get("configs", []):
+        if c["name"] == "syscall-count" and c.get("pydtrace"):
+            during = c["pydtrace"][0].get("counters")
+            after_wl = c["pydtrace"][0].get("counters_after_workload")
+    states = [
+        ("loaded, no consumer", cnt.get("loaded")),
+        ("one consumer (`syscall-count`), ready", during),
+        ("the same consumer after the workload's events", after_wl),
+        ("after the consumer exited", cnt.get("after_exit")),
+    ]
+    if not any(m for _, m in states):
+        return []
+    lines = [
+        "The module's own counters (/sys/kernel/debug/dtrace/consumers: bytes each consumer "
+        "holds, by kind, and the module's count of live allocations):",
+        "",
+        "| state | consumers | " + " | ".join(MODULE_KINDS) + " | total bytes | live allocations |",
+        "|---|---|" + "---|" * (len(MODULE_KINDS) + 2),
+    ]
+    for name, m in states:
+        if not m:
+            continue
+        per = [sum(c.get(k, 0) for c in m.get("consumers", [])) for k in MODULE_KINDS]
+        lines.append(
+            f"| {name} | {m.get('total_consumers', 0)} | "
+            + " | ".join(f"{v:,}" for v in per)
+            + f" | {m.get('total_bytes', 0):,} | {m.get('allocations', '?')} |"
+        )
+    return lines + [""]
+
+
 def section_memory(res: dict[str, Any]) -> list[str]:
     mem = (res.get("idle") or {}).get("meminfo") or {}
     during = None
@@ -384,11 +435,13 @@ def section_memory(res: dict[str, Any]) -> list[str]:
     base = mem["no_module"]
     keys = ("MemAvailable", "Slab", "VmallocUsed", "Percpu")
     lines = [
-        "## Memory (kB, /proc/meminfo minus the no-module sample)",
+        "## Memory",
         "",
-        f"Module text+data (/proc/modules): {res['meta'].get('module_size')} bytes. "
-        "The module has no counters of its own yet; these are system-wide samples "
-        "(noisy by a few hundred kB).",
+        f"Module text+data (/proc/modules): {res['meta'].get('module_size')} bytes.",
+        "",
+        *section_module_counters(res),
+        "System-wide samples (kB, /proc/meminfo minus the no-module sample; noisy by a few "
+        "hundred kB, and the consumer's process is in them):",
         "",
         "| state | " + " | ".join(keys) + " |",
         "|---|" + "---|" * len(keys),
@@ -599,6 +652,7 @@ def run_guest(
     icount: str = "",
     only: str = "",
     cfgs: str = "",
+    tcg_thread: str = "multi",
 ) -> dict[str, Any]:
     """One guest boot running run_bench.py; its raw results from the harness's logs."""
     if not WORKLOAD.exists():
@@ -606,6 +660,8 @@ def run_guest(
     argv = [sys.executable, str(REPO / "tests/vm/run.py"), "--timeout", str(GUEST_TIMEOUT)]
     if icount:
         argv += [f"--icount={icount}"]
+    else:
+        argv += ["--tcg-thread", tcg_thread]
     argv += ["--", "python3", "bench/run_bench.py", "--workload", str(WORKLOAD)]
     opts = (("-n", n), ("-m", m), ("--reps", reps), ("--only", only or None))
     for flag, v in (*opts, ("--configs", cfgs or None)):
@@ -627,6 +683,8 @@ def run_guest(
     res["commit"] = git_commit()
     if icount:
         res["icount"] = icount
+    else:
+        res["tcg_thread"] = tcg_thread
     return res
 
 
@@ -638,6 +696,14 @@ def main() -> int:
     )
     ap.add_argument("-o", "--output", type=Path, default=OUT)
     ap.add_argument("--no-host-profile", action="store_true")
+    ap.add_argument(
+        "--tcg-thread",
+        choices=("multi", "single"),
+        default="multi",
+        help="with --run and no --icount: QEMU's TCG threading (default multi: the workload "
+        "and the tracer's consumer run in parallel, as on two real CPUs; tests/vm/run.py "
+        "defaults to single for the test suite)",
+    )
     ap.add_argument("-n", type=int, default=None)
     ap.add_argument("-m", type=int, default=None)
     ap.add_argument("--reps", type=int, default=None)
@@ -659,7 +725,7 @@ def main() -> int:
     raw = args.icount_json if args.icount else args.json
     if args.run:
         only = args.only or (ICOUNT_PHASES if args.icount else "")
-        new = run_guest(args.n, args.m, args.reps, args.icount, only, args.configs)
+        new = run_guest(args.n, args.m, args.reps, args.icount, only, args.configs, args.tcg_thread)
         raw.write_text(json.dumps(new, indent=1) + "\n")
         print(f"report: raw results in {raw}")
     res = json.loads(args.json.read_text()) if args.json.exists() else {}

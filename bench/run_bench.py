@@ -228,6 +228,35 @@ def meminfo() -> dict[str, int]:
     return out
 
 
+COUNTERS = Path("/sys/kernel/debug/dtrace/consumers")
+
+
+def parse_counters(text: str) -> dict[str, Any]:
+    """The module's consumers file: each consumer's bytes by kind, the totals
+    and the count of live allocations (kmod/state.c dtrace_states_show)."""
+    out: dict[str, Any] = {"consumers": []}
+    for line in text.splitlines():
+        word = line.split(" ", 1)[0]
+        fields = dict(f.split("=", 1) for f in line.split() if "=" in f)
+        nums = {k: int(v) for k, v in fields.items() if v.lstrip("-").isdigit()}
+        if word == "consumer":
+            out["consumers"].append(nums | {"comm": fields.get("comm", "")})
+        elif word == "total":
+            out["total_consumers"] = nums.get("consumers", 0)
+            out["total_bytes"] = nums.get("bytes", 0)
+        elif "allocations" in nums:
+            out["allocations"] = nums["allocations"]
+    return out
+
+
+def counters() -> dict[str, Any] | None:
+    """The module's own memory counters, or None without debugfs/the module."""
+    try:
+        return parse_counters(COUNTERS.read_text())
+    except OSError:
+        return None
+
+
 def traced(
     tool: str, cfg: dict[str, Any], exe: str, n: int, m: int, tmp: Path, sample_mem: bool = False
 ) -> dict[str, Any]:
@@ -245,7 +274,11 @@ def traced(
         rec["ready_s"] = wait_ready(tr, out, READY_TIMEOUT)
         if sample_mem:
             rec["meminfo"] = meminfo()
+            if tool == "pydtrace":
+                rec["counters"] = counters()
         rec["workload"] = wl.go()
+        if sample_mem and tool == "pydtrace":  # nothing grows with events
+            rec["counters_after_workload"] = counters()
         if cfg["check"][0] == "lines":  # let the tracer drain before stopping it
             rec["drain_lines"], rec["drain_s"] = wait_drained(out, cfg["check"][2])
         t_stop = time.monotonic()
@@ -549,15 +582,18 @@ def phase_idle(exe: str, n: int, m: int, reps: int, ko: str) -> dict[str, Any]:
         run_ok(["rmmod", "dtrace"])
         if i == 0:
             mem["no_module"] = meminfo()
+            cnt: dict[str, Any] = {}
         a = untraced(exe, n, m)
         b = untraced(exe, n, m)
         run_ok(["insmod", ko])
         if i == 0:
             mem["loaded"] = meminfo()
+            cnt["loaded"] = counters()
         loaded = untraced(exe, n, m)
         run_ok(consumer)
         if i == 0:
             mem["after_exit"] = meminfo()
+            cnt["after_exit"] = counters()
         after = untraced(exe, n, m)
         runs.append({"no_module_a": a, "no_module_b": b, "loaded": loaded, "after_exit": after})
         log(
@@ -565,7 +601,7 @@ def phase_idle(exe: str, n: int, m: int, reps: int, ko: str) -> dict[str, Any]:
             f"{b['getppid']['median']}, loaded {loaded['getppid']['median']}, "
             f"after-exit {after['getppid']['median']} ns"
         )
-    return {"runs": runs, "meminfo": mem}
+    return {"runs": runs, "meminfo": mem, "counters": cnt}
 
 
 def module_size() -> int | None:

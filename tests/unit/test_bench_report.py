@@ -329,3 +329,60 @@ def test_run_guest_argv_icount(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) 
     assert tail[tail.index("--only") + 1] == "configs,idle"
     assert tail[tail.index("--configs") + 1] == "syscall-count"
     assert tail[tail.index("-n") + 1] == "5" and "-m" not in tail
+    assert "--tcg-thread" not in argv  # icount boots pick their own vCPU setup
+    with pytest.raises(SystemExit):
+        rp.run_guest(5, None, 2, "", "configs", "", "single")
+    head = seen[1][: seen[1].index("--")]
+    assert head[head.index("--tcg-thread") + 1] == "single"
+    assert "threaded: both vCPUs take turns" in rp.clock_note({"tcg_thread": "single"})
+    assert "a host thread per vCPU" in rp.clock_note({})
+
+
+COUNTERS_TEXT = (
+    "consumer id=3 pid=250 comm=pydtrace state=active ecbs=1 principal=8388608 "
+    "aggregation=8388608 dynvar=1048576 speculation=0 static=0 ecb=136 program=912 "
+    "meta=4096 bytes=17830936\n"
+    "total consumers=1 bytes=17830936\n"
+    "allocations=21\n"
+)
+
+
+def test_parse_counters_reads_the_modules_consumers_file() -> None:
+    c = rb.parse_counters(COUNTERS_TEXT)
+    assert c["total_consumers"] == 1 and c["total_bytes"] == 17830936
+    assert c["allocations"] == 21
+    (one,) = c["consumers"]
+    assert one["principal"] == 8388608 and one["program"] == 912 and one["comm"] == "pydtrace"
+    empty = rb.parse_counters("total consumers=0 bytes=0\nallocations=0\n")
+    assert empty == {"consumers": [], "total_consumers": 0, "total_bytes": 0, "allocations": 0}
+
+
+def test_memory_section_has_the_module_counters() -> None:
+    idle0 = rb.parse_counters("total consumers=0 bytes=0\nallocations=0\n")
+    res = {
+        "meta": {"module_size": 1000},
+        "configs": [
+            {
+                "name": "syscall-count",
+                "pydtrace": [
+                    {
+                        "meminfo": {"Slab": 10},
+                        "counters": rb.parse_counters(COUNTERS_TEXT),
+                        "counters_after_workload": rb.parse_counters(COUNTERS_TEXT),
+                    }
+                ],
+            }
+        ],
+        "idle": {
+            "meminfo": {"no_module": {"Slab": 1}, "loaded": {"Slab": 2}, "after_exit": {"Slab": 2}},
+            "counters": {"loaded": idle0, "after_exit": idle0},
+        },
+    }
+    md = "\n".join(rp.section_memory(res))
+    rows = [ln for ln in md.splitlines() if ln.startswith("| ") and "consumer" in ln]
+    ready = next(ln for ln in rows if "ready" in ln)
+    assert "| 1 | 8,388,608 | 8,388,608 | 1,048,576 | 0 | 0 | 136 | 912 | 4,096 |" in ready
+    assert "| 17,830,936 | 21 |" in ready
+    after = next(ln for ln in rows if ln.startswith("| after the consumer exited"))
+    assert after.endswith("| 0 | 0 |")
+    assert "| one consumer (`syscall-count`, default options) | +0 | +9 |" in md
