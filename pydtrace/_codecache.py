@@ -27,7 +27,7 @@ import builtins
 import marshal
 import os
 import sys
-from types import CodeType
+from types import CodeType, ModuleType
 from typing import Any
 
 _DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__pycache__")
@@ -186,9 +186,41 @@ def load(path: str = PATH) -> int:
     return len(code) + len(regex) + len(modules)
 
 
+# Imported by dataclasses and ply at their top for what a pydtrace run
+# rarely does (a signature for a dataclass without a docstring, reading a
+# grammar's source when its tables are stale): loaded when first used.
+# (importlib.util.LazyLoader would not do: the import statement reads
+# __spec__, which makes its modules load at once.)
+LAZY = ("inspect",)
+
+
+class _Deferred(ModuleType):
+    """A stand-in in sys.modules that imports the real module on the first
+    attribute it does not have, then takes on all of the real one's."""
+
+    def __getattr__(self, attr: str) -> Any:
+        name = self.__name__
+        if sys.modules.get(name) is self:
+            del sys.modules[name]
+        try:
+            real = __import__(name)
+        except BaseException:
+            sys.modules.setdefault(name, self)
+            raise
+        self.__dict__.update(real.__dict__)
+        return getattr(real, attr)
+
+
+def _defer(name: str) -> None:
+    if name not in sys.modules:
+        sys.modules[name] = _Deferred(name)
+
+
 def install() -> None:
     """Load the cache file and hook dataclasses' exec and re's compiler (once)."""
     global _re_compile_orig
+    for name in LAZY:
+        _defer(name)
     import dataclasses
     import re
 

@@ -55,6 +55,8 @@ class _Fail(Exception):
 
 @dataclass
 class _Cpp:
+    """The preprocessor flags: -C, -D, -U, -I and -H."""
+
     enabled: bool = False
     defines: list[str] = field(default_factory=list)
     undefs: list[str] = field(default_factory=list)

@@ -62,6 +62,8 @@ SOURCES = {"n": "name", "P": "provider", "m": "mod", "f": "func", "i": "id", "s"
 
 @dataclass(frozen=True)
 class ProgramArg:
+    """One program source from the command line, in argv order."""
+
     kind: str  # "probe" (-n -P -m -f -i) or "script" (-s)
     text: str  # the argument as typed
     spec: str = ""  # which flag's form: name provider mod func id script

@@ -56,6 +56,8 @@ PRINTF_KINDS = {
 
 @dataclass
 class Program:
+    """A compiled program: the enabling blob the module takes, and what it holds."""
+
     data: bytes  # the struct dtrace_prog blob for DTRACEIOC_ENABLE
     kind: str  # "probe" or "script"
     label: str

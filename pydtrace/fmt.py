@@ -14,6 +14,8 @@ from pydtrace.errors import DError
 
 @dataclass(frozen=True)
 class Conversion:
+    """One printf conversion, parsed."""
+
     text: str  # the conversion as written, e.g. "%-8.3lld"
     flags: str  # subset of "-+ #0'" ("@" too: the printa value)
     width: int | None  # None = absent; -1 = '*'
@@ -25,6 +27,8 @@ class Conversion:
 
 @dataclass(frozen=True)
 class Format:
+    """A format string split into literal text and conversions."""
+
     text: str
     pieces: tuple[str | Conversion, ...]
 

@@ -18,6 +18,8 @@ NANOSEC = 1_000_000_000
 
 @dataclass(frozen=True)
 class OptSpec:
+    """A D option: its name, the kind of value it takes, its kernel id."""
+
     name: str
     kind: str  # "size" "rate" "bool" "int" "string" "policy" "oformat" "encoding"
     optid: int | None  # DTRACEOPT_* for kernel options, else None

@@ -30,6 +30,8 @@ class TargetError(Exception):
 
 @dataclass
 class Target:
+    """A -c or -p process."""
+
     pid: int
     created: bool  # -c (our child) rather than -p
     release_fd: int = -1  # -c: the pipe end that lets the child exec
@@ -41,6 +43,8 @@ class Target:
 
 @dataclass
 class Targets:
+    """The -c and -p processes of a run."""
+
     procs: list[Target] = field(default_factory=list)
 
     # -- creation ---------------------------------------------------------

@@ -27,6 +27,8 @@ MAX_SYMS = 2_000_000
 
 @dataclass(frozen=True)
 class Segment:
+    """A loadable segment of an ELF file: where its bytes are and where they map."""
+
     offset: int
     vaddr: int
     filesz: int

@@ -25,12 +25,16 @@ class Label:
 
 @dataclass(frozen=True)
 class Instr:
+    """One DIF instruction of the IR, or a label."""
+
     op: str  # a mnemonic from dif.opcodes, or "label"
     args: tuple[object, ...] = ()
 
 
 @dataclass(frozen=True)
 class DifType:
+    """A DIFO's return type (struct dtrace_diftype)."""
+
     kind: int = 0  # DIF_TYPE_KIND_*
     ckind: int = 0  # CTF kind (1 = integer), informational
     flags: int = 0  # DIF_TF_*
@@ -51,6 +55,8 @@ class VarRef:
 
 @dataclass
 class DifoIR:
+    """One DIFO before assembly: instructions, variable references, return type."""
+
     instrs: list[Instr] = field(default_factory=list)
     vars: list[VarRef] = field(default_factory=list)
     rtype: DifType = field(default_factory=DifType)
@@ -58,6 +64,8 @@ class DifoIR:
 
 @dataclass
 class VarEntry:
+    """A DIFO's variable table entry (struct dtrace_difv)."""
+
     name: int  # offset in the string table
     id: int
     kind: int

@@ -84,6 +84,8 @@ for _n in ("stb", "sth", "stw", "stx"):
 
 @dataclass(frozen=True)
 class Opcode:
+    """A DIF opcode: mnemonic, number and operand form."""
+
     name: str
     code: int
     form: str

@@ -730,7 +730,38 @@ _PARSER: Any = None
 _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
+class _Inspect:
+    """ply.yacc's ``inspect`` while it reflects on the grammar.  All it asks
+    is getmodule() of each p_ function, which inspect answers from the
+    function's __module__ first; answered here the same way, so that a
+    start does not import inspect (with ast, dis and tokenize) for it.
+    Anything else goes to the real module."""
+
+    @staticmethod
+    def getmodule(obj: Any, *rest: Any) -> Any:
+        name = getattr(obj, "__module__", None)
+        if name is not None and not rest:
+            return sys.modules.get(name)
+        import inspect
+
+        return inspect.getmodule(obj, *rest)
+
+    def __getattr__(self, attr: str) -> Any:
+        import inspect
+
+        return getattr(inspect, attr)
+
+
 def _build(write_tables: bool = False) -> Any:
+    saved = yacc.inspect
+    yacc.inspect = _Inspect()
+    try:
+        return _build_tables(write_tables)
+    finally:
+        yacc.inspect = saved
+
+
+def _build_tables(write_tables: bool) -> Any:
     module = sys.modules[__name__]
     if write_tables:
         return yacc.yacc(

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 @dataclass
 class ActDesc:
+    """An action of an ECB description, as the enabling blob carries it."""
+
     difo: int | None  # DIFO index, or None (DTRACE_NONE)
     kind: int  # DTRACEACT_*
     format: int = 0  # Compiler.formats index + 1, 0 = none
@@ -17,6 +19,8 @@ class ActDesc:
 
 @dataclass
 class EcbDesc:
+    """An ECB description: probe, predicate and actions."""
+
     probe: tuple[str, str, str, str]  # provider, module, function, name
     pred: int | None  # DIFO index, or None
     acts: list[ActDesc] = field(default_factory=list)

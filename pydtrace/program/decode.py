@@ -13,6 +13,8 @@ NONE = int(lib.DTRACE_NONE)
 
 @dataclass
 class Decoded:
+    """An enabling blob read back: its ECBs, DIFOs and options."""
+
     size: int
     ecbs: list[EcbDesc]
     difos: list[Difo]

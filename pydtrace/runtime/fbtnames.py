@@ -164,6 +164,8 @@ def is_glob(s: str) -> bool:
 # -- available_filter_functions ------------------------------------------------
 @dataclass(frozen=True)
 class KernelFunction:
+    """A probeable kernel function and the module it is in."""
+
     module: str  # "vmlinux" for the kernel image
     name: str
 

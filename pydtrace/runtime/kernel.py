@@ -113,6 +113,8 @@ def _cstr(field: object) -> str:
 
 @dataclass(frozen=True)
 class Conf:
+    """DTRACEIOC_CONF: the module's ABI and DIF versions and CPU count."""
+
     abiversion: int
     difversion: int
     maxcpus: int
@@ -120,6 +122,8 @@ class Conf:
 
 @dataclass(frozen=True)
 class ProbeDesc:
+    """A probe as the module describes it."""
+
     id: int
     provider: str
     mod: str
@@ -133,6 +137,8 @@ class ProbeDesc:
 
 @dataclass(frozen=True)
 class RecDesc:
+    """One record of an enabled probe's data (struct dtrace_recdesc)."""
+
     action: int
     size: int
     offset: int
@@ -144,6 +150,8 @@ class RecDesc:
 
 @dataclass(frozen=True)
 class EProbe:
+    """An enabled probe's description: its probe and its records."""
+
     epid: int
     probeid: int
     uarg: int
@@ -153,6 +161,8 @@ class EProbe:
 
 @dataclass(frozen=True)
 class Status:
+    """DTRACEIOC_STATUS: drop and error counts and the consumer's state."""
+
     dyndrops: int
     dyndrops_rinsing: int
     dyndrops_dirty: int
@@ -182,6 +192,8 @@ class AggDesc:
 
 @dataclass(frozen=True)
 class BufSnapshot:
+    """One CPU's buffer as a snapshot handed it out."""
+
     cpu: int
     data: bytes
     drops: int

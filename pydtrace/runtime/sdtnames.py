@@ -28,6 +28,8 @@ NOT_TRACEPOINTS = frozenset({"syscalls"})
 
 @dataclass(frozen=True)
 class TraceEvent:
+    """A kernel trace event (tracefs available_events)."""
+
     system: str
     event: str
 

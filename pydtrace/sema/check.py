@@ -31,6 +31,8 @@ from pydtrace.sema.subrs import CONST_CHARP, PROTOS, SOLARIS_ONLY
 
 @dataclass
 class Var:
+    """A D variable: scope, id and type."""
+
     name: str
     scope: str  # "builtin", "global", "local", "thread"
     id: int

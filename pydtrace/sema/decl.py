@@ -33,6 +33,8 @@ class TypeSource(Protocol):
 
 @dataclass
 class Inline:
+    """A D inline: a name for a typed constant expression."""
+
     name: str
     type: T.DType
     value: ast.Expr
@@ -40,6 +42,8 @@ class Inline:
 
 @dataclass
 class TypeEnv:
+    """The D types a program sees: typedefs, tags, enums, inlines, the kernel's."""
+
     typedefs: dict[str, T.DType] = field(default_factory=lambda: dict(T.TYPEDEFS))
     tags: dict[tuple[str, str], T.DType] = field(default_factory=dict)
     enum_consts: dict[str, tuple[int, T.DType]] = field(default_factory=dict)

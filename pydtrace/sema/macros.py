@@ -48,6 +48,8 @@ def process_values(target: int = 0) -> dict[str, int]:
 
 @dataclass
 class Macros:
+    """Macro arguments ($1, $target, ...) and which of them were used."""
+
     args: list[str] = field(default_factory=list)  # $0 is args[0]
     values: dict[str, int] = field(default_factory=dict)
     defaultargs: bool = False

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class ArgType:
+    """The type of a probe argument, native and translated."""
+
     native: str  # C type as D parses it, e.g. "struct task_struct *"
     xlate: str | None  # DTrace's type of args[i] after translation (None: no translator)
     # the type itself when D cannot name it: a module's own types are in its

@@ -16,6 +16,8 @@ from pydtrace.sema import types as T
 
 @dataclass(frozen=True)
 class Proto:
+    """A D subroutine's prototype."""
+
     name: str
     subr: int  # DIF_SUBR_*
     ret: T.DType

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 
 @dataclass(eq=False)
 class SouMember:
+    """A member of a struct or union."""
+
     name: str
     type: DType
     offset: int  # bits from the start of the struct
@@ -77,6 +79,8 @@ class Sou:
 
 @dataclass(eq=False)
 class EnumBody:
+    """An enum's constants."""
+
     constants: dict[str, int] = field(default_factory=dict)
     complete: bool = False
 

@@ -56,6 +56,65 @@ def test_compile_only_imports_only_the_compiler():
     assert rc == 0
     assert "pydtrace.compiler" in mods
     assert sorted(m for m in _NOT_FOR_COMPILING if m in mods) == []
+    # inspect stays a stand-in: its body (and ast, dis, tokenize) never runs
+    assert sorted(m for m in _INSPECTS_IMPORTS if m in mods) == []
+
+
+# what importing inspect for real imports (~12 ms on the host, most of a
+# second under emulation)
+_INSPECTS_IMPORTS = ("ast", "dis", "tokenize", "linecache")
+
+_DEFERRED = """
+import sys
+import pydtrace  # noqa: F401
+import inspect
+print(type(inspect).__name__, "ast" in sys.modules)
+print(inspect.signature(divmod))
+print(sys.modules["inspect"] is not inspect, type(sys.modules["inspect"]).__name__,
+      inspect.getsource is sys.modules["inspect"].getsource, "ast" in sys.modules)
+from inspect import isfunction
+print(isfunction(print), isfunction(lambda: 0))
+"""
+
+
+def test_inspect_is_loaded_on_first_use():
+    out = subprocess.run([sys.executable, "-c", _DEFERRED], capture_output=True, text=True,
+                         check=True).stdout.splitlines()
+    assert out == [
+        "_Deferred False",
+        "(x, y, /)",
+        "True module True True",
+        "False True",
+    ]
+
+
+def test_every_dataclass_has_a_docstring():
+    # dataclasses writes a signature into a class's missing __doc__ with
+    # inspect.signature(): one such class imports inspect at every start
+    import ast
+    from pathlib import Path
+
+    root = Path(P.__file__).resolve().parents[1]
+    missing = []
+    for f in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text())):
+            if isinstance(node, ast.ClassDef) and any(
+                "dataclass" in ast.unparse(d) for d in node.decorator_list
+            ):
+                if ast.get_docstring(node) is None:
+                    missing.append(f"{f.relative_to(root)}:{node.lineno} {node.name}")
+    assert missing == []
+
+
+def test_the_parsers_getmodule_is_inspects():
+    import inspect
+
+    funcs = [getattr(P, n) for n in dir(P) if n.startswith("p_")]
+    assert len(funcs) > 50
+    shim = P._Inspect()
+    assert all(shim.getmodule(f) is inspect.getmodule(f) for f in funcs)
+    assert shim.getmodule(P) is P and shim.getsourcefile is inspect.getsourcefile
+    assert yacc.inspect is inspect or type(yacc.inspect).__name__ == "_Deferred"
 
 
 _MAKE_PRINTER = """
@@ -163,3 +222,4 @@ def test_consumer_imports_leave_out_what_only_some_programs_use():
                          text=True, check=True).stdout.split()
     assert "pydtrace.consume.histogram" in out
     assert [m for m in ("subprocess", "threading", "fractions", "decimal") if m in out] == []
+    assert [m for m in _INSPECTS_IMPORTS if m in out] == []
