@@ -44,12 +44,16 @@ python
 import gdb
 ret = int(gdb.parse_and_eval("*(unsigned long *)$rsp")) & 0xffffffffffffffff
 pcs = []
+ins = {{}}
 while len(pcs) < 100000:
     gdb.execute("stepi", to_string=True)
     pcs.append(int(gdb.parse_and_eval("$pc")) & 0xffffffffffffffff)
+    if pcs[-1] not in ins:
+        ins[pcs[-1]] = gdb.execute("x/i $pc", to_string=True).split(":", 1)[-1].strip()
     if pcs[-1] == ret:
         break
 open("{out}", "w").write("".join("%x\\n" % p for p in pcs))
+open("{out}.insn", "w").write("".join("%x %s\\n" % (p, ins[p]) for p in sorted(ins)))
 end
 detach
 quit

@@ -386,3 +386,30 @@ def test_memory_section_has_the_module_counters() -> None:
     after = next(ln for ln in rows if ln.startswith("| after the consumer exited"))
     assert after.endswith("| 0 | 0 |")
     assert "| one consumer (`syscall-count`, default options) | +0 | +9 |" in md
+
+
+def test_fast_mode_takes_each_sides_lowest_run() -> None:
+    # untraced runs in both host modes; the traced minimum is a fast-mode run
+    runs = [
+        {"untraced": wl(720), "workload": wl(2100)},
+        {"untraced": wl(1350), "workload": wl(1300)},  # mixed modes: negative alone
+        {"untraced": wl(730), "workload": wl(1250)},
+        {"untraced": wl(100), "error": "no READY"},
+    ]
+    assert rp.fast_overhead(runs) == 1250 - 720
+    assert rp.fast_overhead([{"untraced": wl(1), "error": "x"}]) is None
+    res = {
+        "configs": [
+            {
+                "name": "syscall-count",
+                "target": 0.8,
+                "pydtrace": runs,
+                "bpftrace": [{"untraced": wl(720), "workload": wl(1720)}],
+            }
+        ]
+    }
+    row = next(ln for ln in rp.section_fast_mode(res) if ln.startswith("| `syscall-count`"))
+    assert row == "| `syscall-count` | 530 | 1000 | 0.53 | ≤ 0.8 | met |"
+    # icount boots have no fast mode
+    assert not any("fast mode" in ln for ln in rp.section_configs({**res, "icount": "x"}))
+    assert any("fast mode" in ln for ln in rp.section_configs(res))
