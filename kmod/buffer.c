@@ -266,6 +266,7 @@ bool dtrace_buffers_ready(struct dtrace_state *state)
 	mutex_unlock(&state->lock);
 	return ready;
 }
+
 /*
  * ---------------------------------------------------------------------------
  * Probe context: the slow path of a reservation (interrupts off, no locks)
