@@ -157,17 +157,28 @@ DIF_NOTRACE __u64 dif_alloc(struct dif_mstate *ms, __u64 n)
 }
 NOKPROBE_SYMBOL(dif_alloc);
 
-/* copy size bytes from src (any readable memory) to dst (scratch). */
-DIF_NOTRACE void dif_copy(struct dif_mstate *ms, __u64 dst, __u64 src,
-			  __u64 size)
+/*
+ * Copy size bytes from src (any readable memory) to dst, which the caller
+ * found writable (dst_ok); a bad destination or source is BADADDR.
+ */
+static DIF_NOTRACE void dif_copy_to(struct dif_mstate *ms, __u64 dst,
+				    __u64 src, __u64 size, int dst_ok)
 {
-	if (!dif_in_scratch(ms, dst, size) || size > 0xffffffffULL) {
+	if (!dst_ok || size > 0xffffffffULL) {
 		dif_fault(ms, DIF_F_BADADDR, dst);
 		return;
 	}
 	if (size && dif_env_kload(ms->env, (void *)(unsigned long)dst, src,
 				  (__u32)size))
 		dif_fault(ms, DIF_F_BADADDR, src);
+}
+NOKPROBE_SYMBOL(dif_copy_to);
+
+/* copy size bytes from src (any readable memory) to dst (scratch). */
+DIF_NOTRACE void dif_copy(struct dif_mstate *ms, __u64 dst, __u64 src,
+			  __u64 size)
+{
+	dif_copy_to(ms, dst, src, size, dif_in_scratch(ms, dst, size));
 }
 NOKPROBE_SYMBOL(dif_copy);
 
@@ -225,13 +236,7 @@ static DIF_NOTRACE int dif_canstore(struct dif_mstate *ms, __u64 addr,
 static DIF_NOTRACE void dif_copys(struct dif_mstate *ms, __u64 dst,
 				  __u64 src, __u64 size)
 {
-	if (size > 0xffffffffULL || !dif_canstore(ms, dst, size)) {
-		dif_fault(ms, DIF_F_BADADDR, dst);
-		return;
-	}
-	if (size && dif_env_kload(ms->env, (void *)(unsigned long)dst, src,
-				  (__u32)size))
-		dif_fault(ms, DIF_F_BADADDR, src);
+	dif_copy_to(ms, dst, src, size, dif_canstore(ms, dst, size));
 }
 NOKPROBE_SYMBOL(dif_copys);
 
